@@ -1,0 +1,367 @@
+"""The data contract, as data.
+
+Every input dataset fundwatch reads, with its canonical English column names, the
+Chinese headers real exports use, the value kind of each column (which decides how
+it is normalised on load), which columns must be present and non-empty, and the
+primary key. The leads output columns are declared here too.
+
+This module is the single place the contract lives in code: loaders, validation
+suites, the synthetic city and the reports all read it. It imports nothing but
+polars, so analysts can use it without Prefect or Great Expectations.
+
+Value kinds
+-----------
+``str``      free text, trimmed.
+``person``   18-character resident identity number (GB 11643), trimmed, ``x`` -> ``X``.
+``region``   12-digit statistical area code (``region_prefix`` in standards is 6 digits or ``*``).
+``date``     ``pl.Date``; accepts ``2025-03-07``, ``20250307``, ``2025/3/7``, ``2025年3月7日``, Excel dates.
+``period``   ``str`` ``YYYY-MM``; accepts ``202503``, ``2025/03``, ``2025年3月``.
+``money``    ``pl.Float64`` CNY; accepts ``1,234.50``, ``¥1234.5``, ``1234.50元``.
+``gender``   ``M``/``F``; accepts ``男``/``女``, ``1``/``2``.
+``bool``     ``pl.Boolean``; accepts ``1``/``0``, ``是``/``否``, ``Y``/``N``.
+``enum``     the code; accepts the Chinese label given beside it.
+``int``      ``pl.Int64``.
+``float``    ``pl.Float64``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+ValueKind = Literal[
+    "str", "person", "region", "date", "period", "money", "gender", "bool", "enum", "int", "float"
+]
+
+#: polars dtype of each value kind after normalisation.
+KIND_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "person": pl.String(),
+    "region": pl.String(),
+    "date": pl.Date(),
+    "period": pl.String(),
+    "money": pl.Float64(),
+    "gender": pl.String(),
+    "bool": pl.Boolean(),
+    "enum": pl.String(),
+    "int": pl.Int64(),
+    "float": pl.Float64(),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column.
+
+    Parameters
+    ----------
+    name : canonical English name.
+    zh : the Chinese header used by real exports.
+    kind : value kind (see module docstring); decides normalisation.
+    required : the column must be present in every file of the dataset.
+    nullable : an empty value is allowed (``required`` columns may still be nullable,
+        e.g. ``end_date``: present, but empty means "still serving").
+    enum : for ``kind="enum"``: code -> Chinese label.
+    default : value used when the cell is empty (e.g. ``quantity`` defaults to 1).
+    """
+
+    name: str
+    zh: str
+    kind: ValueKind
+    required: bool = True
+    nullable: bool = False
+    enum: dict[str, str] = field(default_factory=dict)
+    default: object | None = None
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return KIND_DTYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One contract dataset (a file ``<name>.<ext>`` or a folder ``<name>/``)."""
+
+    name: str
+    zh: str
+    role: Literal["reference", "event"]
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def schema(self) -> pl.Schema:
+        """Typed polars schema of the dataset after loading."""
+        return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def header_aliases(self) -> dict[str, str]:
+        """Every accepted header (English or Chinese) -> canonical name."""
+        aliases: dict[str, str] = {}
+        for c in self.columns:
+            aliases[c.name] = c.name
+            aliases[c.zh] = c.name
+        return aliases
+
+
+C = Column
+
+ROLE = {"civil_servant": "公务员", "public_institution": "事业单位", "village_cadre": "村(社区)干部"}
+ASSET_TYPE = {"vehicle": "车辆", "business": "工商登记", "property": "房产"}
+UNIT = {"person_month": "人月", "person_year": "人年", "mu_year": "亩年"}
+INSTITUTION_KIND = {"hospital": "医院", "clinic": "诊所/卫生院", "pharmacy": "药店"}
+CATEGORY = {
+    "drug": "药品",
+    "exam": "检查",
+    "treatment": "治疗",
+    "material": "材料",
+    "bed": "床位",
+    "service": "诊查/护理",
+}
+VISIT_TYPE = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
+
+#: Extra Chinese labels seen in real exports for the same codes (accepted on input).
+ENUM_SYNONYMS: dict[str, dict[str, str]] = {
+    "kind": {"诊所": "clinic", "卫生院": "clinic"},
+    "category": {"诊查": "service", "护理": "service"},
+    "role": {"村干部": "village_cadre", "社区干部": "village_cadre"},
+    "unit": {"元/人/月": "person_month", "元/人/年": "person_year", "元/亩/年": "mu_year"},
+}
+
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            "persons",
+            "人员基础信息",
+            "reference",
+            (
+                C("person_id", "身份证号", "person"),
+                C("name", "姓名", "str"),
+                C("gender", "性别", "gender"),
+                C("birth_date", "出生日期", "date"),
+                C("region_code", "行政区划代码", "region"),
+                C("household_id", "户号", "str"),
+            ),
+            primary_key=("person_id",),
+        ),
+        Dataset(
+            "deaths",
+            "死亡人员信息",
+            "reference",
+            (
+                C("person_id", "身份证号", "person"),
+                C("death_date", "死亡日期", "date"),
+                C("source", "数据来源", "str"),
+            ),
+        ),
+        Dataset(
+            "officials",
+            "财政供养人员及村(社区)干部",
+            "reference",
+            (
+                C("person_id", "身份证号", "person"),
+                C("role", "身份类别", "enum", enum=ROLE),
+                C("organization", "工作单位", "str", nullable=True),
+                C("region_code", "行政区划代码", "region"),
+                C("start_date", "任职开始", "date"),
+                C("end_date", "任职结束", "date", nullable=True),
+            ),
+        ),
+        Dataset(
+            "assets",
+            "车辆、工商、房产登记",
+            "reference",
+            (
+                C("person_id", "身份证号", "person"),
+                C("asset_type", "资产类别", "enum", enum=ASSET_TYPE),
+                C("registered_date", "登记日期", "date"),
+                C("value", "价值", "money", nullable=True),
+            ),
+        ),
+        Dataset(
+            "subsidy_standards",
+            "补贴标准",
+            "reference",
+            (
+                C("subsidy_type", "补贴项目代码", "str"),
+                C("subsidy_name", "补贴项目名称", "str"),
+                C("region_prefix", "适用区划", "str"),
+                C("valid_from", "起始期", "period"),
+                C("valid_to", "截止期", "period", nullable=True),
+                C("unit", "计发单位", "enum", enum=UNIT),
+                C("amount", "标准金额", "money"),
+                C("min_age", "最低年龄", "int", nullable=True),
+                C("max_age", "最高年龄", "int", nullable=True),
+                C("excludes_officials", "排除财政供养人员", "bool"),
+                C("excludes_asset_owners", "排除车辆工商登记人员", "bool"),
+            ),
+            primary_key=("subsidy_type", "region_prefix", "valid_from"),
+        ),
+        Dataset(
+            "land",
+            "承包地确权面积",
+            "reference",
+            (
+                C("household_id", "户号", "str"),
+                C("person_id", "身份证号", "person"),
+                C("contracted_area_mu", "确权面积(亩)", "float"),
+            ),
+            primary_key=("household_id",),
+        ),
+        Dataset(
+            "institutions",
+            "定点医药机构",
+            "reference",
+            (
+                C("institution_id", "机构编码", "str"),
+                C("name", "机构名称", "str"),
+                C("kind", "机构类别", "enum", enum=INSTITUTION_KIND),
+                C("level", "医院等级", "int"),
+                C("region_code", "行政区划代码", "region"),
+                C("beds", "床位数", "int"),
+            ),
+            primary_key=("institution_id",),
+        ),
+        Dataset(
+            "item_catalog",
+            "医保目录及限定",
+            "reference",
+            (
+                C("item_code", "项目编码", "str"),
+                C("item_name", "项目名称", "str"),
+                C("category", "费用类别", "enum", enum=CATEGORY),
+                C("gender_limit", "限定性别", "gender", nullable=True),
+                C("min_age", "最低年龄", "int", nullable=True),
+                C("max_age", "最高年龄", "int", nullable=True),
+                C("max_qty_per_day", "每日限量", "float", nullable=True),
+                C("price_cap", "最高限价", "money", nullable=True),
+            ),
+            primary_key=("item_code",),
+        ),
+        Dataset(
+            "disbursements",
+            "一卡通发放明细",
+            "event",
+            (
+                C("disbursement_id", "发放流水号", "str"),
+                C("batch_id", "发放批次", "str"),
+                C("subsidy_type", "补贴项目", "str"),
+                C("person_id", "受益人身份证号", "person"),
+                C("name", "受益人姓名", "str"),
+                C("region_code", "行政区划代码", "region"),
+                C("period", "所属期", "period"),
+                C("pay_date", "发放日期", "date"),
+                C("amount", "发放金额", "money"),
+                C("quantity", "计发数量", "float", required=False, nullable=True, default=1.0),
+                C("account_no", "账号", "str"),
+                C("account_holder_id", "持卡人身份证号", "person"),
+                C("operator_id", "经办人", "str"),
+            ),
+            primary_key=("disbursement_id",),
+        ),
+        Dataset(
+            "claims",
+            "医保结算",
+            "event",
+            (
+                C("claim_id", "结算单号", "str"),
+                C("person_id", "参保人身份证号", "person"),
+                C("institution_id", "机构编码", "str"),
+                C("doctor_id", "医师编码", "str", nullable=True),
+                C("visit_type", "就诊类别", "enum", enum=VISIT_TYPE),
+                C("visit_date", "就诊日期", "date"),
+                C("discharge_date", "出院日期", "date", nullable=True),
+                C("settle_date", "结算日期", "date"),
+                C("diagnosis_code", "诊断编码", "str", nullable=True),
+                C("total_amount", "总费用", "money"),
+                C("fund_amount", "统筹支付", "money"),
+                C("self_amount", "个人支付", "money"),
+            ),
+            primary_key=("claim_id",),
+        ),
+        Dataset(
+            "claim_items",
+            "费用明细",
+            "event",
+            (
+                C("claim_id", "结算单号", "str"),
+                C("line_no", "明细序号", "int"),
+                C("item_code", "项目编码", "str"),
+                C("item_name", "项目名称", "str"),
+                C("category", "费用类别", "enum", enum=CATEGORY),
+                C("quantity", "数量", "float"),
+                C("unit_price", "单价", "money"),
+                C("amount", "金额", "money"),
+                C("service_date", "服务日期", "date"),
+            ),
+            primary_key=("claim_id", "line_no"),
+        ),
+    ]
+}
+
+SUBSIDY_DATASETS = (
+    "persons",
+    "deaths",
+    "officials",
+    "assets",
+    "subsidy_standards",
+    "land",
+    "disbursements",
+)
+MEDICAL_DATASETS = ("persons", "deaths", "institutions", "item_catalog", "claims", "claim_items")
+
+#: Where an invalid identity number quarantines the row; elsewhere it is kept (itself a lead).
+PERSON_ID_STRICT_DATASETS = ("persons",)
+
+#: Columns that hold personal data: masked in anything meant to be read.
+PERSONAL_ID_COLUMNS = ("person_id", "account_holder_id")
+PERSONAL_NAME_COLUMNS = ("name",)  # in persons and disbursements (not institutions)
+
+DOMAINS = ("subsidy", "medical")
+ENTITY_TYPES = ("person", "account", "operator", "village", "institution", "doctor", "group")
+SEVERITIES = ("high", "medium", "low")
+
+#: Output: leads, exactly as the contract's "Output: leads" section.
+LEADS_SCHEMA = pl.Schema(
+    {
+        "lead_id": pl.String(),
+        "rank": pl.Int64(),
+        "score": pl.Float64(),
+        "severity": pl.String(),
+        "domain": pl.String(),
+        "entity_type": pl.String(),
+        "entity_id": pl.String(),
+        "rule_codes": pl.List(pl.String()),
+        "title": pl.String(),
+        "amount_at_risk": pl.Float64(),
+        "period_start": pl.String(),
+        "period_end": pl.String(),
+        "region_code": pl.String(),
+        "record_ids": pl.List(pl.String()),
+        "explanation": pl.String(),
+    }
+)
+
+#: Quarantine output (quarantine.parquet): one row per rejected input row and reason.
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "dataset": pl.String(),
+        "source_file": pl.String(),
+        "row_number": pl.Int64(),  # 1-based data row (CSV: line number minus the header line)
+        "column": pl.String(),
+        "raw_value": pl.String(),
+        "reason": pl.String(),
+    }
+)
