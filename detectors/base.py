@@ -123,6 +123,11 @@ class Detector(BaseEstimator):
     kind: ClassVar[Literal["rule", "model"]] = "rule"
     requires: ClassVar[tuple[str, ...]] = ()
     optional: ClassVar[tuple[str, ...]] = ()
+    #: ``(dataset, column)`` by which the detector's work splits into independent parts:
+    #: its findings on rows of one key value never depend on rows of another (e.g. a rule
+    #: judging each person on their own payments: ``("disbursements", "person_id")``).
+    #: ``None``: it needs all rows at once (peer models, rules comparing across keys).
+    partition_by: ClassVar[tuple[str, str] | None] = None
 
     # -- public API ---------------------------------------------------------------
     def fit(self, datasets: Datasets) -> "Detector":

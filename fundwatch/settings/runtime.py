@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RuntimeSettings(BaseModel):
@@ -16,9 +16,16 @@ class RuntimeSettings(BaseModel):
         ``InjectedFault`` when it reaches this step (``load``, ``validate``, ``detect``,
         ``rank``, ``store``, ``report``). ``None`` in production.
     random_state : seed for every randomised model, so runs are deterministic.
+    partitions : how many independent parts each partitionable rule runs in (by a hash of
+        its key, e.g. person_id). 1 on one machine; on a Dask cluster, about the number of
+        worker cores. Results are identical whatever the number.
+    detect_workers : detector tasks run at once on the local thread pool. Polars already
+        uses every core inside one query, so more workers mostly add peak memory.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     fail_at_step: Literal["load", "validate", "detect", "rank", "store", "report"] | None = None
     random_state: int = 0
+    partitions: int = Field(default=1, ge=1, le=4096)
+    detect_workers: int = Field(default=2, ge=1, le=64)

@@ -1,0 +1,340 @@
+"""The ``fundwatch`` command line.
+
+Exit codes: 0 success (also when rows were quarantined), 2 bad input or usage (one line on
+stderr naming the file/dataset and what to do), 1 internal error. No Python traceback reaches
+the user for bad data; ``FUNDWATCH_DEBUG=1`` shows tracebacks of internal errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+DEMO_PERSONS = 6000
+DEMO_SEED = 20251
+#: parts per partitionable rule on a Dask cluster unless --partitions says otherwise.
+DASK_PARTITIONS = 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line and exits 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401
+        self.exit(EXIT_INPUT, f"fundwatch: error: {message} (see '{self.prog} --help')\n")
+
+
+def _examples(text: str) -> str:
+    return "examples:\n" + textwrap.indent(textwrap.dedent(text).strip(), "  ")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(
+        prog="fundwatch",
+        description="Ranked leads on public money: one-card subsidies and medical-insurance claims.",
+        formatter_class=fmt,
+        epilog=_examples(
+            """
+            fundwatch demo                                 # built-in demo city, end to end
+            fundwatch synth city --persons 20000 --seed 7  # make a synthetic city
+            fundwatch scan city/input --out run1           # scan it
+            fundwatch review FW-0123abcd --status confirmed --note "核实属实" --out run1
+            """
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("synth", help="generate a synthetic city with planted anomalies", formatter_class=fmt,
+                       description="Write OUT_DIR/input/ (the datasets) and OUT_DIR/labels.parquet (the truth).",
+                       epilog=_examples("fundwatch synth city --persons 10000 --seed 1\nfundwatch synth dirty-city --persons 5000 --seed 2 --dirty"))
+    s.add_argument("out_dir", metavar="OUT_DIR")
+    s.add_argument("--persons", type=int, default=10000, help="number of persons (default 10000)")
+    s.add_argument("--seed", type=int, default=0, help="random seed; same seed, same city (default 0)")
+    s.add_argument("--dirty", action="store_true", help="GBK CSVs, Chinese headers, .xlsx, monthly folders, bad rows, hostile names")
+
+    s = sub.add_parser("scan", help="load, validate, detect, rank, store and report", formatter_class=fmt,
+                       epilog=_examples("fundwatch scan city/input --out run1\nfundwatch scan city/input --out run1 --domain medical --lang en\nfundwatch scan city/input --out run1 --store postgresql+psycopg://user@host/db"))
+    _scan_args(s)
+
+    s = sub.add_parser("validate", help="load and validate only (Great Expectations)", formatter_class=fmt,
+                       description="Exit 0 when the data is usable, 2 with a summary line when a critical dataset is unusable.",
+                       epilog=_examples("fundwatch validate city/input --out checks"))
+    s.add_argument("input_dir", metavar="INPUT_DIR")
+    s.add_argument("--out", dest="out_dir", required=True, metavar="OUT_DIR")
+    s.add_argument("--domain", default="all", choices=["subsidy", "medical", "all"])
+    s.add_argument("--settings", dest="settings_file", metavar="FILE", help="TOML/JSON settings overriding defaults")
+
+    s = sub.add_parser("demo", help="generate the demo city and scan it end to end", formatter_class=fmt,
+                       epilog=_examples("fundwatch demo\nfundwatch demo --out /tmp/fw-demo --lang en"))
+    s.add_argument("--out", dest="out_dir", default="fundwatch-demo", metavar="OUT_DIR", help="default ./fundwatch-demo")
+    s.add_argument("--persons", type=int, default=DEMO_PERSONS, help=f"city size (default {DEMO_PERSONS})")
+    s.add_argument("--lang", default="zh", choices=["zh", "en"])
+
+    s = sub.add_parser("review", help="record a supervisor's decision on a lead", formatter_class=fmt,
+                       epilog=_examples('fundwatch review FW-0123abcd --status dismissed --note "已核实为监护人代领" --out run1\nfundwatch review --import run1/leads.xlsx --out run1'))
+    s.add_argument("lead_id", nargs="?", metavar="LEAD_ID")
+    s.add_argument("--status", choices=["confirmed", "dismissed", "in_review"])
+    s.add_argument("--note", default="")
+    s.add_argument("--import", dest="import_path", metavar="XLSX", help="read the disposition column of leads.xlsx")
+    s.add_argument("--out", dest="out_dir", metavar="OUT_DIR", help="run folder whose default store to use")
+    s.add_argument("--store", dest="store_url", metavar="URL", help="SQLAlchemy URL of the lead store")
+
+    s = sub.add_parser("evaluate", help="score a run's leads against a synthetic city's labels", formatter_class=fmt,
+                       epilog=_examples("fundwatch evaluate run1 --labels city/labels.parquet"))
+    s.add_argument("out_dir", metavar="OUT_DIR")
+    s.add_argument("--labels", required=True, metavar="LABELS")
+    return p
+
+
+def _scan_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("input_dir", metavar="INPUT_DIR")
+    s.add_argument("--out", dest="out_dir", required=True, metavar="OUT_DIR")
+    s.add_argument("--store", dest="store_url", metavar="URL", help="lead store URL (default: SQLite OUT_DIR/leads.sqlite)")
+    s.add_argument("--domain", default="all", choices=["subsidy", "medical", "all"])
+    s.add_argument("--unmask", action="store_true", help="show identity numbers and names whole in readable outputs")
+    s.add_argument("--lang", default="zh", choices=["zh", "en"], help="report language (default zh)")
+    s.add_argument("--period-start", metavar="YYYY-MM")
+    s.add_argument("--period-end", metavar="YYYY-MM")
+    s.add_argument("--settings", dest="settings_file", metavar="FILE", help="TOML/JSON settings overriding defaults")
+    s.add_argument("--sources", dest="sources_file", metavar="FILE", help="TOML naming SQL tables to read datasets from")
+    s.add_argument("--dask-address", metavar="ADDR", help="run detectors on a Dask cluster ('local' for a local one)")
+    s.add_argument("--partitions", type=int, metavar="N", help="run partitionable rules in N parts (default 1; 4 with --dask-address)")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_synth(args) -> int:
+    from .synth import generate_city, write_city
+
+    if args.persons < 100:
+        raise _usage("--persons must be at least 100")
+    with _progress("generating the synthetic city"):
+        city = generate_city(args.persons, args.seed)
+        write_city(city, Path(args.out_dir), dirty=args.dirty, seed=args.seed)
+    print(f"wrote {Path(args.out_dir) / 'input'} and {Path(args.out_dir) / 'labels.parquet'}")
+    return EXIT_OK
+
+
+def cmd_scan(args) -> int:
+    run = run_scan(
+        input_dir=args.input_dir, out_dir=args.out_dir, store_url=args.store_url, domain=args.domain,
+        period_start=args.period_start, period_end=args.period_end, unmask=args.unmask, lang=args.lang,
+        settings_file=args.settings_file, sources_file=args.sources_file, dask_address=args.dask_address,
+        partitions=args.partitions or (DASK_PARTITIONS if args.dask_address else None),
+    )
+    print_summary(run)
+    return EXIT_OK
+
+
+def run_scan(dask_address: str | None = None, **params) -> dict:
+    """Run the Prefect scan flow (optionally on a Dask cluster) and return run.json's content."""
+    _check_period(params.get("period_start"))
+    _check_period(params.get("period_end"))
+    from flows.scan import scan
+
+    flow = scan
+    if dask_address:
+        from flows.dask import with_dask
+
+        flow = with_dask(scan, dask_address)
+    with _progress("scanning: load → validate → detect → rank → report → store"):
+        return flow(**params)
+
+
+def cmd_validate(args) -> int:
+    from . import pipeline
+    from .settings import DEFAULT_SETTINGS, Settings
+
+    settings = Settings.from_file(args.settings_file) if args.settings_file else DEFAULT_SETTINGS
+    domains = pipeline.parse_domains(args.domain)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with _progress("loading"):
+        loaded = pipeline.load_step(args.input_dir, domains, settings)
+    with _progress("validating"):
+        validation = pipeline.validate_step(loaded.datasets, out, settings)
+    counts = pipeline.counts_frame(loaded.counts, validation.quarantine)
+    from .loading import write_quarantine
+
+    write_quarantine(out / "quarantine.parquet", pipeline.all_quarantine(loaded.quarantine, validation.quarantine))
+    print(f"{'dataset':<20}{'read':>10}{'accepted':>10}{'quarantined':>12}")
+    for r in counts.to_dicts():
+        print(f"{r['dataset']:<20}{r['rows_read']:>10}{r['rows_accepted']:>10}{r['rows_quarantined']:>12}")
+    if validation.docs_index:
+        print(f"Data Docs: {validation.docs_index}")
+    print(f"validation.json: {out / 'validation' / 'validation.json'}")
+    if validation.unusable:
+        name, why = sorted(validation.unusable.items())[0]
+        print(f"fundwatch: error: dataset '{name}' is unusable: {why}", file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .synth import generate_city, write_city
+
+    out = Path(args.out_dir)
+    city_dir = out / "city"
+    with _progress(f"generating a demo city of {args.persons} persons"):
+        write_city(generate_city(args.persons, DEMO_SEED), city_dir, dirty=True, seed=DEMO_SEED)
+    run = run_scan(input_dir=str(city_dir / "input"), out_dir=str(out / "run"), lang=args.lang)
+    print_summary(run)
+    try:
+        from .evaluate import evaluate, format_evaluation
+        import polars as pl
+
+        result = evaluate(pl.read_parquet(out / "run" / "leads.parquet"), pl.read_parquet(city_dir / "labels.parquet"))
+        print("\nAgainst the demo city's planted truth:")
+        print(format_evaluation(result))
+    except Exception:  # noqa: BLE001 - the evaluation is a bonus for the demo, never its failure
+        pass
+    return EXIT_OK
+
+
+def cmd_review(args) -> int:
+    from .dispositions import import_workbook, review
+    from .pipeline import default_store_url
+
+    if not args.store_url and not args.out_dir:
+        raise _usage("give --out RUN_DIR (its leads.sqlite) or --store URL")
+    store = args.store_url or default_store_url(args.out_dir)
+    if args.import_path:
+        n = import_workbook(store, args.import_path)
+        print(f"imported {n} decision(s) from {args.import_path}")
+        return EXIT_OK
+    if not args.lead_id or not args.status:
+        raise _usage("give LEAD_ID and --status confirmed|dismissed|in_review, or --import leads.xlsx")
+    review(store, args.lead_id, args.status, args.note)
+    print(f"{args.lead_id}: {args.status}")
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    import polars as pl
+
+    from .evaluate import evaluate, format_evaluation
+
+    leads_path = Path(args.out_dir) / "leads.parquet"
+    for path, fix in ((leads_path, "run 'fundwatch scan' first"), (Path(args.labels), "pass the labels.parquet written by 'fundwatch synth'")):
+        if not path.exists():
+            raise _input_error(f"{path} does not exist: {fix}")
+    print(format_evaluation(evaluate(pl.read_parquet(leads_path), pl.read_parquet(args.labels))))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- helpers
+def print_summary(run: dict) -> None:
+    """The closing summary: rows, leads by severity, money at risk, where the files are."""
+    rows = run["rows"]
+    leads = run["leads"]
+    sev = leads["by_severity"]
+    print(
+        f"rows read {rows['read']:,} = accepted {rows['accepted']:,} + quarantined {rows['quarantined']:,}"
+    )
+    print(
+        f"{leads['count']:,} leads (high {sev.get('high', 0)}, medium {sev.get('medium', 0)}, low {sev.get('low', 0)}), "
+        f"money at risk {leads['amount_at_risk']:,.2f} CNY"
+    )
+    if run["detectors"]["skipped"]:
+        print(f"skipped detectors: {', '.join(sorted(run['detectors']['skipped']))}")
+    outputs = run.get("outputs", {})
+    print(f"report:   {outputs.get('report', '-')}")
+    print(f"workbook: {outputs.get('workbook', '-')}")
+    print(f"leads:    {outputs.get('parquet', outputs.get('leads_parquet', '-'))}")
+    print(f"run:      {Path(run['out_dir']) / 'run.json'}")
+
+
+def _check_period(value: str | None) -> None:
+    import re
+
+    if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise _usage(f"period {value!r} must look like 2025-03")
+
+
+def _usage(msg: str) -> Exception:
+    from .errors import InputError
+
+    return InputError(msg)
+
+
+_input_error = _usage
+
+
+class _progress:
+    """A spinner on stderr while a long step runs; silent when stderr is not a terminal."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self._status = None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(self.label)
+            self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._status is not None:
+            self._status.__exit__(*exc)
+        return False
+
+
+COMMANDS = {
+    "synth": cmd_synth,
+    "scan": cmd_scan,
+    "validate": cmd_validate,
+    "demo": cmd_demo,
+    "review": cmd_review,
+    "evaluate": cmd_evaluate,
+}
+
+
+def _quiet_prefect() -> None:
+    # The CLI prints its own summary and one-line errors; Prefect's console handler stays
+    # quiet (task failures would otherwise print tracebacks), while every log line still
+    # reaches the Prefect API/UI. Users can override with the same environment variable.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_prefect()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_INPUT
+    from .errors import FundwatchError, InputError, StoreBusyError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (InputError, StoreBusyError) as exc:
+        print(f"fundwatch: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("fundwatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+        if os.environ.get("FUNDWATCH_DEBUG"):
+            raise
+        kind = "internal error" if not isinstance(exc, FundwatchError) else "error"
+        print(f"fundwatch: {kind}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              f"(set FUNDWATCH_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
