@@ -1,0 +1,256 @@
+"""Helpers shared by the medical detectors: lazy inputs, money text, scores, the findings shape.
+
+Everything here returns polars expressions or LazyFrames so that the detectors stay lazy and
+vectorised; nothing loops over claims in Python.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.idnumber import birth_date_of, gender_of
+from fundwatch.settings.medical import MedicalSettings
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets, Detector, lazy
+
+DOMAIN = "medical"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+def institution_regions(datasets: Datasets) -> pl.LazyFrame:
+    """``institution_id, inst_region, inst_name, inst_kind`` (empty when institutions are absent)."""
+    if "institutions" not in datasets:
+        return pl.LazyFrame(
+            schema={"institution_id": pl.String, "inst_region": pl.String,
+                    "inst_name": pl.String, "inst_kind": pl.String}
+        )
+    return (
+        lazy(datasets, "institutions")
+        .select(
+            "institution_id",
+            pl.col("region_code").alias("inst_region"),
+            pl.col("name").alias("inst_name"),
+            pl.col("kind").alias("inst_kind"),
+        )
+        .unique("institution_id", keep="first")
+    )
+
+
+def person_profile(datasets: Datasets, person_ids: pl.LazyFrame) -> pl.LazyFrame:
+    """``person_id, p_gender, p_birth`` for ``person_ids``: from persons, else from the number.
+
+    The identity number's 17th digit (odd = male) and digits 7-14 stand in where the person
+    is not in the roster or the roster leaves the field empty.
+    """
+    base = person_ids.select("person_id").unique()
+    if "persons" in datasets:
+        roster = (
+            lazy(datasets, "persons")
+            .select("person_id", pl.col("gender").alias("r_gender"), pl.col("birth_date").alias("r_birth"))
+            .unique("person_id", keep="first")
+        )
+        base = base.join(roster, on="person_id", how="left")
+    else:
+        base = base.with_columns(r_gender=pl.lit(None, pl.String), r_birth=pl.lit(None, pl.Date))
+    return base.select(
+        "person_id",
+        pl.coalesce(pl.col("r_gender"), gender_of(pl.col("person_id"))).alias("p_gender"),
+        pl.coalesce(pl.col("r_birth"), birth_date_of(pl.col("person_id"))).alias("p_birth"),
+    )
+
+
+def fund_share() -> pl.Expr:
+    """Share of a claim's total paid by the fund (0..1; 1 where the total is 0)."""
+    return (
+        pl.when(pl.col("total_amount") > 0)
+        .then(pl.col("fund_amount") / pl.col("total_amount"))
+        .otherwise(1.0)
+        .clip(0.0, 1.0)
+    )
+
+
+def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """Age in whole years on ``day`` (birthday counted on the day itself)."""
+    years = day.dt.year() - birth.dt.year()
+    before_birthday = (day.dt.month() * 100 + day.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
+    return (years - before_birthday.cast(pl.Int32)).cast(pl.Int32)
+
+
+# -- text -------------------------------------------------------------------------------------
+def money(expr: pl.Expr) -> pl.Expr:
+    """CNY amount as text with thousands separators and two decimals: ``3,420.00``."""
+    cents = (expr.abs() * 100).round(0).cast(pl.Int64)
+    units = cents // 100
+    frac = (cents % 100).cast(pl.String).str.zfill(2)
+    groups = [(units // 10**9), (units // 10**6) % 1000, (units // 1000) % 1000, units % 1000]
+    g = [x.cast(pl.String) for x in groups]
+    z = [x.cast(pl.String).str.zfill(3) for x in groups]
+    text = (
+        pl.when(units >= 10**9).then(pl.concat_str([g[0], z[1], z[2], z[3]], separator=","))
+        .when(units >= 10**6).then(pl.concat_str([g[1], z[2], z[3]], separator=","))
+        .when(units >= 1000).then(pl.concat_str([g[2], z[3]], separator=","))
+        .otherwise(g[3])
+    )
+    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, text, pl.lit("."), frac])
+
+
+def num(expr: pl.Expr) -> pl.Expr:
+    """A quantity as short text: ``3`` for whole numbers, else up to 2 decimals."""
+    r = expr.round(2)
+    return (
+        pl.when(r == r.floor())
+        .then(r.cast(pl.Int64).cast(pl.String))
+        .otherwise(r.cast(pl.String))
+    )
+
+
+def ymd(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.strftime("%Y-%m-%d")
+
+
+def ym(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.strftime("%Y-%m")
+
+
+# -- scores -----------------------------------------------------------------------------------
+def ramp_score(x: pl.Expr, fire: float, full: float, s: MedicalSettings) -> pl.Expr:
+    """``floor + (1 - floor) * clip((x - fire) / (full - fire), 0, 1)`` (see settings docs)."""
+    span = max(float(full) - float(fire), 1e-9)
+    ramp = ((x.cast(pl.Float64) - fire) / span).clip(0.0, 1.0)
+    return (s.score_floor + (1.0 - s.score_floor) * ramp).clip(0.0, 1.0)
+
+
+def severity(score: pl.Expr, s: MedicalSettings) -> pl.Expr:
+    return (
+        pl.when(score >= s.severity_high)
+        .then(pl.lit("high"))
+        .when(score >= s.severity_medium)
+        .then(pl.lit("medium"))
+        .otherwise(pl.lit("low"))
+    )
+
+
+# -- per-claim evidence -> findings ------------------------------------------------------------
+def claims_to_findings(
+    per_claim: pl.LazyFrame,
+    entity_type: str,
+    entity: str | list[str],
+    extra_aggs: list[pl.Expr] | tuple = (),
+) -> pl.LazyFrame:
+    """Group per-claim rows into one row per finding.
+
+    ``per_claim`` has one row per (finding key, claim) with ``claim_id``, ``at_risk`` (fund
+    money at risk on that claim for this finding, already summed over the claim's lines so
+    nothing is counted twice), ``visit_date`` and ``inst_region``. ``entity`` names the key
+    column(s); the first is the entity id. Returns the key columns, ``entity_type``,
+    ``entity_id``, ``record_ids``, ``record_amounts``, ``period_start``, ``period_end``,
+    ``region_code``, ``n_claims``, ``total_at_risk`` and ``extra_aggs``.
+    """
+    keys = [entity] if isinstance(entity, str) else list(entity)
+    return (
+        per_claim.sort(keys + ["claim_id"])
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.col("claim_id").alias("record_ids"),
+            pl.col("at_risk").round(2).alias("record_amounts"),
+            ym(pl.col("visit_date").min()).alias("period_start"),
+            ym(pl.col("visit_date").max()).alias("period_end"),
+            # the region of the institution with the most evidence claims (ties: lowest code)
+            pl.col("inst_region").drop_nulls().mode().sort().first().alias("region_code"),
+            pl.len().alias("n_claims"),
+            pl.col("at_risk").sum().alias("total_at_risk"),
+            *extra_aggs,
+        )
+        .with_columns(
+            pl.lit(entity_type).alias("entity_type"),
+            pl.col(keys[0]).cast(pl.String).alias("entity_id"),
+        )
+    )
+
+
+def finish(frame: pl.LazyFrame, rule_code: str, score: pl.Expr, s: MedicalSettings,
+           evidence_zh: pl.Expr, evidence_en: pl.Expr, details: pl.Expr) -> pl.LazyFrame:
+    """Add code, domain, score, severity, evidence and details to grouped findings."""
+    return frame.with_columns(score.alias("score")).with_columns(
+        pl.lit(rule_code).alias("rule_code"),
+        pl.lit(DOMAIN).alias("domain"),
+        severity(pl.col("score"), s).alias("severity"),
+        evidence_zh.alias("evidence_zh"),
+        evidence_en.alias("evidence_en"),
+        details.alias("details"),
+    )
+
+
+def json_details(**fields: pl.Expr) -> pl.Expr:
+    """A JSON object text from named expressions (values of any polars type)."""
+    return pl.struct(**fields).struct.json_encode()
+
+
+class MedicalDetector(Detector):
+    """Base of the medical detectors: domain ``medical`` and settings rebuilt from params."""
+
+    domain = "medical"
+
+    def _settings(self) -> MedicalSettings:
+        """This detector's parameters laid over the default medical settings."""
+        return DEFAULT_SETTINGS.medical.model_copy(update=self.get_params())
+
+
+def claim_header(datasets: Datasets) -> pl.LazyFrame:
+    """The claim columns item-level rules need, with the institution's region and name."""
+    return (
+        lazy(datasets, "claims")
+        .select("claim_id", "person_id", "institution_id", "visit_type", "visit_date",
+                "total_amount", "fund_amount")
+        .join(institution_regions(datasets), on="institution_id", how="left")
+    )
+
+
+def flagged_items(datasets: Datasets, catalog_filter: pl.Expr, catalog_cols: list[str]) -> pl.LazyFrame:
+    """Claim lines whose item is in the catalogue rows selected by ``catalog_filter``.
+
+    The catalogue is small, so it is filtered first and the 30M-line item table is only
+    semi-joined against the few limited items before anything else is joined.
+    Returns the item columns, ``catalog_cols`` (prefixed ``cat_``) and the claim header.
+    """
+    cat = (
+        lazy(datasets, "item_catalog")
+        .filter(catalog_filter)
+        .select("item_code", *[pl.col(c).alias(f"cat_{c}") for c in catalog_cols])
+        .unique("item_code", keep="first")
+    )
+    items = (
+        lazy(datasets, "claim_items")
+        .select("claim_id", "line_no", "item_code", "item_name", "category", "quantity",
+                "unit_price", "amount", "service_date")
+        .join(cat, on="item_code", how="inner")
+    )
+    return items.join(claim_header(datasets), on="claim_id", how="inner")
+
+
+def per_claim_at_risk(lines: pl.LazyFrame, keys: list[str], line_risk: pl.Expr,
+                      extra: list[pl.Expr] | tuple = ()) -> pl.LazyFrame:
+    """Sum line-level money at risk per (finding key, claim), scaled to the fund's share.
+
+    ``line_risk`` is the item money in doubt on a line; the claim's fund money at risk is its
+    sum times ``fund_amount / total_amount``, never more than ``fund_amount``.
+    """
+    return (
+        lines.with_columns(_line_risk=line_risk, _share=fund_share())
+        .group_by(keys + ["claim_id"])
+        .agg(
+            (pl.col("_line_risk").sum() * pl.col("_share").first())
+            .clip(upper_bound=pl.col("fund_amount").first().clip(lower_bound=0.0))
+            .alias("at_risk"),
+            pl.col("_line_risk").sum().alias("item_amount"),
+            pl.col("visit_date").first(),
+            pl.col("inst_region").first(),
+            pl.col("inst_name").first(),
+            pl.col("fund_amount").first(),
+            pl.len().alias("n_lines"),
+            *extra,
+        )
+    )

@@ -1,0 +1,208 @@
+"""Items billed against the catalogue's gender and age limits (GENDER_LIMIT, AGE_LIMIT)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets
+from ._common import (
+    MedicalDetector, age_on, claims_to_findings, finish, flagged_items, json_details, money,
+    per_claim_at_risk, person_profile, ramp_score, ymd,
+)
+
+_S = DEFAULT_SETTINGS.medical
+
+_GENDER_ZH = {"M": "男", "F": "女"}
+_GENDER_EN = {"M": "male", "F": "female"}
+
+
+def _items_text(col: str = "item_names") -> pl.Expr:
+    return pl.col(col).list.head(3).list.join("、") + pl.when(pl.col(col).list.len() > 3).then(
+        pl.lit(" 等")).otherwise(pl.lit(""))
+
+
+def _items_text_en(col: str = "item_names") -> pl.Expr:
+    return pl.col(col).list.head(3).list.join(", ") + pl.when(pl.col(col).list.len() > 3).then(
+        pl.lit(" etc.")).otherwise(pl.lit(""))
+
+
+class GenderLimitRule(MedicalDetector):
+    """Items limited to one sex billed to a person of the other sex (限性别项目违规).
+
+    What it finds
+        Claim lines whose catalogue item has a ``gender_limit`` while the insured person is of
+        the other sex. The person's sex comes from ``persons.gender``, or, where the person is
+        not in the roster, from the identity number's 17th digit (odd = male). One finding
+        per person and institution; each claim's money at risk is the offending lines' amount
+        times the claim's fund share.
+    Why it matters
+        A prostate drug for a woman or an obstetric exam for a man means the card was used for
+        someone else (冒名/借卡) or the item was invented.
+    Look-alike it ignores
+        Items without a gender limit, and limited items billed to the right sex.
+
+    Entity: ``person`` (the card holder whose profile is contradicted; the institution is in
+    ``details`` and sets ``region_code``), because the same card misused at several places is
+    one story. Score: ``floor + (1-floor) * clip((claims - 1) / (catalog_full_score_claims - 1))``.
+    """
+
+    codes = ("GENDER_LIMIT",)
+    kind = "rule"
+    requires = ("item_catalog", "claims", "claim_items")
+    optional = ("persons", "institutions")
+
+    def __init__(self, catalog_full_score_claims: int = _S.catalog_full_score_claims,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.catalog_full_score_claims = catalog_full_score_claims
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        lines = flagged_items(datasets, pl.col("gender_limit").is_not_null(), ["gender_limit"])
+        prof = person_profile(datasets, lines.select("person_id"))
+        lines = lines.join(prof, on="person_id", how="left").filter(
+            pl.col("p_gender").is_not_null() & (pl.col("p_gender") != pl.col("cat_gender_limit"))
+        )
+        keys = ["person_id", "institution_id"]
+        per_claim = per_claim_at_risk(
+            lines, keys, pl.col("amount"),
+            [pl.col("p_gender").first(), pl.col("cat_gender_limit").first(),
+             pl.col("item_name").unique().alias("names")],
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", keys,
+            [pl.col("p_gender").first(), pl.col("cat_gender_limit").first().alias("limit"),
+             pl.col("names").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("item_names"),
+             pl.col("inst_name").first(), pl.col("item_amount").sum(),
+             pl.col("n_lines").sum(),
+             pl.col("visit_date").min().alias("first_visit"),
+             pl.col("visit_date").max().alias("last_visit")],
+        )
+        g_zh = pl.col("p_gender").replace_strict(_GENDER_ZH, default="?")
+        l_zh = pl.col("limit").replace_strict(_GENDER_ZH, default="?")
+        g_en = pl.col("p_gender").replace_strict(_GENDER_EN, default="?")
+        l_en = pl.col("limit").replace_strict(_GENDER_EN, default="?")
+        ev_zh = pl.format(
+            "参保人性别为{};{} 至 {} 在 {} 的 {} 张结算单含限{}性项目 {}({} 行,金额 {} 元),统筹支付 {} 元",
+            g_zh, ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("inst_name").fill_null(pl.col("institution_id")), pl.col("n_claims"), l_zh,
+            _items_text(), pl.col("n_lines"), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "Insured person is {}; {} claims at {} from {} to {} include items limited to {} patients: "
+            "{} ({} lines, {} CNY), fund share {} CNY",
+            g_en, pl.col("n_claims"), pl.col("inst_name").fill_null(pl.col("institution_id")),
+            ymd(pl.col("first_visit")), ymd(pl.col("last_visit")), l_en,
+            _items_text_en(), pl.col("n_lines"), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(
+            institution_id=pl.col("institution_id"), person_gender=pl.col("p_gender"),
+            gender_limit=pl.col("limit"), items=pl.col("item_names"),
+        )
+        score = ramp_score(pl.col("n_claims"), 1, max(s.catalog_full_score_claims, 2), s)
+        return finish(grouped, "GENDER_LIMIT", score, s, ev_zh, ev_en, details)
+
+
+class AgeLimitRule(MedicalDetector):
+    """Items billed outside the catalogue's age limits (限年龄项目违规).
+
+    What it finds
+        Claim lines whose item has ``min_age`` and/or ``max_age`` while the person's age in
+        whole years on the ``service_date`` is below ``min_age`` or above ``max_age``. Birth
+        date from ``persons``, else from the identity number (digits 7-14). One finding per
+        person and institution; money at risk as for GENDER_LIMIT.
+    Why it matters
+        A paediatric-only drug for an adult, or an item for the elderly billed to a child,
+        points at a borrowed card or invented items.
+    Look-alike it ignores
+        A person exactly at the limit (age == min_age or age == max_age) is within it; the
+        age is counted on the service date with the birthday counting on the day itself.
+
+    Entity: ``person``. Score: ``floor + (1-floor) * clip(max years outside / age_full_score_years)``.
+    """
+
+    codes = ("AGE_LIMIT",)
+    kind = "rule"
+    requires = ("item_catalog", "claims", "claim_items")
+    optional = ("persons", "institutions")
+
+    def __init__(self, age_full_score_years: int = _S.age_full_score_years,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.age_full_score_years = age_full_score_years
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        lines = flagged_items(
+            datasets, pl.col("min_age").is_not_null() | pl.col("max_age").is_not_null(),
+            ["min_age", "max_age"],
+        )
+        prof = person_profile(datasets, lines.select("person_id"))
+        lines = (
+            lines.join(prof, on="person_id", how="left")
+            .with_columns(age=age_on(pl.col("p_birth"), pl.col("service_date")))
+            .with_columns(
+                outside=pl.max_horizontal(
+                    (pl.col("cat_min_age") - pl.col("age")).fill_null(0),
+                    (pl.col("age") - pl.col("cat_max_age")).fill_null(0),
+                    pl.lit(0),
+                )
+            )
+            .filter(pl.col("age").is_not_null() & (pl.col("outside") > 0))
+        )
+        keys = ["person_id", "institution_id"]
+        per_claim = per_claim_at_risk(
+            lines, keys, pl.col("amount"),
+            [pl.col("age").min().alias("age_min"), pl.col("age").max().alias("age_max"),
+             pl.col("outside").max(), pl.col("item_name").unique().alias("names"),
+             pl.col("cat_min_age").min().alias("lim_min"), pl.col("cat_max_age").max().alias("lim_max")],
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", keys,
+            [pl.col("age_min").min(), pl.col("age_max").max(), pl.col("outside").max(),
+             pl.col("lim_min").min(), pl.col("lim_max").max(),
+             pl.col("names").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("item_names"),
+             pl.col("inst_name").first(), pl.col("item_amount").sum(), pl.col("n_lines").sum(),
+             pl.col("visit_date").min().alias("first_visit"),
+             pl.col("visit_date").max().alias("last_visit")],
+        )
+        age_txt = pl.when(pl.col("age_min") == pl.col("age_max")).then(
+            pl.col("age_min").cast(pl.String)).otherwise(
+            pl.format("{}-{}", pl.col("age_min"), pl.col("age_max")))
+        lim_zh = pl.concat_str(
+            [pl.when(pl.col("lim_min").is_not_null()).then(pl.format("不低于 {} 岁", pl.col("lim_min"))),
+             pl.when(pl.col("lim_max").is_not_null()).then(pl.format("不高于 {} 岁", pl.col("lim_max")))],
+            separator="、", ignore_nulls=True)
+        lim_en = pl.concat_str(
+            [pl.when(pl.col("lim_min").is_not_null()).then(pl.format("at least {}", pl.col("lim_min"))),
+             pl.when(pl.col("lim_max").is_not_null()).then(pl.format("at most {}", pl.col("lim_max")))],
+            separator=" and ", ignore_nulls=True)
+        ev_zh = pl.format(
+            "服务日年龄 {} 岁,项目 {} 限定年龄{};{} 至 {} 在 {} 结算 {} 张({} 行,金额 {} 元),统筹支付 {} 元",
+            age_txt, _items_text(), lim_zh, ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("inst_name").fill_null(pl.col("institution_id")), pl.col("n_claims"),
+            pl.col("n_lines"), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "Aged {} on the service date; items {} are limited to ages {}; {} claims at {} from {} to {} "
+            "({} lines, {} CNY), fund share {} CNY",
+            age_txt, _items_text_en(), lim_en, pl.col("n_claims"),
+            pl.col("inst_name").fill_null(pl.col("institution_id")),
+            ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_lines"), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(
+            institution_id=pl.col("institution_id"), age_min=pl.col("age_min"),
+            age_max=pl.col("age_max"), limit_min_age=pl.col("lim_min"),
+            limit_max_age=pl.col("lim_max"), items=pl.col("item_names"),
+        )
+        score = ramp_score(pl.col("outside"), 0, s.age_full_score_years, s)
+        return finish(grouped, "AGE_LIMIT", score, s, ev_zh, ev_en, details)

@@ -1,0 +1,95 @@
+"""Claims settled for visits after the insured person's death (CLAIM_AFTER_DEATH)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets, lazy
+from ._common import (
+    MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money, ramp_score, ymd,
+)
+
+_S = DEFAULT_SETTINGS.medical
+
+
+class ClaimAfterDeathRule(MedicalDetector):
+    """Claims whose visit date is after the person's death (死亡后仍发生医保结算).
+
+    What it finds
+        Every claim whose ``visit_date`` is more than ``death_grace_days`` after the
+        person's death date. A person reported by several sources (殡葬, 公安, 卫健 …) is taken
+        to have died on the **earliest** reported date. One finding per person; the
+        record amounts are each claim's ``fund_amount``.
+    Why it matters
+        A dead person cannot visit a doctor or buy drugs: the card is being used by someone
+        else (冒名就医/盗刷), or the claims are fabricated.
+    Look-alike it ignores
+        A stay that began on or before the death date and was settled (or discharged) after
+        it: only the visit (admission) date is compared, never ``settle_date``.
+
+    Score: ``floor + (1-floor) * clip(max days after death / death_full_score_days, 0, 1)``.
+    Entity: ``person``.
+    """
+
+    codes = ("CLAIM_AFTER_DEATH",)
+    kind = "rule"
+    requires = ("deaths", "claims")
+    optional = ("institutions",)
+
+    def __init__(self, death_grace_days: int = _S.death_grace_days,
+                 death_full_score_days: int = _S.death_full_score_days,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.death_grace_days = death_grace_days
+        self.death_full_score_days = death_full_score_days
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        deaths = (
+            lazy(datasets, "deaths")
+            .filter(pl.col("death_date").is_not_null())
+            .group_by("person_id")
+            .agg(pl.col("death_date").min(), pl.col("source").drop_nulls().unique().sort().alias("sources"))
+        )
+        per_claim = (
+            lazy(datasets, "claims")
+            .select("claim_id", "person_id", "institution_id", "visit_date", "fund_amount")
+            .join(deaths, on="person_id", how="inner")
+            .with_columns(days_after=(pl.col("visit_date") - pl.col("death_date")).dt.total_days())
+            .filter(pl.col("days_after") > s.death_grace_days)
+            .join(institution_regions(datasets), on="institution_id", how="left")
+            .with_columns(at_risk=pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0))
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", "person_id",
+            [
+                pl.col("death_date").first(),
+                pl.col("sources").first(),
+                pl.col("visit_date").min().alias("first_visit"),
+                pl.col("visit_date").max().alias("last_visit"),
+                pl.col("institution_id").n_unique().alias("n_inst"),
+                pl.col("institution_id").unique().sort().alias("institutions"),
+                pl.col("days_after").max().alias("max_days_after"),
+            ],
+        )
+        ev_zh = pl.format(
+            "死亡日期 {};此后 {} 至 {} 在 {} 家机构结算 {} 次,统筹支付 {} 元",
+            ymd(pl.col("death_date")), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_inst"), pl.col("n_claims"), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "Died {}; {} claims at {} institutions from {} to {}, fund paid {} CNY",
+            ymd(pl.col("death_date")), pl.col("n_claims"), pl.col("n_inst"),
+            ymd(pl.col("first_visit")), ymd(pl.col("last_visit")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(
+            death_date=ymd(pl.col("death_date")), death_sources=pl.col("sources"),
+            institutions=pl.col("institutions"), max_days_after_death=pl.col("max_days_after"),
+        )
+        score = ramp_score(pl.col("max_days_after"), 0, s.death_full_score_days, s)
+        return finish(grouped, "CLAIM_AFTER_DEATH", score, s, ev_zh, ev_en, details)

@@ -1,0 +1,275 @@
+"""Over-billing on claim lines: excess quantity, over price, duplicate lines
+(EXCESS_QUANTITY, OVER_PRICE, DUPLICATE_BILLING).
+
+All three are billing practices of the institution that issues the bill, so the findings
+are about the ``institution`` (one finding per institution, listing every claim concerned);
+the people on those claims are usually not the ones who decided the quantity or price.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets, lazy
+from ._common import (
+    MedicalDetector, claim_header, claims_to_findings, finish, json_details, money, num,
+    per_claim_at_risk, ramp_score, ymd,
+)
+
+_S = DEFAULT_SETTINGS.medical
+
+
+def _names(col: str, sep: str, more: str) -> pl.Expr:
+    return pl.col(col).list.head(3).list.join(sep) + pl.when(pl.col(col).list.len() > 3).then(
+        pl.lit(more)).otherwise(pl.lit(""))
+
+
+def _institution_findings(per_claim: pl.LazyFrame, extra: list[pl.Expr]) -> pl.LazyFrame:
+    return claims_to_findings(
+        per_claim, "institution", "institution_id",
+        [pl.col("inst_name").first(), pl.col("item_amount").sum(), pl.col("n_lines").sum(),
+         pl.col("names").list.explode(keep_nulls=False, empty_as_null=False).unique().sort()
+         .alias("item_names"),
+         pl.col("visit_date").min().alias("first_visit"), pl.col("visit_date").max().alias("last_visit"),
+         *extra],
+    ).with_columns(pl.col("inst_name").fill_null(pl.col("institution_id")))
+
+
+class _RuleBase(MedicalDetector):
+    kind = "rule"
+    requires = ("item_catalog", "claims", "claim_items")
+    optional = ("institutions",)
+
+
+class ExcessQuantityRule(_RuleBase):
+    """Quantity of an item per claim and service date above the catalogue's daily limit (超量).
+
+    What it finds
+        For each claim, service date and item, the summed ``quantity`` over the claim's lines
+        above ``max_qty_per_day`` (+ ``quantity_tolerance``). Money at risk on a claim: the
+        excess quantity times the average unit price, times the claim's fund share.
+    Why it matters
+        Prescribing or charging beyond the daily maximum is the classic way to bill drugs that
+        were never needed (超量开药) — often resold.
+    Look-alike it ignores
+        A quantity exactly at the limit; the same item on different service dates (each day
+        has its own limit).
+
+    Entity: ``institution``. Score: ``floor + (1-floor) * clip((max ratio - 1) /
+    (excess_full_score_ratio - 1))`` where ratio = quantity / daily limit.
+    """
+
+    codes = ("EXCESS_QUANTITY",)
+
+    def __init__(self, quantity_tolerance: float = _S.quantity_tolerance,
+                 excess_full_score_ratio: float = _S.excess_full_score_ratio,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.quantity_tolerance = quantity_tolerance
+        self.excess_full_score_ratio = excess_full_score_ratio
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        cat = (
+            lazy(datasets, "item_catalog")
+            .filter(pl.col("max_qty_per_day").is_not_null() & (pl.col("max_qty_per_day") > 0))
+            .select("item_code", pl.col("max_qty_per_day").alias("limit"))
+            .unique("item_code", keep="first")
+        )
+        days = (
+            lazy(datasets, "claim_items")
+            .select("claim_id", "item_code", "item_name", "quantity", "amount", "service_date")
+            .join(cat, on="item_code", how="inner")
+            .group_by("claim_id", "service_date", "item_code")
+            .agg(pl.col("quantity").sum(), pl.col("amount").sum(), pl.col("limit").first(),
+                 pl.col("item_name").first(), pl.len().alias("lines"))
+            .filter(pl.col("quantity") > pl.col("limit") + s.quantity_tolerance)
+            .join(claim_header(datasets), on="claim_id", how="inner")
+            .with_columns(
+                excess=pl.col("quantity") - pl.col("limit"),
+                ratio=pl.col("quantity") / pl.col("limit"),
+            )
+        )
+        per_claim = per_claim_at_risk(
+            days, ["institution_id"],
+            pl.col("excess") * pl.col("amount") / pl.col("quantity"),
+            [pl.col("ratio").max(), pl.col("item_name").unique().alias("names"),
+             pl.col("lines").sum().alias("item_lines")],
+        )
+        grouped = _institution_findings(per_claim, [pl.col("ratio").max().alias("max_ratio")])
+        ev_zh = pl.format(
+            "{} 在 {} 至 {} 的 {} 张结算单中,{} 个项目日用量超过目录每日限量(如 {}),最高为限量的 {} 倍;"
+            "超量部分金额 {} 元,其中统筹支付 {} 元",
+            pl.col("inst_name"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_claims"), pl.col("n_lines"), _names("item_names", "、", " 等"),
+            num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{}: on {} claims from {} to {}, {} item-days exceed the catalogue's daily limit "
+            "(e.g. {}), up to {} times the limit; excess worth {} CNY, fund share {} CNY",
+            pl.col("inst_name"), pl.col("n_claims"), ymd(pl.col("first_visit")),
+            ymd(pl.col("last_visit")), pl.col("n_lines"), _names("item_names", ", ", " etc."),
+            num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(items=pl.col("item_names"), max_ratio=pl.col("max_ratio").round(3),
+                               item_days=pl.col("n_lines"))
+        score = ramp_score(pl.col("max_ratio"), 1.0, s.excess_full_score_ratio, s)
+        return finish(grouped, "EXCESS_QUANTITY", score, s, ev_zh, ev_en, details)
+
+
+class OverPriceRule(_RuleBase):
+    """Unit price above the catalogue's price cap (超限价收费).
+
+    What it finds
+        Claim lines whose ``unit_price`` exceeds ``price_cap`` by more than
+        ``price_tolerance``. Money at risk: ``(unit_price - cap) * quantity`` per line, summed
+        per claim and scaled by the claim's fund share.
+    Why it matters
+        Charging above the published maximum price takes money the fund (and the patient)
+        does not owe.
+    Look-alike it ignores
+        A price exactly at the cap, or below it; items without a cap.
+
+    Entity: ``institution``. Score: ``floor + (1-floor) * clip((max price/cap - 1) /
+    (price_full_score_ratio - 1))``.
+    """
+
+    codes = ("OVER_PRICE",)
+
+    def __init__(self, price_tolerance: float = _S.price_tolerance,
+                 price_full_score_ratio: float = _S.price_full_score_ratio,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.price_tolerance = price_tolerance
+        self.price_full_score_ratio = price_full_score_ratio
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        cat = (
+            lazy(datasets, "item_catalog")
+            .filter(pl.col("price_cap").is_not_null())
+            .select("item_code", pl.col("price_cap").alias("cap"))
+            .unique("item_code", keep="first")
+        )
+        lines = (
+            lazy(datasets, "claim_items")
+            .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount")
+            .join(cat, on="item_code", how="inner")
+            .filter(pl.col("unit_price") > pl.col("cap") + s.price_tolerance)
+            .join(claim_header(datasets), on="claim_id", how="inner")
+            .with_columns(
+                ratio=pl.when(pl.col("cap") > 0).then(pl.col("unit_price") / pl.col("cap"))
+                .otherwise(float("inf"))
+            )
+        )
+        per_claim = per_claim_at_risk(
+            lines, ["institution_id"],
+            (pl.col("unit_price") - pl.col("cap")) * pl.col("quantity"),
+            [pl.col("ratio").max(), pl.col("item_name").unique().alias("names")],
+        )
+        grouped = _institution_findings(per_claim, [pl.col("ratio").max().alias("max_ratio")])
+        ev_zh = pl.format(
+            "{} 在 {} 至 {} 的 {} 张结算单中有 {} 行单价高于目录最高限价(如 {}),最高为限价的 {} 倍;"
+            "超收 {} 元,其中统筹支付 {} 元",
+            pl.col("inst_name"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_claims"), pl.col("n_lines"), _names("item_names", "、", " 等"),
+            num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{}: {} lines on {} claims from {} to {} priced above the catalogue's cap (e.g. {}), "
+            "up to {} times the cap; overcharge {} CNY, fund share {} CNY",
+            pl.col("inst_name"), pl.col("n_lines"), pl.col("n_claims"), ymd(pl.col("first_visit")),
+            ymd(pl.col("last_visit")), _names("item_names", ", ", " etc."),
+            num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(items=pl.col("item_names"), max_price_ratio=pl.col("max_ratio").round(3),
+                               lines=pl.col("n_lines"))
+        score = ramp_score(pl.col("max_ratio"), 1.0, s.price_full_score_ratio, s)
+        return finish(grouped, "OVER_PRICE", score, s, ev_zh, ev_en, details)
+
+
+class DuplicateBillingRule(_RuleBase):
+    """The same item billed on repeated identical lines of one claim and day (重复收费).
+
+    What it finds
+        Sets of two or more lines of one claim with the same ``service_date``, ``item_code``,
+        ``quantity`` and ``unit_price`` — the copy-pasted line. When the catalogue gives the item
+        a ``max_qty_per_day`` and the set's summed quantity stays within it, the repetition
+        is allowed (e.g. an injection given twice a day, billed one line per dose). Money at
+        risk: every line of a set beyond the first, times the claim's fund share.
+    Why it matters
+        Repeating a line bills a service once performed twice; it is the most common
+        over-billing in settlement audits.
+    Look-alike it ignores
+        The same item on different service dates (a daily bed charge over a stay), lines of
+        the same item with different quantities or prices (a dose change), and repeats that
+        stay within the daily limit.
+
+    Entity: ``institution`` (it issues the bill). Score: ``floor + (1-floor) *
+    clip((repeated lines - 1) / (duplicate_full_score_lines - 1))``.
+    """
+
+    codes = ("DUPLICATE_BILLING",)
+    optional = ("item_catalog", "institutions")
+    requires = ("claims", "claim_items")
+
+    def __init__(self, duplicate_full_score_lines: int = _S.duplicate_full_score_lines,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.duplicate_full_score_lines = duplicate_full_score_lines
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        if "item_catalog" in datasets:
+            cat = (
+                lazy(datasets, "item_catalog")
+                .select("item_code", pl.col("max_qty_per_day").alias("limit"))
+                .unique("item_code", keep="first")
+            )
+        else:
+            cat = pl.LazyFrame(schema={"item_code": pl.String, "limit": pl.Float64})
+        sets = (
+            lazy(datasets, "claim_items")
+            .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount", "service_date")
+            .group_by("claim_id", "service_date", "item_code", "quantity", "unit_price")
+            .agg(pl.len().alias("copies"), pl.col("amount").max(), pl.col("item_name").first())
+            .filter(pl.col("copies") >= 2)
+            .join(cat, on="item_code", how="left")
+            .filter(
+                pl.col("limit").is_null()
+                | (pl.col("quantity") * pl.col("copies") > pl.col("limit") + _S.quantity_tolerance)
+            )
+            .join(claim_header(datasets), on="claim_id", how="inner")
+        )
+        per_claim = per_claim_at_risk(
+            sets, ["institution_id"], (pl.col("copies") - 1) * pl.col("amount"),
+            [(pl.col("copies") - 1).sum().alias("extra_lines"), pl.col("item_name").unique().alias("names")],
+        )
+        grouped = _institution_findings(per_claim, [pl.col("extra_lines").sum()])
+        ev_zh = pl.format(
+            "{} 在 {} 至 {} 的 {} 张结算单中,同一项目同日重复计费 {} 行(如 {});重复部分金额 {} 元,其中统筹支付 {} 元",
+            pl.col("inst_name"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_claims"), pl.col("extra_lines"), _names("item_names", "、", " 等"),
+            money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{}: on {} claims from {} to {}, {} repeated identical lines for the same item and day "
+            "(e.g. {}); repeats worth {} CNY, fund share {} CNY",
+            pl.col("inst_name"), pl.col("n_claims"), ymd(pl.col("first_visit")),
+            ymd(pl.col("last_visit")), pl.col("extra_lines"), _names("item_names", ", ", " etc."),
+            money(pl.col("item_amount")), money(pl.col("total_at_risk")),
+        )
+        details = json_details(items=pl.col("item_names"), repeated_lines=pl.col("extra_lines"))
+        score = ramp_score(pl.col("extra_lines"), 1, max(s.duplicate_full_score_lines, 2), s)
+        return finish(grouped, "DUPLICATE_BILLING", score, s, ev_zh, ev_en, details)
