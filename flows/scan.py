@@ -241,19 +241,21 @@ def scan(
 ) -> dict:
     """Scan one input directory and write ranked leads, reports and the store.
 
-    Parameters
-    ----------
-    input_dir : folder holding the contract's datasets (files or folders per dataset).
-    out_dir : where run.json, leads, reports and validation results are written.
-    store_url : SQLAlchemy URL of the lead store; default: SQLite ``out_dir/leads.sqlite``.
-    domain : ``subsidy``, ``medical`` or ``all``.
-    period_start, period_end : optional ``YYYY-MM`` bounds of the event months scanned.
-    unmask : show identity numbers and names whole in readable outputs (recorded in run.json).
-    lang : report language, ``zh`` or ``en``.
-    settings_file : optional TOML/JSON settings overriding the defaults.
-    sources_file : optional TOML naming SQL tables to read datasets from (see README).
-    partitions : run partitionable rules in this many independent parts (overrides
-        ``settings.runtime.partitions``; useful on a Dask cluster). Same leads either way.
+    (Google-style sections here, unlike the numpydoc elsewhere: Prefect reads this one to
+    describe each parameter in its UI, and its parser only knows Google style.)
+
+    Args:
+        input_dir: Folder holding the contract's datasets, one file or folder per dataset.
+        out_dir: Where run.json, leads.parquet/csv, report.html, leads.xlsx and the validation results go.
+        store_url: SQLAlchemy URL of the lead store that keeps runs and dispositions; default SQLite out_dir/leads.sqlite.
+        domain: Which detectors run: subsidy, medical or all.
+        period_start: First event month scanned, YYYY-MM; empty for all.
+        period_end: Last event month scanned, YYYY-MM; empty for all.
+        unmask: Show identity numbers and names whole in readable outputs (recorded in run.json).
+        lang: Report language, zh or en.
+        settings_file: Optional TOML/JSON file overriding default thresholds and weights.
+        sources_file: Optional TOML file naming SQL tables to read datasets from.
+        partitions: Run partitionable rules in this many independent parts (e.g. on Dask); same leads either way.
     """
     logger = get_run_logger()
     settings = Settings.from_file(settings_file) if settings_file else DEFAULT_SETTINGS
