@@ -1,0 +1,340 @@
+"""In-patient abuse: overlapping stays, split admissions, phantom stays
+(OVERLAPPING_STAYS, SPLIT_ADMISSION, PHANTOM_INPATIENT).
+
+All three are about the insured ``person`` (one finding per person, or per person and
+hospital where the hospital is part of the pattern): it is the person's stays that do not add
+up, whichever institution billed them.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets, lazy
+from ._common import (
+    MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
+    ramp_score, ymd,
+)
+
+_S = DEFAULT_SETTINGS.medical
+
+
+def _stays(datasets: Datasets) -> pl.LazyFrame:
+    """In-patient claims with admission, discharge (settle date where discharge is empty)."""
+    return (
+        lazy(datasets, "claims")
+        .filter(pl.col("visit_type") == "inpatient")
+        .select(
+            "claim_id", "person_id", "institution_id", "diagnosis_code",
+            pl.col("visit_date").alias("admit"),
+            pl.coalesce("discharge_date", "settle_date").alias("discharge"),
+            pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0).alias("fund"),
+        )
+        .filter(pl.col("admit").is_not_null() & pl.col("discharge").is_not_null())
+    )
+
+
+class _InpatientRule(MedicalDetector):
+    kind = "rule"
+    requires = ("claims",)
+    optional = ("institutions",)
+
+
+class OverlappingStaysRule(_InpatientRule):
+    """One person in-patient at two institutions on the same days (同时在两家医院住院).
+
+    What it finds
+        Pairs of in-patient claims of one person at different institutions whose stays share
+        at least ``overlap_min_days`` nights: ``min(discharges) - max(admissions) >= n``
+        (discharge date, else settle date). Of each pair, the stay admitted later (ties: the
+        larger claim id) is the doubtful one; its ``fund_amount`` is at risk, the other stay
+        is listed with 0 unless it is itself doubtful in another pair. One finding per person.
+    Why it matters
+        Nobody lies in two beds at once: one of the stays is 挂床 or invented, or the card is
+        used at a second hospital.
+    Look-alike it ignores
+        A transfer: discharge from one hospital and admission to another on the same day
+        shares no night.
+
+    Entity: ``person``. Score: ``floor + (1-floor) * clip((max shared nights - min) /
+    (overlap_full_score_days - min))``.
+    """
+
+    codes = ("OVERLAPPING_STAYS",)
+
+    def __init__(self, overlap_min_days: int = _S.overlap_min_days,
+                 overlap_full_score_days: int = _S.overlap_full_score_days,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.overlap_min_days = overlap_min_days
+        self.overlap_full_score_days = overlap_full_score_days
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        stays = _stays(datasets)
+        regions = institution_regions(datasets)
+        pairs = (
+            stays.join(stays, on="person_id", how="inner", suffix="_b")
+            .filter(
+                (pl.col("claim_id") < pl.col("claim_id_b"))
+                & (pl.col("institution_id") != pl.col("institution_id_b"))
+            )
+            .with_columns(
+                nights=(pl.min_horizontal("discharge", "discharge_b")
+                        - pl.max_horizontal("admit", "admit_b")).dt.total_days()
+            )
+            .filter(pl.col("nights") >= s.overlap_min_days)
+            .with_columns(
+                b_doubtful=(pl.col("admit_b") > pl.col("admit"))
+                | ((pl.col("admit_b") == pl.col("admit")) & (pl.col("claim_id_b") > pl.col("claim_id")))
+            )
+        )
+        side_a = pairs.select(
+            "person_id", "claim_id", "institution_id", pl.col("admit").alias("visit_date"),
+            pl.when(pl.col("b_doubtful")).then(0.0).otherwise(pl.col("fund")).alias("at_risk"),
+            "nights",
+        )
+        side_b = pairs.select(
+            "person_id", pl.col("claim_id_b").alias("claim_id"),
+            pl.col("institution_id_b").alias("institution_id"), pl.col("admit_b").alias("visit_date"),
+            pl.when(pl.col("b_doubtful")).then(pl.col("fund_b")).otherwise(0.0).alias("at_risk"),
+            "nights",
+        )
+        per_claim = (
+            pl.concat([side_a, side_b])
+            .group_by("person_id", "claim_id")
+            .agg(pl.col("institution_id").first(), pl.col("visit_date").first(),
+                 pl.col("at_risk").max(), pl.col("nights").max())
+            .join(regions, on="institution_id", how="left")
+        )
+        # the pair with the most shared nights, for the text
+        top = (
+            pairs.join(regions.select("institution_id", pl.col("inst_name").alias("name_a")),
+                       on="institution_id", how="left")
+            .join(regions.select(pl.col("institution_id").alias("institution_id_b"),
+                                 pl.col("inst_name").alias("name_b")), on="institution_id_b", how="left")
+            .sort(["person_id", "nights", "claim_id", "claim_id_b"], descending=[False, True, False, False])
+            .group_by("person_id", maintain_order=True)
+            .agg(
+                pl.len().alias("n_pairs"),
+                pl.col("name_a").fill_null(pl.col("institution_id")).first(),
+                pl.col("name_b").fill_null(pl.col("institution_id_b")).first(),
+                pl.col("admit").first().alias("a_in"), pl.col("discharge").first().alias("a_out"),
+                pl.col("admit_b").first().alias("b_in"), pl.col("discharge_b").first().alias("b_out"),
+                pl.col("nights").first().alias("max_nights"),
+            )
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", "person_id",
+            [pl.col("institution_id").unique().sort().alias("institutions")],
+        ).join(top, on="person_id", how="left")
+        ev_zh = pl.format(
+            "{} 对住院时间重叠:如 {} {} 至 {} 与 {} {} 至 {} 重叠 {} 晚;涉及 {} 张结算单,存疑统筹支付 {} 元",
+            pl.col("n_pairs"), pl.col("name_a"), ymd(pl.col("a_in")), ymd(pl.col("a_out")),
+            pl.col("name_b"), ymd(pl.col("b_in")), ymd(pl.col("b_out")), pl.col("max_nights"),
+            pl.col("n_claims"), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{} pairs of overlapping in-patient stays, e.g. {} {} to {} and {} {} to {} share {} nights; "
+            "{} claims, fund paid on the doubtful stays {} CNY",
+            pl.col("n_pairs"), pl.col("name_a"), ymd(pl.col("a_in")), ymd(pl.col("a_out")),
+            pl.col("name_b"), ymd(pl.col("b_in")), ymd(pl.col("b_out")), pl.col("max_nights"),
+            pl.col("n_claims"), money(pl.col("total_at_risk")),
+        )
+        details = json_details(institutions=pl.col("institutions"), pairs=pl.col("n_pairs"),
+                               max_shared_nights=pl.col("max_nights"))
+        score = ramp_score(pl.col("max_nights"), s.overlap_min_days,
+                           max(s.overlap_full_score_days, s.overlap_min_days + 1), s)
+        return finish(grouped, "OVERLAPPING_STAYS", score, s, ev_zh, ev_en, details)
+
+
+class SplitAdmissionRule(_InpatientRule):
+    """Repeated readmission to the same hospital with the same diagnosis (分解住院).
+
+    What it finds
+        For each person, institution and diagnosis (its first ``diagnosis_prefix_chars``
+        characters, the ICD-10 category), admissions at most ``readmission_days`` after the
+        previous stay's discharge. Fires when there are at least ``split_min_readmissions``
+        such readmissions. The readmissions' ``fund_amount`` is at risk (each split-off stay
+        pays a new deductible threshold and per-stay quota); the index stays are listed with 0.
+        One finding per person and institution.
+    Why it matters
+        Discharging a patient and admitting them again for the same illness splits one stay
+        into several to stay under per-stay payment limits (DRG/quota), billing the fund again.
+    Look-alike it ignores
+        A readmission after more than ``readmission_days`` days, a readmission for a different
+        diagnosis, a single quick readmission, or an admission to another hospital.
+
+    Entity: ``person``. Score: ``floor + (1-floor) * clip((readmissions - min) /
+    (split_full_score_readmissions - min))``.
+    """
+
+    codes = ("SPLIT_ADMISSION",)
+
+    def __init__(self, readmission_days: int = _S.readmission_days,
+                 split_min_readmissions: int = _S.split_min_readmissions,
+                 diagnosis_prefix_chars: int = _S.diagnosis_prefix_chars,
+                 split_full_score_readmissions: int = _S.split_full_score_readmissions,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.readmission_days = readmission_days
+        self.split_min_readmissions = split_min_readmissions
+        self.diagnosis_prefix_chars = diagnosis_prefix_chars
+        self.split_full_score_readmissions = split_full_score_readmissions
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        keys = ["person_id", "institution_id", "diag"]
+        stays = (
+            _stays(datasets)
+            .with_columns(diag=pl.col("diagnosis_code").str.strip_chars().str.to_uppercase()
+                          .str.slice(0, s.diagnosis_prefix_chars))
+            .filter(pl.col("diag").is_not_null() & (pl.col("diag") != ""))
+            .sort(keys + ["admit", "claim_id"])
+            .with_columns(
+                gap=(pl.col("admit") - pl.col("discharge").shift(1).over(keys)).dt.total_days()
+            )
+            .with_columns(readmit=pl.col("gap").is_not_null() & (pl.col("gap") <= s.readmission_days))
+            .with_columns(index_of_next=pl.col("readmit").shift(-1).over(keys).fill_null(False))
+            .with_columns(n_readmit=pl.col("readmit").sum().over(keys))
+            .filter((pl.col("n_readmit") >= s.split_min_readmissions)
+                    & (pl.col("readmit") | pl.col("index_of_next")))
+            .join(institution_regions(datasets), on="institution_id", how="left")
+            .with_columns(
+                visit_date=pl.col("admit"),
+                at_risk=pl.when(pl.col("readmit")).then(pl.col("fund")).otherwise(0.0),
+            )
+        )
+        grouped = claims_to_findings(
+            stays, "person", ["person_id", "institution_id"],
+            [pl.col("readmit").sum().alias("n_readmit"),
+             pl.col("diag").unique().sort().alias("diagnoses"),
+             pl.col("gap").filter(pl.col("readmit")).min().alias("min_gap"),
+             pl.col("gap").filter(pl.col("readmit")).max().alias("max_gap"),
+             pl.col("inst_name").first(),
+             pl.col("admit").min().alias("first_in"), pl.col("admit").max().alias("last_in")],
+        ).filter(pl.col("n_readmit") >= s.split_min_readmissions).with_columns(
+            pl.col("inst_name").fill_null(pl.col("institution_id")),
+            pl.col("diagnoses").list.join("、").alias("diag_zh"),
+            pl.col("diagnoses").list.join(", ").alias("diag_en"),
+        )
+        ev_zh = pl.format(
+            "{} 至 {} 在 {} 以相同诊断({})住院 {} 次,其中 {} 次为出院后 {}-{} 天内再入院(≤{} 天);再入院统筹支付 {} 元",
+            ymd(pl.col("first_in")), ymd(pl.col("last_in")), pl.col("inst_name"), pl.col("diag_zh"),
+            pl.col("n_claims"), pl.col("n_readmit"), pl.col("min_gap"), pl.col("max_gap"),
+            pl.lit(s.readmission_days), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{} stays at {} with the same diagnosis ({}) from {} to {}; {} readmissions {}-{} days after "
+            "discharge (limit {} days); fund paid on readmissions {} CNY",
+            pl.col("n_claims"), pl.col("inst_name"), pl.col("diag_en"), ymd(pl.col("first_in")),
+            ymd(pl.col("last_in")), pl.col("n_readmit"), pl.col("min_gap"), pl.col("max_gap"),
+            pl.lit(s.readmission_days), money(pl.col("total_at_risk")),
+        )
+        details = json_details(institution_id=pl.col("institution_id"), diagnoses=pl.col("diagnoses"),
+                               readmissions=pl.col("n_readmit"), min_gap_days=pl.col("min_gap"),
+                               max_gap_days=pl.col("max_gap"))
+        score = ramp_score(pl.col("n_readmit"), s.split_min_readmissions,
+                           max(s.split_full_score_readmissions, s.split_min_readmissions + 1), s)
+        return finish(grouped, "SPLIT_ADMISSION", score, s, ev_zh, ev_en, details)
+
+
+class PhantomInpatientRule(_InpatientRule):
+    """Long stays billed almost only for bed and nursing (挂床住院).
+
+    What it finds
+        In-patient claims with a length of stay (discharge - admission) of at least
+        ``phantom_min_days`` whose item lines in ``phantom_active_categories`` (drug, exam,
+        treatment, material) make up at most ``phantom_max_active_share`` of the item amount —
+        the patient is registered in a bed but receives no care. The whole ``fund_amount`` of
+        such a stay is at risk. One finding per person and institution.
+    Why it matters
+        挂床住院 bills bed days for patients who are not really in hospital, often to reach
+        the in-patient reimbursement rate for what is outpatient care or nothing at all.
+    Look-alike it ignores
+        A short observation stay (below ``phantom_min_days``), which is mostly bed and
+        nursing by nature; long stays with real drug/exam/treatment spending; stays without
+        any item lines (no evidence either way).
+
+    Entity: ``person``. Score: ``floor + (1-floor) * clip((max stay - min) /
+    (phantom_full_score_days - min))``.
+    """
+
+    codes = ("PHANTOM_INPATIENT",)
+    requires = ("claims", "claim_items")
+
+    def __init__(self, phantom_min_days: int = _S.phantom_min_days,
+                 phantom_active_categories: tuple[str, ...] = _S.phantom_active_categories,
+                 phantom_max_active_share: float = _S.phantom_max_active_share,
+                 phantom_full_score_days: int = _S.phantom_full_score_days,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.phantom_min_days = phantom_min_days
+        self.phantom_active_categories = phantom_active_categories
+        self.phantom_max_active_share = phantom_max_active_share
+        self.phantom_full_score_days = phantom_full_score_days
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        active = list(s.phantom_active_categories)
+        long_stays = (
+            _stays(datasets)
+            .with_columns(los=(pl.col("discharge") - pl.col("admit")).dt.total_days())
+            .filter(pl.col("los") >= s.phantom_min_days)
+        )
+        spend = (
+            lazy(datasets, "claim_items")
+            .select("claim_id", "category", "amount")
+            .join(long_stays.select("claim_id"), on="claim_id", how="semi")
+            .group_by("claim_id")
+            .agg(
+                pl.col("amount").sum().alias("item_total"),
+                pl.col("amount").filter(pl.col("category").is_in(active)).sum().alias("active_amount"),
+            )
+            .filter(pl.col("item_total") > 0)
+            .with_columns(active_share=pl.col("active_amount") / pl.col("item_total"))
+            .filter(pl.col("active_share") <= s.phantom_max_active_share)
+        )
+        per_claim = (
+            long_stays.join(spend, on="claim_id", how="inner")
+            .join(institution_regions(datasets), on="institution_id", how="left")
+            .with_columns(visit_date=pl.col("admit"), at_risk=pl.col("fund"))
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", ["person_id", "institution_id"],
+            [pl.col("los").max().alias("max_los"), pl.col("los").sum().alias("bed_days"),
+             pl.col("active_share").max().alias("max_share"), pl.col("inst_name").first(),
+             pl.col("item_total").sum(), pl.col("active_amount").sum(),
+             pl.col("admit").min().alias("first_in"), pl.col("discharge").max().alias("last_out")],
+        ).with_columns(pl.col("inst_name").fill_null(pl.col("institution_id")),
+                       (pl.col("max_share") * 100).round(1).alias("pct"))
+        ev_zh = pl.format(
+            "{} 至 {} 在 {} 住院 {} 次共 {} 天(最长 {} 天),费用 {} 元中药品、检查、治疗、材料仅 {} 元(最高占 {}%),"
+            "其余为床位和诊查护理费;统筹支付 {} 元",
+            ymd(pl.col("first_in")), ymd(pl.col("last_out")), pl.col("inst_name"), pl.col("n_claims"),
+            pl.col("bed_days"), pl.col("max_los"), money(pl.col("item_total")),
+            money(pl.col("active_amount")), pl.col("pct"), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "{} stays at {} from {} to {}, {} bed days (longest {}); of {} CNY billed only {} CNY "
+            "(at most {}%) is drugs, exams, treatment or materials, the rest bed and nursing; fund paid {} CNY",
+            pl.col("n_claims"), pl.col("inst_name"), ymd(pl.col("first_in")), ymd(pl.col("last_out")),
+            pl.col("bed_days"), pl.col("max_los"), money(pl.col("item_total")),
+            money(pl.col("active_amount")), pl.col("pct"), money(pl.col("total_at_risk")),
+        )
+        details = json_details(institution_id=pl.col("institution_id"), longest_stay_days=pl.col("max_los"),
+                               bed_days=pl.col("bed_days"), max_active_share=pl.col("max_share").round(4))
+        score = ramp_score(pl.col("max_los"), s.phantom_min_days,
+                           max(s.phantom_full_score_days, s.phantom_min_days + 1), s)
+        return finish(grouped, "PHANTOM_INPATIENT", score, s, ev_zh, ev_en, details)
