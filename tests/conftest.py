@@ -1,0 +1,51 @@
+"""Shared fixtures: small synthetic cities (made once per session, fixed seeds) and an
+isolated Prefect home so tests never touch the developer's ~/.prefect."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Isolate Prefect before anything imports it: its own SQLite database and storage per session,
+# quiet console (tests read files, not logs).
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="fundwatch-prefect-"))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{_PREFECT_HOME / 'prefect.db'}")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+#: Seeds and sizes of the shared test cities. Sizes are small on purpose: the detectors'
+#: quality is judged on several seeds in bench/quality.py, not by tuning to these.
+CITY_PERSONS = 4000
+CITY_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def small_city():
+    """A clean synthetic city (in memory): ``.datasets`` and ``.labels``."""
+    synth = pytest.importorskip("fundwatch.synth")
+    return synth.generate_city(CITY_PERSONS, CITY_SEED)
+
+
+@pytest.fixture(scope="session")
+def small_city_dir(tmp_path_factory, small_city):
+    """The same city written to disk: ``<dir>/input`` and ``<dir>/labels.parquet``."""
+    from fundwatch.synth import write_city
+
+    out = tmp_path_factory.mktemp("city")
+    write_city(small_city, out, dirty=False, seed=CITY_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def dirty_city_dir(tmp_path_factory, small_city):
+    """The city written dirty: GBK CSVs, Chinese headers, xlsx, folders, planted bad rows."""
+    from fundwatch.synth import write_city
+
+    out = tmp_path_factory.mktemp("dirty-city")
+    write_city(small_city, out, dirty=True, seed=CITY_SEED)
+    return out

@@ -1,0 +1,127 @@
+"""One parametrised contract test over every detector (rules and models alike).
+
+The interface promises (detectors/base.py): constructors only store settings; ``fit``
+learns attributes ending in ``_``; ``detect`` never mutates; findings in one shape with
+scores in [0, 1]; deterministic; a rule that declares ``partition_by`` finds the same things
+part by part as on the whole data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import detectors
+from detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, MissingDatasetError
+from fundwatch.contract import DOMAINS, ENTITY_TYPES, SEVERITIES
+from fundwatch.pipeline import partition
+from fundwatch.rules_catalog import RULES
+
+ALL = detectors.all_detectors()
+IDS = [d.name() for d in ALL]
+
+
+def _inputs(det, city, rule_findings):
+    data = dict(city.datasets)
+    if det.kind == "model":
+        data[FINDINGS_KEY] = rule_findings.filter(pl.col("domain") == det.domain)
+    return data
+
+
+@pytest.fixture(scope="module")
+def rule_findings(small_city):
+    frames = [d.fit_detect(small_city.datasets) for d in ALL if d.kind == "rule"]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+def test_there_are_detectors_for_both_domains():
+    assert {d.domain for d in ALL} == set(DOMAINS)
+    assert any(d.kind == "model" for d in ALL) and any(d.kind == "rule" for d in ALL)
+
+
+def test_every_code_is_catalogued_and_emitted_by_one_detector():
+    codes = [c for d in ALL for c in d.codes]
+    assert len(codes) == len(set(codes))
+    assert set(codes) == set(RULES)
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_constructor_only_stores_settings(det):
+    params = det.get_params(deep=False)
+    init_names = [p for p in inspect.signature(type(det).__init__).parameters if p != "self"]
+    assert sorted(params) == sorted(init_names)
+    assert not [k for k in vars(det) if k.endswith("_") and not k.startswith("_")]
+    twin = clone(det)
+    assert twin.get_params(deep=False) == params
+    if "random_state" in inspect.signature(type(det).__init__).parameters or det.kind == "model":
+        assert "random_state" in params or det.kind == "rule"
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_detect_before_fit_raises(det, small_city):
+    with pytest.raises(NotFittedError):
+        clone(det).detect(small_city.datasets)
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_missing_dataset_is_a_clear_error(det, small_city):
+    needed = det.requires[0]
+    data = {k: v for k, v in small_city.datasets.items() if k != needed}
+    with pytest.raises(MissingDatasetError, match=needed):
+        clone(det).fit(data)
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_fit_learns_detect_does_not_mutate_and_findings_have_the_shape(det, small_city, rule_findings):
+    data = _inputs(det, small_city, rule_findings)
+    fitted = clone(det)
+    assert fitted.fit(data) is fitted
+    learned = [k for k in vars(fitted) if k.endswith("_") and not k.startswith("_")]
+    assert "n_records_seen_" in learned
+    before = pickle.dumps(vars(fitted))
+    findings = fitted.detect(data)
+    assert pickle.dumps(vars(fitted)) == before, "detect() changed the detector"
+
+    assert findings.schema == FINDINGS_SCHEMA
+    assert findings.height > 0, f"{det.name()} found nothing on a city with planted cases"
+    assert set(findings["rule_code"].unique()) <= set(det.codes)
+    assert set(findings["domain"].unique()) == {det.domain}
+    assert set(findings["entity_type"].unique()) <= set(ENTITY_TYPES)
+    assert set(findings["severity"].unique()) <= set(SEVERITIES)
+    assert findings["score"].is_between(0.0, 1.0).all()
+    assert findings["entity_id"].null_count() == 0
+    lens = findings.select(
+        pl.col("record_ids").list.len().alias("n_ids"),
+        pl.col("record_amounts").list.len().alias("n_amounts"),
+        (pl.col("record_amounts").list.sum() - pl.col("amount_at_risk")).abs().alias("gap"),
+        pl.col("record_amounts").list.min().alias("min_amount"),
+    )
+    assert (lens["n_ids"] == lens["n_amounts"]).all()
+    assert (lens["n_ids"] > 0).all(), "every finding carries its evidence records"
+    assert (lens["gap"] < 0.01).all()
+    assert (lens["min_amount"] >= 0).all()
+    assert (findings["evidence_zh"].str.len_chars() > 0).all()
+    assert (findings["evidence_en"].str.len_chars() > 0).all()
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_deterministic(det, small_city, rule_findings):
+    data = _inputs(det, small_city, rule_findings)
+    assert_frame_equal(clone(det).fit_detect(data), clone(det).fit_detect(data))
+
+
+PARTITIONED = [d for d in ALL if d.partition_by]
+
+
+@pytest.mark.parametrize("det", PARTITIONED, ids=[d.name() for d in PARTITIONED])
+def test_partitioned_run_finds_the_same(det, small_city):
+    whole = clone(det).fit_detect(small_city.datasets)
+    parts = [clone(det).fit_detect(partition(small_city.datasets, det.partition_by, 3, i)) for i in range(3)]
+    merged = detectors.conform_findings(pl.concat(parts))
+    assert_frame_equal(whole, merged)
