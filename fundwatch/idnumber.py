@@ -28,7 +28,7 @@ CHECK_CHARS = "10X98765432"
 #: earliest birth year we accept as real (older numbers are data errors).
 MIN_BIRTH_YEAR = 1900
 
-_SHAPE = r"^\d{17}[\dX]$"
+_SHAPE = r"^[0-9]{17}[0-9X]$"  # ASCII only: polars' \d also matches full-width digits
 
 
 def normalize_person_id(expr: pl.Expr) -> pl.Expr:

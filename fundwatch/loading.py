@@ -1,0 +1,410 @@
+"""Load an input directory into typed contract frames, quarantining rows that cannot be normalised.
+
+Layout (the contract's "Input layout"): each dataset is one file ``<dataset>.<ext>`` or a
+folder ``<dataset>/`` holding any number of files of that dataset (``.parquet``, ``.csv``,
+``.xlsx``, mixed allowed). Behaviour at the edges, decided here:
+
+* a file or folder whose name is not a contract dataset, a file with another extension, a
+  hidden file (``.DS_Store``, Excel's ``~$`` lock files) or a sub-folder inside a dataset
+  folder is not read and is listed in :attr:`LoadResult.ignored`;
+* a dataset given both as a file and as a folder, or as two files (``claims.csv`` and
+  ``claims.xlsx``), raises :class:`~fundwatch.errors.InputError` (which one is meant?);
+* a dataset folder holding no readable file raises :class:`InputError`;
+* a header-only file gives zero rows; an empty (0-byte) file raises :class:`InputError`;
+* a blank line inside a CSV (or a blank row in a sheet) is quarantined as ``blank row``;
+  trailing blank lines at the end of a CSV are not rows.
+
+Quarantine (``contract.QUARANTINE_SCHEMA``): one row per failing cell, ``row_number`` the
+1-based data row within its source file, ``column`` the canonical column (``*`` for a
+problem of the whole row, such as a ragged CSV row), ``raw_value`` the cell as it came,
+truncated to ``settings.load.quarantine_raw_chars``. A row is quarantined when a non-empty
+value cannot be normalised or a non-nullable column is empty. For every dataset
+``rows_read == rows_accepted + rows_quarantined``.
+
+Duplicate keys and business rules are the validation suites' job, not the loader's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from . import contract
+from .contract import DATASETS, QUARANTINE_SCHEMA, Dataset
+from .errors import InputError
+from .normalize import as_text, normalize
+from .readers import ROW_COL, ROW_ERROR_COL, SUPPORTED_EXTENSIONS, RawFile, read_file
+from .settings import DEFAULT_SETTINGS, Settings
+from .settings.load import LoadSettings
+
+__all__ = [
+    "DatasetCounts",
+    "LoadResult",
+    "discover",
+    "load_input",
+    "load_dataset",
+    "write_quarantine",
+    "empty_quarantine",
+]
+
+WHOLE_ROW = "*"
+
+
+@dataclass
+class DatasetCounts:
+    """Rows of one dataset: ``rows_read == rows_accepted + rows_quarantined``."""
+
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    files: list[str]
+    seconds: float
+
+
+@dataclass
+class LoadResult:
+    """What :func:`load_input` returns (see ``docs/architecture.md``)."""
+
+    datasets: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    counts: dict[str, DatasetCounts]
+    fingerprint: str
+    files: list[dict]
+    ignored: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Discovery:
+    found: dict[str, list[Path]]
+    ignored: list[str]
+    problems: dict[str, str]
+
+
+def _rel(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(".") or name.startswith("~$")
+
+
+def _scan(input_dir: Path) -> _Discovery:
+    if not input_dir.exists():
+        raise InputError(f"input directory {input_dir} does not exist: pass the folder holding the dataset files")
+    if not input_dir.is_dir():
+        raise InputError(f"{input_dir} is not a directory: pass the folder holding the dataset files")
+    singles: dict[str, list[Path]] = {}
+    folders: dict[str, Path] = {}
+    ignored: list[str] = []
+    for entry in sorted(input_dir.iterdir()):
+        if _hidden(entry.name):
+            ignored.append(_rel(entry, input_dir))
+        elif entry.is_dir():
+            if entry.name in DATASETS:
+                folders[entry.name] = entry
+            else:
+                ignored.append(_rel(entry, input_dir) + "/")
+        elif entry.suffix.lower() in SUPPORTED_EXTENSIONS and entry.stem in DATASETS:
+            singles.setdefault(entry.stem, []).append(entry)
+        else:
+            ignored.append(_rel(entry, input_dir))
+    found: dict[str, list[Path]] = {}
+    problems: dict[str, str] = {}
+    for name in DATASETS:
+        single, folder = singles.get(name, []), folders.get(name)
+        if single and folder is not None:
+            problems[name] = (
+                f"dataset {name} is given both as {single[0].name} and as folder {name}/: "
+                "keep one of them in the input directory"
+            )
+        elif len(single) > 1:
+            problems[name] = (
+                f"dataset {name} is given as several files ({', '.join(p.name for p in single)}): "
+                f"keep one, or put all of them in a folder {name}/"
+            )
+        elif single:
+            found[name] = single
+        elif folder is not None:
+            files: list[Path] = []
+            for entry in sorted(folder.iterdir()):
+                if entry.is_file() and not _hidden(entry.name) and entry.suffix.lower() in SUPPORTED_EXTENSIONS:
+                    files.append(entry)
+                else:
+                    ignored.append(_rel(entry, input_dir) + ("/" if entry.is_dir() else ""))
+            if files:
+                found[name] = files
+            else:
+                problems[name] = (
+                    f"folder {name}/ holds no .parquet, .csv or .xlsx file: put the {name} "
+                    "files in it or remove the folder"
+                )
+    return _Discovery(found, ignored, problems)
+
+
+def discover(input_dir: str | Path) -> dict[str, list[Path]]:
+    """The files of every contract dataset present in ``input_dir``, in read order.
+
+    Raises :class:`InputError` if a dataset is ambiguous (file and folder, two files) or a
+    dataset folder is empty. Files that are not read are listed by :func:`load_input` as
+    ``LoadResult.ignored``.
+    """
+    d = _scan(Path(input_dir))
+    if d.problems:
+        raise InputError(next(iter(d.problems.values())))
+    return d.found
+
+
+def _load_settings(settings: Settings | LoadSettings) -> LoadSettings:
+    return settings if isinstance(settings, LoadSettings) else settings.load
+
+
+def empty_quarantine() -> pl.DataFrame:
+    """A quarantine frame with no rows."""
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def _normalize_file(
+    raw: RawFile, dataset: Dataset, ls: LoadSettings
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Accepted rows, quarantine rows and the number of rows read of one file."""
+    schema = raw.frame.collect_schema()
+    strict = dataset.name in contract.PERSON_ID_STRICT_DATASETS
+    values: list[pl.Expr] = []
+    errors: dict[str, pl.Expr] = {}
+    for col in dataset.columns:
+        if col.name not in schema:
+            # an optional column absent from this file: its default, or null
+            values.append(pl.lit(col.default, dtype=col.dtype).alias(col.name))
+            continue
+        n = normalize(pl.col(col.name), col, ls, dtype=schema[col.name], strict_person=strict)
+        value, error = n.value, n.error
+        if col.default is not None:
+            value = pl.when(n.empty).then(pl.lit(col.default, dtype=col.dtype)).otherwise(value)
+        elif not col.nullable:
+            error = pl.when(n.empty).then(pl.lit("required value is empty")).otherwise(error)
+        values.append(value.alias(col.name))
+        errors[col.name] = error
+    row_error = pl.col(ROW_ERROR_COL)
+    any_error = pl.any_horizontal([e.is_not_null() for e in errors.values()] + [row_error.is_not_null()])
+    try:
+        frame = raw.frame.select(*values, any_error.alias("__bad")).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(
+            f"{raw.rel} could not be read ({type(exc).__name__}: corrupt or truncated): "
+            "copy or export it again",
+            path=raw.rel,
+            dataset=dataset.name,
+        ) from None
+    rows_read = frame.height
+    bad_mask = frame.get_column("__bad")
+    n_bad = int(bad_mask.sum())
+    accepted = frame.drop("__bad") if n_bad == 0 else frame.filter(~bad_mask).drop("__bad")
+    if n_bad == 0:
+        return accepted, empty_quarantine(), rows_read
+
+    # Second, small pass over the bad rows only: their raw values and every reason.
+    names = list(errors)
+    bad = (
+        raw.frame.with_columns(
+            *[e.alias(f"__err_{c}") for c, e in errors.items()],
+            *[as_text(pl.col(c), schema[c]).alias(f"__raw_{c}") for c in names],
+            any_error.alias("__bad"),
+        )
+        .filter(pl.col("__bad"))
+        .select(ROW_COL, ROW_ERROR_COL, *[f"__err_{c}" for c in names], *[f"__raw_{c}" for c in names])
+        .collect()
+    )
+    parts = [
+        bad.filter(pl.col(ROW_ERROR_COL).is_not_null()).select(
+            pl.col(ROW_COL).alias("row_number"),
+            pl.lit(WHOLE_ROW).alias("column"),
+            pl.lit(None, pl.String).alias("raw_value"),
+            pl.col(ROW_ERROR_COL).alias("reason"),
+        )
+    ]
+    cell_rows = bad.filter(pl.col(ROW_ERROR_COL).is_null())
+    for c in names:
+        parts.append(
+            cell_rows.filter(pl.col(f"__err_{c}").is_not_null()).select(
+                pl.col(ROW_COL).alias("row_number"),
+                pl.lit(c).alias("column"),
+                pl.col(f"__raw_{c}").str.slice(0, ls.quarantine_raw_chars).alias("raw_value"),
+                pl.col(f"__err_{c}").alias("reason"),
+            )
+        )
+    quarantine = (
+        pl.concat(parts)
+        .sort("row_number", maintain_order=True)
+        .select(
+            pl.lit(dataset.name).alias("dataset"),
+            pl.lit(raw.rel).alias("source_file"),
+            pl.col("row_number").cast(pl.Int64),
+            pl.col("column"),
+            pl.col("raw_value").cast(pl.String),
+            pl.col("reason").cast(pl.String),
+        )
+    )
+    assert bad.height == n_bad, "quarantine pass disagrees with the first pass"
+    return accepted, quarantine, rows_read
+
+
+def load_dataset(
+    name: str,
+    paths: list[Path],
+    input_dir: str | Path,
+    settings: Settings | LoadSettings = DEFAULT_SETTINGS,
+) -> tuple[pl.DataFrame, pl.DataFrame, DatasetCounts]:
+    """Read and normalise the files of one dataset: accepted rows, quarantine, counts."""
+    ls = _load_settings(settings)
+    root = Path(input_dir)
+    dataset = DATASETS[name]
+    start = time.perf_counter()
+    accepted_parts: list[pl.DataFrame] = []
+    quarantine_parts: list[pl.DataFrame] = []
+    rows_read = 0
+    rels = []
+    for path in paths:
+        rel = _rel(path, root)
+        rels.append(rel)
+        raw = read_file(path, rel, dataset)
+        acc, quar, n = _normalize_file(raw, dataset, ls)
+        accepted_parts.append(acc)
+        quarantine_parts.append(quar)
+        rows_read += n
+    frame = (
+        pl.concat(accepted_parts, how="vertical", rechunk=False)
+        if accepted_parts
+        else pl.DataFrame(schema=dataset.schema)
+    )
+    quarantine = pl.concat(quarantine_parts) if quarantine_parts else empty_quarantine()
+    n_quarantined = (
+        quarantine.select(pl.struct("source_file", "row_number").n_unique()).item()
+        if quarantine.height
+        else 0
+    )
+    counts = DatasetCounts(
+        rows_read=rows_read,
+        rows_accepted=frame.height,
+        rows_quarantined=n_quarantined,
+        files=rels,
+        seconds=time.perf_counter() - start,
+    )
+    if counts.rows_read != counts.rows_accepted + counts.rows_quarantined:
+        raise AssertionError(
+            f"{name}: rows read {counts.rows_read} != accepted {counts.rows_accepted} "
+            f"+ quarantined {counts.rows_quarantined}"
+        )
+    return frame, quarantine, counts
+
+
+def _file_entry(path: Path, root: Path) -> dict:
+    st = path.stat()
+    return {
+        "path": _rel(path, root),
+        "size": st.st_size,
+        "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat(),
+        "mtime_ns": st.st_mtime_ns,
+    }
+
+
+def fingerprint_files(files: list[dict]) -> str:
+    """sha256 over the sorted (relative path, size, mtime_ns) of ``files``."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f["path"]):
+        h.update(f"{f['path']}\0{f['size']}\0{f['mtime_ns']}\n".encode("utf-8"))
+    return h.hexdigest()
+
+
+def load_input(
+    input_dir: str | Path,
+    only: Iterable[str] | None = None,
+    settings: Settings | LoadSettings = DEFAULT_SETTINGS,
+) -> LoadResult:
+    """Load every contract dataset found in ``input_dir`` (or only those in ``only``).
+
+    Parameters
+    ----------
+    input_dir : the input directory (see the module docstring for its layout).
+    only : dataset names to read; others present in the directory are not read. A name in
+        ``only`` that is absent is simply not returned (the pipeline decides what is required).
+    settings : the :class:`~fundwatch.settings.Settings` (or its ``load`` section).
+
+    Returns
+    -------
+    LoadResult
+        typed frames of accepted rows (``DATASETS[name].schema`` exactly), the quarantine,
+        per-dataset counts, the input fingerprint, the files read and the entries ignored.
+
+    Raises
+    ------
+    InputError
+        with one line naming the file or dataset and the fix, for input that cannot be
+        quarantined row by row.
+    """
+    root = Path(input_dir)
+    wanted: set[str] | None = None
+    if only is not None:
+        wanted = set(only)
+        unknown = sorted(wanted - set(DATASETS))
+        if unknown:
+            raise InputError(
+                f"unknown dataset(s) {', '.join(unknown)}: use names from {', '.join(DATASETS)}"
+            )
+    disc = _scan(root)
+    for name, problem in disc.problems.items():
+        if wanted is None or name in wanted:
+            raise InputError(f"{root}: {problem}", dataset=name)
+    datasets: dict[str, pl.DataFrame] = {}
+    counts: dict[str, DatasetCounts] = {}
+    quarantines: list[pl.DataFrame] = []
+    files: list[dict] = []
+    for name, paths in disc.found.items():
+        if wanted is not None and name not in wanted:
+            continue
+        files.extend(_file_entry(p, root) for p in paths)
+        frame, quarantine, cnt = load_dataset(name, paths, root, settings)
+        datasets[name] = frame
+        counts[name] = cnt
+        quarantines.append(quarantine)
+    quarantine = pl.concat(quarantines) if quarantines else empty_quarantine()
+    return LoadResult(
+        datasets=datasets,
+        quarantine=quarantine,
+        counts=counts,
+        fingerprint=fingerprint_files(files),
+        files=files,
+        ignored=disc.ignored,
+    )
+
+
+def write_quarantine(path: str | Path, quarantine: pl.DataFrame) -> Path:
+    """Write the quarantine: parquet (whole values, for investigators) or, for a ``.csv`` path,
+    UTF-8 with BOM with identity numbers and names in ``raw_value`` masked and cells made
+    formula-safe (it is meant to be opened by people)."""
+    from .idnumber import mask_id, mask_name
+    from .privacy import formula_safe
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = quarantine.select(list(QUARANTINE_SCHEMA)).cast(dict(QUARANTINE_SCHEMA))
+    if path.suffix.lower() == ".csv":
+        col = pl.col("column")
+        raw = pl.col("raw_value")
+        frame = frame.with_columns(
+            pl.when(col.is_in(list(contract.PERSONAL_ID_COLUMNS) + ["account_no"]))
+            .then(mask_id(raw))
+            .when(col.is_in(list(contract.PERSONAL_NAME_COLUMNS)) & (pl.col("dataset") != "institutions"))
+            .then(mask_name(raw))
+            .otherwise(raw)
+            .alias("raw_value")
+        ).with_columns(formula_safe(pl.col("raw_value")).alias("raw_value"))
+        frame.write_csv(path, include_bom=True)
+    else:
+        frame.write_parquet(path)
+    return path

@@ -1,0 +1,287 @@
+"""Readers for one input file (``.csv``, ``.xlsx``, ``.parquet``) of one contract dataset.
+
+Each reader returns a :class:`RawFile` whose lazy ``frame`` has
+
+* the contract columns present in the file, renamed to their canonical English names
+  (headers may be English or Chinese, surrounding white space ignored), in their *source*
+  dtype: text for CSV and Excel, whatever the file holds for parquet;
+* :data:`ROW_COL` - the 1-based data row within the file (CSV: record number after the header);
+* :data:`ROW_ERROR_COL` - a reason where the row as a whole is broken (a ragged CSV row, a
+  blank line), else null.
+
+Extra columns are dropped here. Everything a user can fix (an unreadable file, a missing or
+duplicated column, an unknown encoding) raises :class:`~fundwatch.errors.InputError` with one
+line naming the file and the fix. Messages name files and columns, never cell values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .contract import Dataset
+from .errors import InputError
+
+SUPPORTED_EXTENSIONS = (".parquet", ".csv", ".xlsx")
+ROW_COL = "__row_number"
+ROW_ERROR_COL = "__row_error"
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class RawFile:
+    """One input file, read lazily, with canonical column names (see module docstring)."""
+
+    path: Path
+    rel: str
+    format: str
+    frame: pl.LazyFrame
+    encoding: str | None = None
+
+
+# ---------------------------------------------------------------------------- headers
+def _clean_header(h: object) -> str:
+    return "" if h is None else str(h).replace("\ufeff", "").strip()
+
+
+def map_headers(headers: list[object], dataset: Dataset, rel: str) -> dict[int, str]:
+    """Position of each contract column in ``headers`` -> its canonical name.
+
+    English names match case-insensitively, Chinese names exactly; surrounding white space is
+    ignored. Raises :class:`InputError` for a contract column given twice or a required column
+    that is missing.
+    """
+    lookup = {alias.lower(): name for alias, name in dataset.header_aliases.items()}
+    found: dict[str, int] = {}
+    positions: dict[int, str] = {}
+    for i, raw in enumerate(headers):
+        name = lookup.get(_clean_header(raw).lower())
+        if name is None:
+            continue
+        if name in found:
+            col = dataset.column(name)
+            raise InputError(
+                f"{rel}: column {col.name} ({col.zh}) appears twice in the header "
+                f"(columns {found[name] + 1} and {i + 1}): keep one and export again",
+                path=rel,
+                dataset=dataset.name,
+            )
+        found[name] = i
+        positions[i] = name
+    missing = [c for c in dataset.columns if c.required and c.name not in found]
+    if missing:
+        cols = ", ".join(f"{c.name} ({c.zh})" for c in missing)
+        what = "column" if len(missing) == 1 else "columns"
+        raise InputError(
+            f"{rel}: required {what} {cols} missing from the header: add the {what} "
+            f"(English or Chinese name) to the first row of the {dataset.name} file and export again",
+            path=rel,
+            dataset=dataset.name,
+        )
+    return positions
+
+
+def _select(frame: pl.LazyFrame, source_names: list[str], positions: dict[int, str]) -> pl.LazyFrame:
+    return frame.select([pl.col(source_names[i]).alias(name) for i, name in positions.items()])
+
+
+# ---------------------------------------------------------------------------- CSV
+def decode_csv_bytes(data: bytes, rel: str) -> tuple[str, bytes, str]:
+    """Detect the encoding (UTF-8 with or without BOM, else GB18030 which covers GBK).
+
+    Returns ``(text, utf8_bytes, encoding)``; ``utf8_bytes`` has no BOM.
+    """
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM):]
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        return data.decode("utf-8"), data, encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{rel} is neither UTF-8 nor GBK: re-export it as UTF-8 CSV", path=rel
+        ) from None
+    return text, text.encode("utf-8"), "gb18030"
+
+
+def _record_lengths(text: str, rel: str) -> list[int]:
+    """Number of fields of every CSV record (header first), as Python's csv module splits them.
+
+    Used to find ragged rows, which polars would silently pad or truncate.
+    """
+    limit = max(csv.field_size_limit(), len(text) + 1)
+    csv.field_size_limit(min(limit, sys.maxsize))
+    try:
+        return [len(r) for r in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise InputError(
+            f"{rel} is not a well-formed CSV file ({exc}): re-export it as comma-separated CSV",
+            path=rel,
+        ) from None
+
+
+def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
+    """Read one CSV file, every column as text."""
+    data = path.read_bytes()
+    if not data.strip(_UTF8_BOM + b" \t\r\n"):
+        raise InputError(
+            f"{rel} is empty (no header line): export the {dataset.name} table again with its header row",
+            path=rel,
+            dataset=dataset.name,
+        )
+    text, utf8, encoding = decode_csv_bytes(data, rel)
+    if "\x00" in text[: text.find("\n") if "\n" in text else len(text)]:
+        raise InputError(
+            f"{rel} looks like a binary file, not CSV text: re-export it as UTF-8 CSV", path=rel
+        )
+    # Trailing blank lines are an artefact of the export, not rows.
+    stripped = text.rstrip("\r\n")
+    if len(stripped) != len(text):
+        text = stripped + "\n"
+        utf8 = text.encode("utf-8")
+    lengths = _record_lengths(text, rel)
+    header = next(csv.reader(io.StringIO(text, newline="")))
+    positions = map_headers(header, dataset, rel)
+    n_fields = len(header)
+    try:
+        frame = pl.read_csv(
+            utf8,
+            has_header=False,
+            skip_rows=1,
+            schema={f"c{i}": pl.String for i in range(n_fields)},
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+            empty_string_is_null=False,
+            quote_char='"',
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(
+            f"{rel} could not be read as CSV ({type(exc).__name__}): re-export it as comma-separated UTF-8 CSV",
+            path=rel,
+        ) from None
+    data_lengths = lengths[1:]
+    if frame.height != len(data_lengths):
+        raise InputError(
+            f"{rel}: its rows could not be split consistently (an unbalanced quote?): "
+            "re-export it as standard comma-separated CSV",
+            path=rel,
+        )
+    n = pl.col("n")
+    row_error = (
+        pl.DataFrame({"n": data_lengths}, schema={"n": pl.Int64})
+        .select(
+            pl.when(n == 0)
+            .then(pl.lit("blank row"))
+            .when(n != n_fields)
+            .then(pl.lit("row has ") + n.cast(pl.String) + pl.lit(f" fields but the header has {n_fields}"))
+            .otherwise(None)
+            .cast(pl.String)
+            .alias(ROW_ERROR_COL)
+        )
+        .to_series()
+    )
+    names = [f"c{i}" for i in range(n_fields)]
+    lf = (
+        frame.with_columns(
+            pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_COL), row_error
+        )
+        .lazy()
+        .select(
+            [pl.col(names[i]).alias(name) for i, name in positions.items()]
+            + [pl.col(ROW_COL), pl.col(ROW_ERROR_COL)]
+        )
+    )
+    return RawFile(path, rel, "csv", lf, encoding)
+
+
+# ---------------------------------------------------------------------------- Excel
+def read_xlsx(path: Path, rel: str, dataset: Dataset) -> RawFile:
+    """Read the first sheet of an ``.xlsx`` workbook, every cell as text.
+
+    Date cells come out as ``2025-03-07 00:00:00`` and whole numbers without ``.0``; the
+    normalisers accept both, and plain numbers in date columns as Excel serial days.
+    """
+    import fastexcel
+
+    try:
+        sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, dtypes="string")
+        table = sheet.to_polars()
+    except Exception as exc:  # calamine raises its own error types for broken zips/XML
+        raise InputError(
+            f"{rel} is not a readable Excel workbook ({type(exc).__name__}): "
+            "open it in Excel and save it as .xlsx, or export the sheet as UTF-8 CSV",
+            path=rel,
+        ) from None
+    if table.height == 0:
+        raise InputError(
+            f"{rel}: the first sheet is empty (no header row): put the {dataset.name} table "
+            "with its header row on the first sheet",
+            path=rel,
+            dataset=dataset.name,
+        )
+    header = table.row(0)
+    positions = map_headers(list(header), dataset, rel)
+    body = table.slice(1)
+    names = table.columns
+    blank = pl.all_horizontal(
+        [pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in names]
+    )
+    lf = (
+        body.lazy()
+        .with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_COL),
+            pl.when(blank).then(pl.lit("blank row")).otherwise(None).alias(ROW_ERROR_COL),
+        )
+        .select(
+            [pl.col(names[i]).alias(name) for i, name in positions.items()]
+            + [pl.col(ROW_COL), pl.col(ROW_ERROR_COL)]
+        )
+    )
+    return RawFile(path, rel, "xlsx", lf)
+
+
+# ---------------------------------------------------------------------------- parquet
+def scan_parquet(path: Path, rel: str, dataset: Dataset) -> RawFile:
+    """Scan one parquet file lazily; typed columns keep their dtype (fast path downstream)."""
+    try:
+        schema = pl.read_parquet_schema(path)
+    except Exception as exc:  # polars raises ComputeError/OSError for truncated footers
+        raise InputError(
+            f"{rel} is not a readable parquet file ({type(exc).__name__}: truncated or corrupt): "
+            "copy or export it again",
+            path=rel,
+        ) from None
+    names = list(schema)
+    positions = map_headers(names, dataset, rel)
+    lf = (
+        pl.scan_parquet(path)
+        .pipe(_select, names, positions)
+        .with_row_index(ROW_COL, offset=1)
+        .with_columns(
+            pl.col(ROW_COL).cast(pl.Int64),
+            pl.lit(None, pl.String).alias(ROW_ERROR_COL),
+        )
+    )
+    return RawFile(path, rel, "parquet", lf)
+
+
+_READERS = {".csv": read_csv, ".xlsx": read_xlsx, ".parquet": scan_parquet}
+
+
+def read_file(path: Path, rel: str, dataset: Dataset) -> RawFile:
+    """Dispatch on the (case-insensitive) extension."""
+    ext = path.suffix.lower()
+    if ext not in _READERS:
+        raise InputError(f"{rel}: unsupported file type {ext!r}: use .parquet, .csv or .xlsx", path=rel)
+    return _READERS[ext](path, rel, dataset)
