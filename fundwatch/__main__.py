@@ -1,0 +1,7 @@
+"""``python -m fundwatch`` = the ``fundwatch`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""The command line: exit codes, one-line errors without tracebacks, help with examples,
+and the README's demo command end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+VERBS = ("synth", "scan", "validate", "demo", "review", "evaluate")
+
+
+def fundwatch(*args, cwd=None, timeout=600):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("FUNDWATCH_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "fundwatch", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout, env=env)
+
+
+def assert_one_line_error(res, *needles):
+    assert res.returncode == 2, res.stderr
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "Traceback" not in res.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help_with_examples(verb):
+    res = fundwatch(verb, "--help")
+    assert res.returncode == 0
+    assert "examples:" in res.stdout
+
+
+def test_no_command_prints_help_and_exits_2():
+    assert fundwatch().returncode == 2
+
+
+def test_unknown_option_is_a_usage_error():
+    assert_one_line_error(fundwatch("scan", "x", "--out", "y", "--bogus"), "--bogus")
+
+
+def test_missing_input_directory(tmp_path):
+    assert_one_line_error(fundwatch("scan", tmp_path / "nope", "--out", tmp_path / "o"), "nope")
+
+
+def test_bad_period(tmp_path):
+    assert_one_line_error(fundwatch("scan", tmp_path, "--out", tmp_path / "o", "--period-start", "2025-13"), "2025-13")
+
+
+def test_garbage_dataset_names_the_file(small_city_dir, tmp_path):
+    import shutil
+
+    inp = tmp_path / "input"
+    shutil.copytree(small_city_dir / "input", inp)
+    for p in list(inp.iterdir()):
+        if p.name.startswith("claims"):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    (inp / "claims.csv").write_bytes(bytes(range(256)) * 40)
+    res = fundwatch("scan", inp, "--out", tmp_path / "o", "--domain", "medical")
+    assert_one_line_error(res, "claims.csv")
+
+
+def test_review_needs_a_store(tmp_path):
+    assert_one_line_error(fundwatch("review", "FW-1", "--status", "confirmed"), "--out")
+
+
+def test_evaluate_missing_run(tmp_path):
+    assert_one_line_error(fundwatch("evaluate", tmp_path, "--labels", tmp_path / "l.parquet"), "leads.parquet")
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    res = fundwatch("demo", "--out", tmp_path / "demo", "--persons", "2500")
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    report = tmp_path / "demo" / "run" / "report.html"
+    assert str(report) in res.stdout
+    assert report.exists()
+    run = json.loads((tmp_path / "demo" / "run" / "run.json").read_text(encoding="utf-8"))
+    assert run["rows"]["quarantined"] > 0  # the demo city is written dirty on purpose
+    assert run["rows"]["read"] == run["rows"]["accepted"] + run["rows"]["quarantined"]
+    assert pl.read_parquet(tmp_path / "demo" / "run" / "leads.parquet").height > 0
+
+
+@pytest.mark.slow
+def test_scan_review_and_rescan_remember_the_decision(small_city_dir, tmp_path):
+    out = tmp_path / "run"
+    assert fundwatch("scan", small_city_dir / "input", "--out", out, "--domain", "subsidy").returncode == 0
+    leads = pl.read_parquet(out / "leads.parquet")
+    first, second = leads["lead_id"][0], leads["lead_id"][1]
+    assert fundwatch("review", first, "--status", "confirmed", "--note", "核实属实", "--out", out).returncode == 0
+    assert fundwatch("review", second, "--status", "dismissed", "--note", "guardian", "--out", out).returncode == 0
+    assert_one_line_error(fundwatch("review", "FW-does-not-exist", "--status", "confirmed", "--out", out), "FW-does-not-exist")
+    res = fundwatch("scan", small_city_dir / "input", "--out", out, "--domain", "subsidy")
+    assert res.returncode == 0, res.stderr
+    again = pl.read_parquet(out / "leads.parquet")
+    assert first in again["lead_id"].to_list()
+    assert second not in again["lead_id"].to_list()  # dismissed and unchanged: not raised again
