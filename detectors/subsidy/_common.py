@@ -1,0 +1,395 @@
+"""Shared helpers of the one-card subsidy rules: standards lookup, periods, evidence text.
+
+Everything here returns polars expressions or LazyFrames so that the rules stay lazy and
+vectorised. The standards table is small (tens to hundreds of rows) and is collected
+eagerly; the disbursements (millions of rows) never are.
+
+Standard lookup
+---------------
+A disbursement's *applicable standard* is the ``subsidy_standards`` row with
+
+* ``subsidy_type`` equal to the disbursement's type code — a disbursement may carry the
+  ``subsidy_name`` instead of the code; names are resolved to codes first (a value that is a
+  code stays a code);
+* ``region_prefix`` a prefix of the disbursement's ``region_code`` (``*`` matches every
+  region), the longest such prefix winning;
+* ``valid_from <= period <= valid_to`` (an empty ``valid_to`` is open-ended); if two rows of
+  the same prefix are both valid the later ``valid_from`` wins.
+
+It is found with equi-joins only: the distinct ``(type, region, period)`` keys of the
+disbursements are expanded once per prefix length that occurs in the table, joined to the
+standards on ``(type, prefix)``, filtered on validity and reduced to the best row per key.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+from fundwatch.settings.subsidy import SubsidySettings
+
+from ..base import Datasets, Detector, lazy
+
+#: Defaults of every subsidy rule's keyword arguments.
+DEFAULTS: SubsidySettings = DEFAULT_SETTINGS.subsidy
+
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+_RANK_SEVERITY = {v: k for k, v in SEVERITY_RANK.items()}
+
+#: Columns of the resolved applicable standard added by :func:`attach_standard`.
+STANDARD_COLUMNS = {
+    "std_amount": pl.Float64(),
+    "std_unit": pl.String(),
+    "std_min_age": pl.Int64(),
+    "std_max_age": pl.Int64(),
+    "std_excludes_officials": pl.Boolean(),
+    "std_excludes_asset_owners": pl.Boolean(),
+    "std_region_prefix": pl.String(),
+    "std_valid_from": pl.String(),
+}
+
+UNIT_ZH = {"person_month": "人月", "person_year": "人年", "mu_year": "亩年"}
+ROLE_ZH = {"civil_servant": "公务员", "public_institution": "事业单位", "village_cadre": "村(社区)干部"}
+ROLE_EN = {"civil_servant": "civil servant", "public_institution": "public-institution staff",
+           "village_cadre": "village cadre"}
+ASSET_ZH = {"vehicle": "车辆", "business": "工商登记", "property": "房产"}
+ASSET_EN = {"vehicle": "vehicle", "business": "business registration", "property": "property"}
+
+
+class SubsidyRule(Detector):
+    """Base of the one-card subsidy rules: domain ``subsidy``, kind ``rule``.
+
+    Subclasses declare their settings as keyword arguments of ``__init__`` named exactly as
+    the fields of :class:`fundwatch.settings.subsidy.SubsidySettings`, so that
+    :meth:`from_settings` can configure them.
+    """
+
+    domain = "subsidy"
+    kind = "rule"
+
+    @classmethod
+    def from_settings(cls, settings: SubsidySettings) -> "SubsidyRule":
+        """This rule configured from the ``subsidy`` settings section."""
+        params = inspect.signature(cls.__init__).parameters
+        return cls(**{k: getattr(settings, k) for k in params if k != "self" and hasattr(settings, k)})
+
+    def _fit(self, datasets: Datasets) -> None:
+        # Rules learn nothing from the data beyond the record count set by Detector.fit;
+        # standards are resolved at detect time against the datasets being examined.
+        return None
+
+
+# -- datasets ------------------------------------------------------------------------------
+def disbursements(datasets: Datasets, columns: list[str]) -> pl.LazyFrame:
+    """The disbursements restricted to ``columns``; ``quantity`` defaults to 1 when empty or absent."""
+    lf = lazy(datasets, "disbursements")
+    names = lf.collect_schema().names()
+    exprs = []
+    for c in columns:
+        if c == "quantity":
+            q = pl.col("quantity").cast(pl.Float64) if "quantity" in names else pl.lit(None, pl.Float64)
+            exprs.append(q.fill_null(1.0).alias("quantity"))
+        else:
+            exprs.append(pl.col(c))
+    return lf.select(exprs)
+
+
+def optional_frame(datasets: Datasets, name: str) -> pl.LazyFrame | None:
+    """Dataset ``name`` as a LazyFrame, or None when absent."""
+    return lazy(datasets, name) if name in datasets else None
+
+
+def standards_frame(datasets: Datasets) -> pl.DataFrame:
+    """The standards table, collected, with the column types the lookup relies on."""
+    if "subsidy_standards" not in datasets:
+        return pl.DataFrame(
+            schema={
+                "subsidy_type": pl.String(), "subsidy_name": pl.String(), "region_prefix": pl.String(),
+                "valid_from": pl.String(), "valid_to": pl.String(), "unit": pl.String(),
+                "amount": pl.Float64(), "min_age": pl.Int64(), "max_age": pl.Int64(),
+                "excludes_officials": pl.Boolean(), "excludes_asset_owners": pl.Boolean(),
+            }
+        )
+    lf = lazy(datasets, "subsidy_standards")
+    return lf.select(
+        pl.col("subsidy_type").cast(pl.String).str.strip_chars(),
+        pl.col("subsidy_name").cast(pl.String).str.strip_chars(),
+        pl.col("region_prefix").cast(pl.String).str.strip_chars(),
+        pl.col("valid_from").cast(pl.String),
+        pl.col("valid_to").cast(pl.String),
+        pl.col("unit").cast(pl.String),
+        pl.col("amount").cast(pl.Float64),
+        pl.col("min_age").cast(pl.Int64, strict=False),
+        pl.col("max_age").cast(pl.Int64, strict=False),
+        pl.col("excludes_officials").cast(pl.Boolean).fill_null(False),
+        pl.col("excludes_asset_owners").cast(pl.Boolean).fill_null(False),
+    ).collect()
+
+
+def name_to_code(standards: pl.DataFrame) -> dict[str, str]:
+    """``subsidy_name -> subsidy_type`` for names that are not themselves codes."""
+    codes = set(standards["subsidy_type"].drop_nulls().to_list())
+    pairs = (
+        standards.select("subsidy_name", "subsidy_type")
+        .drop_nulls()
+        .unique()
+        .sort("subsidy_name", "subsidy_type")
+        .unique(subset="subsidy_name", keep="first", maintain_order=True)
+    )
+    return {n: c for n, c in pairs.iter_rows() if n not in codes}
+
+
+def code_to_name(standards: pl.DataFrame) -> dict[str, str]:
+    """``subsidy_type -> subsidy_name`` (the first name in sorted order when several)."""
+    pairs = (
+        standards.select("subsidy_type", "subsidy_name")
+        .drop_nulls()
+        .unique()
+        .sort("subsidy_type", "subsidy_name")
+        .unique(subset="subsidy_type", keep="first", maintain_order=True)
+    )
+    return dict(pairs.iter_rows())
+
+
+def resolve_type(lf: pl.LazyFrame, standards: pl.DataFrame) -> pl.LazyFrame:
+    """Add ``type_code``: the disbursement's ``subsidy_type`` with names resolved to codes."""
+    mapping = name_to_code(standards)
+    t = pl.col("subsidy_type").cast(pl.String).str.strip_chars()
+    expr = t.replace(mapping) if mapping else t
+    return lf.with_columns(expr.alias("type_code"))
+
+
+def type_label_zh(standards: pl.DataFrame, col: str = "type_code") -> pl.Expr:
+    """The Chinese name of a type code (the code itself when the table does not name it)."""
+    mapping = code_to_name(standards)
+    return pl.col(col).replace(mapping) if mapping else pl.col(col)
+
+
+def attach_standard(lf: pl.LazyFrame, standards: pl.DataFrame) -> pl.LazyFrame:
+    """Add the applicable standard's columns (:data:`STANDARD_COLUMNS`) to ``lf``.
+
+    ``lf`` needs ``type_code``, ``region_code`` and ``period``. Rows without an applicable
+    standard get nulls. See the module docstring for the lookup rule.
+    """
+    if standards.height == 0:
+        return lf.with_columns([pl.lit(None, dtype).alias(c) for c, dtype in STANDARD_COLUMNS.items()])
+    std = standards.with_columns(
+        pl.when(pl.col("region_prefix").is_in(["*", ""]) | pl.col("region_prefix").is_null())
+        .then(pl.lit(""))
+        .otherwise(pl.col("region_prefix"))
+        .alias("_prefix")
+    ).with_columns(pl.col("_prefix").str.len_chars().alias("_plen"))
+    lengths = sorted(set(std["_plen"].to_list()))
+    region_key = pl.col("region_code").cast(pl.String).fill_null("")
+    keys = (
+        lf.select(pl.col("type_code"), region_key.alias("_region"), pl.col("period"))
+        .unique()
+    )
+    candidates = pl.concat(
+        [
+            keys.with_columns(
+                (pl.lit("") if n == 0 else pl.col("_region").str.slice(0, n)).alias("_prefix")
+            )
+            for n in lengths
+        ]
+    )
+    std_lf = std.lazy().select(
+        pl.col("subsidy_type").alias("type_code"),
+        "_prefix",
+        "_plen",
+        "valid_from",
+        "valid_to",
+        pl.col("amount").alias("std_amount"),
+        pl.col("unit").alias("std_unit"),
+        pl.col("min_age").alias("std_min_age"),
+        pl.col("max_age").alias("std_max_age"),
+        pl.col("excludes_officials").alias("std_excludes_officials"),
+        pl.col("excludes_asset_owners").alias("std_excludes_asset_owners"),
+        pl.col("region_prefix").alias("std_region_prefix"),
+        pl.col("valid_from").alias("std_valid_from"),
+    )
+    best = (
+        candidates.join(std_lf, on=["type_code", "_prefix"], how="inner")
+        .filter(
+            (pl.col("valid_from") <= pl.col("period"))
+            & (pl.col("valid_to").is_null() | (pl.col("period") <= pl.col("valid_to")))
+        )
+        .sort(["_plen", "valid_from"], descending=[True, True])
+        .group_by(["type_code", "_region", "period"])
+        .agg([pl.col(c).first() for c in STANDARD_COLUMNS])
+    )
+    return (
+        lf.with_columns(region_key.alias("_region"))
+        .join(best, on=["type_code", "_region", "period"], how="left")
+        .drop("_region")
+    )
+
+
+def standardised(datasets: Datasets, columns: list[str]) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Disbursements (``columns`` plus ``type_code`` and the applicable standard) and the standards."""
+    standards = standards_frame(datasets)
+    needed = list(dict.fromkeys([*columns, "subsidy_type", "region_code", "period"]))
+    lf = resolve_type(disbursements(datasets, needed), standards)
+    return attach_standard(lf, standards), standards
+
+
+# -- periods and dates ----------------------------------------------------------------------
+def period_first_day(expr: pl.Expr) -> pl.Expr:
+    """First day of a ``YYYY-MM`` period as a date (null when malformed)."""
+    return (expr.cast(pl.String) + pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
+
+
+def period_last_day(expr: pl.Expr) -> pl.Expr:
+    """Last day of a ``YYYY-MM`` period as a date."""
+    return period_first_day(expr).dt.month_end()
+
+
+def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """Age in whole years on ``day`` of a person born on ``birth``."""
+    before_birthday = (day.dt.month() < birth.dt.month()) | (
+        (day.dt.month() == birth.dt.month()) & (day.dt.day() < birth.dt.day())
+    )
+    return (day.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(pl.Int64)
+
+
+# -- evidence text -------------------------------------------------------------------------------
+def money(expr: pl.Expr) -> pl.Expr:
+    """CNY text with thousands separators and two decimals: ``1640`` -> ``1,640.00``."""
+    cents = (expr.abs() * 100).round(0).cast(pl.Int64)
+    integer = (cents // 100).cast(pl.String)
+    grouped = (
+        integer.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_suffix(",").str.reverse()
+    )
+    frac = (cents % 100).cast(pl.String).str.zfill(2)
+    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return sign + grouped + pl.lit(".") + frac
+
+
+def num(expr: pl.Expr) -> pl.Expr:
+    """A quantity as short text: ``3.0`` -> ``3``, ``2.5`` -> ``2.5``, ``2.345`` -> ``2.35``."""
+    r = expr.round(2)
+    return (
+        pl.when(r == r.floor())
+        .then(r.cast(pl.Int64).cast(pl.String))
+        .otherwise(r.cast(pl.String))
+    )
+
+
+def period_range_zh(start: str = "period_start", end: str = "period_end") -> pl.Expr:
+    """``2025-03`` or ``2025-03 至 2025-06``."""
+    return (
+        pl.when(pl.col(start) == pl.col(end))
+        .then(pl.col(start))
+        .otherwise(pl.col(start) + pl.lit(" 至 ") + pl.col(end))
+    )
+
+
+def period_range_en(start: str = "period_start", end: str = "period_end") -> pl.Expr:
+    """``2025-03`` or ``2025-03 to 2025-06``."""
+    return (
+        pl.when(pl.col(start) == pl.col(end))
+        .then(pl.col(start))
+        .otherwise(pl.col(start) + pl.lit(" to ") + pl.col(end))
+    )
+
+
+def plural(n: pl.Expr, word: str) -> pl.Expr:
+    """``1 payment`` / ``3 payments``."""
+    return n.cast(pl.String) + pl.when(n == 1).then(pl.lit(f" {word}")).otherwise(pl.lit(f" {word}s"))
+
+
+def common_region(col: str = "region_code") -> pl.Expr:
+    """Aggregation: the region code shared by all rows, else their common township or county."""
+    c = pl.col(col).cast(pl.String)
+    return (
+        pl.when(c.n_unique() == 1)
+        .then(c.first())
+        .when(c.str.slice(0, 9).n_unique() == 1)
+        .then(c.first().str.slice(0, 9))
+        .when(c.str.slice(0, 6).n_unique() == 1)
+        .then(c.first().str.slice(0, 6))
+        .otherwise(pl.lit(""))
+    )
+
+
+def severity(rule_code: str, amount: pl.Expr, floors: Mapping[str, str], high: float, medium: float) -> pl.Expr:
+    """The higher of the rule's floor and the amount band (see the settings module)."""
+    floor = SEVERITY_RANK.get(floors.get(rule_code, "low"), 0)
+    band = pl.when(amount >= high).then(2).when(amount >= medium).then(1).otherwise(0)
+    rank = pl.max_horizontal(band, pl.lit(floor))
+    return rank.replace_strict(_RANK_SEVERITY, return_dtype=pl.String)
+
+
+def linear_score(base: float, x: pl.Expr, full: float) -> pl.Expr:
+    """``base`` at ``x = 0`` rising linearly to 1.0 at ``x = full``, clipped to ``[0, 1]``."""
+    return (pl.lit(base) + (1.0 - base) * x / full).clip(0.0, 1.0)
+
+
+def group_records(
+    records: pl.LazyFrame,
+    entity: str,
+    at_risk: str = "at_risk",
+    extra: list[pl.Expr] | None = None,
+) -> pl.LazyFrame:
+    """One row per entity: its records (sorted by period, id), parallel amounts and spans.
+
+    ``records`` needs ``entity``, ``disbursement_id``, ``period``, ``region_code`` and ``at_risk``.
+    Adds ``record_ids``, ``record_amounts``, ``amount_at_risk``, ``n_records``, ``period_start``,
+    ``period_end``, ``region_code`` and the ``extra`` aggregations.
+    """
+    order = [pl.col("period"), pl.col("disbursement_id")]
+    return records.group_by(entity).agg(
+        pl.col("disbursement_id").sort_by(order).alias("record_ids"),
+        pl.col(at_risk).sort_by(order).alias("record_amounts"),
+        pl.col(at_risk).sum().alias("amount_at_risk"),
+        pl.len().alias("n_records"),
+        pl.col("period").min().alias("period_start"),
+        pl.col("period").max().alias("period_end"),
+        common_region("region_code").alias("region_code"),
+        *(extra or []),
+    )
+
+
+def finish(
+    grouped: pl.LazyFrame,
+    rule_code: str,
+    entity_type: str,
+    entity: str,
+    score: pl.Expr,
+    evidence_zh: pl.Expr,
+    evidence_en: pl.Expr,
+    details: pl.Expr | None,
+    rule: "SubsidyRule",
+) -> pl.LazyFrame:
+    """The grouped findings in the findings columns (``conform_findings`` casts and sorts them)."""
+    return grouped.select(
+        pl.lit(rule_code).alias("rule_code"),
+        pl.lit("subsidy").alias("domain"),
+        pl.lit(entity_type).alias("entity_type"),
+        pl.col(entity).cast(pl.String).alias("entity_id"),
+        "record_ids",
+        "record_amounts",
+        pl.col("amount_at_risk").round(2),
+        score.cast(pl.Float64).clip(0.0, 1.0).alias("score"),
+        severity(
+            rule_code,
+            pl.col("amount_at_risk"),
+            rule.severity_floor,
+            rule.severity_high_amount,
+            rule.severity_medium_amount,
+        ).alias("severity"),
+        "period_start",
+        "period_end",
+        pl.col("region_code").fill_null(""),
+        evidence_zh.alias("evidence_zh"),
+        evidence_en.alias("evidence_en"),
+        (details if details is not None else pl.lit("{}")).alias("details"),
+    )
+
+
+def json_details(**fields: pl.Expr) -> pl.Expr:
+    """A JSON object text of the given expressions."""
+    return pl.struct(**fields).struct.json_encode()

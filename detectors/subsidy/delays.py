@@ -1,0 +1,118 @@
+"""Payments held back long after their period began (DELAYED_PAYMENT, 滞留/截留)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..base import Datasets
+from ._common import (
+    DEFAULTS,
+    SubsidyRule,
+    disbursements,
+    finish,
+    group_records,
+    json_details,
+    linear_score,
+    money,
+    period_first_day,
+    period_range_en,
+    period_range_zh,
+    plural,
+)
+
+UNKNOWN_OPERATOR = "(unknown)"
+
+
+class DelayedPaymentRule(SubsidyRule):
+    """Payments made more than ``max_delay_days`` after the first day of their period.
+
+    Why it matters: subsidy money that sits at the township or village for months before it
+    reaches the card (滞留) is often used meanwhile or partly kept (截留); the longer the delay
+    the likelier the misuse.
+
+    Entity: the **operator** (``operator_id``, the staff member who entered the payments),
+    because the delay is the handling office's doing, not the beneficiary's: a supervisor
+    calls in the operator and the batches they released late. One finding per operator lists
+    every late payment; ``details`` names the batches. A missing operator is reported as
+    ``"(unknown)"``.
+
+    Legitimate look-alike ignored: a payment a few weeks late (within ``max_delay_days``).
+
+    Findings: records are the late payments, whole amounts at risk (the money held back).
+    Score per payment ``delay_score_base + (1 − base) × (delay − max_delay_days) /
+    (delay_full_score_days − max_delay_days)``, clipped to 1; the finding takes the largest.
+
+    Parameters
+    ----------
+    max_delay_days : days after the period's first day beyond which a payment is late.
+    delay_full_score_days, delay_score_base : score shape (see above).
+    severity_high_amount, severity_medium_amount, severity_floor :
+        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    """
+
+    codes = ("DELAYED_PAYMENT",)
+    requires = ("disbursements",)
+
+    def __init__(
+        self,
+        max_delay_days: int = DEFAULTS.max_delay_days,
+        delay_full_score_days: int = DEFAULTS.delay_full_score_days,
+        delay_score_base: float = DEFAULTS.delay_score_base,
+        severity_high_amount: float = DEFAULTS.severity_high_amount,
+        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
+        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
+    ):
+        self.max_delay_days = max_delay_days
+        self.delay_full_score_days = delay_full_score_days
+        self.delay_score_base = delay_score_base
+        self.severity_high_amount = severity_high_amount
+        self.severity_medium_amount = severity_medium_amount
+        self.severity_floor = severity_floor
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        delay = (pl.col("pay_date") - period_first_day(pl.col("period"))).dt.total_days()
+        span = max(self.delay_full_score_days - self.max_delay_days, 1)
+        records = (
+            disbursements(
+                datasets,
+                ["disbursement_id", "batch_id", "region_code", "period", "pay_date", "amount", "operator_id"],
+            )
+            .with_columns(delay.alias("delay_days"))
+            .filter(pl.col("delay_days") > self.max_delay_days)
+            .with_columns(
+                pl.col("operator_id").cast(pl.String).fill_null(UNKNOWN_OPERATOR),
+                pl.col("amount").cast(pl.Float64).alias("at_risk"),
+                linear_score(
+                    self.delay_score_base, pl.col("delay_days") - self.max_delay_days, span
+                ).alias("_score"),
+            )
+        )
+        grouped = group_records(
+            records,
+            "operator_id",
+            extra=[
+                pl.col("_score").max().alias("score"),
+                pl.col("delay_days").max().alias("max_delay"),
+                pl.col("delay_days").median().round(0).cast(pl.Int64).alias("median_delay"),
+                pl.col("batch_id").unique().sort().alias("batches"),
+            ],
+        )
+        n_batches = pl.col("batches").list.len()
+        zh = (
+            pl.lit("经办 ") + pl.col("n_records").cast(pl.String) + pl.lit(" 笔发放晚于所属期开始 ")
+            + pl.lit(str(self.max_delay_days)) + pl.lit(" 天以上(最长 ") + pl.col("max_delay").cast(pl.String)
+            + pl.lit(" 天,中位 ") + pl.col("median_delay").cast(pl.String) + pl.lit(" 天,涉及批次 ")
+            + n_batches.cast(pl.String) + pl.lit(" 个);所属期 ") + period_range_zh() + pl.lit(",共 ")
+            + money(pl.col("amount_at_risk")) + pl.lit(" 元")
+        )
+        en = (
+            plural(pl.col("n_records"), "payment") + pl.lit(" entered more than ")
+            + pl.lit(str(self.max_delay_days)) + pl.lit(" days after the period began (longest ")
+            + pl.col("max_delay").cast(pl.String) + pl.lit(" days, median ") + pl.col("median_delay").cast(pl.String)
+            + pl.lit(" days, ") + plural(n_batches, "batch").str.replace("batchs", "batches")
+            + pl.lit("); periods ") + period_range_en() + pl.lit(", totalling ") + money(pl.col("amount_at_risk"))
+            + pl.lit(" CNY")
+        )
+        details = json_details(batches=pl.col("batches"), max_delay_days=pl.col("max_delay"),
+                               median_delay_days=pl.col("median_delay"))
+        return finish(grouped, "DELAYED_PAYMENT", "operator", "operator_id", pl.col("score"), zh, en, details, self)

@@ -1,0 +1,237 @@
+"""Recipients on other departments' rosters whom the standard excludes.
+
+OFFICIAL_RECIPIENT (officials serving during the period) and ASSET_OWNER_RECIPIENT (owners of
+a vehicle or business registered before the period) for standards with
+``excludes_officials`` / ``excludes_asset_owners``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..base import Datasets, lazy
+from ._common import (
+    ASSET_EN,
+    ASSET_ZH,
+    DEFAULTS,
+    ROLE_EN,
+    ROLE_ZH,
+    SubsidyRule,
+    finish,
+    group_records,
+    json_details,
+    money,
+    period_first_day,
+    period_last_day,
+    period_range_en,
+    period_range_zh,
+    plural,
+    standardised,
+    type_label_zh,
+)
+
+
+class OfficialRecipientRule(SubsidyRule):
+    """Officials who receive a subsidy whose standard excludes officials.
+
+    Why it matters: civil servants, public-institution staff and village cadres (财政供养人员)
+    may not draw means-tested subsidies such as 低保 while serving; cadres enrolling
+    themselves is a frequent finding of discipline inspections.
+
+    A payment is flagged when its applicable standard has ``excludes_officials`` and the
+    beneficiary has an ``officials`` row (any role) whose service overlaps the period:
+    ``start_date <= last day of the period`` and (``end_date`` empty or
+    ``end_date >= first day of the period``).
+
+    Legitimate look-alike ignored: a former official whose service ended before the period
+    began (or who starts after it ended).
+
+    Findings: one per person; records are the excluded payments, whole amounts at risk;
+    score 1.0.
+
+    Parameters
+    ----------
+    severity_high_amount, severity_medium_amount, severity_floor :
+        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    """
+
+    codes = ("OFFICIAL_RECIPIENT",)
+    requires = ("subsidy_standards", "officials", "disbursements")
+
+    def __init__(
+        self,
+        severity_high_amount: float = DEFAULTS.severity_high_amount,
+        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
+        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
+    ):
+        self.severity_high_amount = severity_high_amount
+        self.severity_medium_amount = severity_medium_amount
+        self.severity_floor = severity_floor
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        officials = lazy(datasets, "officials").select(
+            "person_id", pl.col("role").cast(pl.String), "start_date", "end_date"
+        )
+        lf, standards = standardised(
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+        )
+        overlapping = (
+            lf.filter(pl.col("std_excludes_officials").fill_null(False))
+            .join(officials, on="person_id", how="inner")
+            .filter(
+                (pl.col("start_date").is_null() | (pl.col("start_date") <= period_last_day(pl.col("period"))))
+                & (pl.col("end_date").is_null() | (pl.col("end_date") >= period_first_day(pl.col("period"))))
+            )
+        )
+        # a person with several overlapping roles: one record per payment, roles listed
+        records = overlapping.group_by("disbursement_id").agg(
+            pl.col("person_id", "region_code", "period", "amount", "type_code").first(),
+            pl.col("role").unique().sort().alias("roles"),
+            pl.col("start_date").min().alias("start_date"),
+            pl.col("end_date").max().alias("end_date"),
+            pl.col("end_date").null_count().gt(0).alias("still_serving"),
+        ).with_columns(
+            pl.col("amount").cast(pl.Float64).alias("at_risk"),
+            type_label_zh(standards).alias("type_zh"),
+        )
+        grouped = group_records(
+            records,
+            "person_id",
+            extra=[
+                pl.col("roles").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("roles"),
+                pl.col("start_date").min().dt.strftime("%Y-%m-%d").alias("since"),
+                pl.col("still_serving").any().alias("still_serving"),
+                pl.col("end_date").max().dt.strftime("%Y-%m-%d").alias("until"),
+                pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
+                pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
+            ],
+        )
+        roles_zh = pl.col("roles").list.eval(pl.element().replace(ROLE_ZH)).list.join("、")
+        roles_en = pl.col("roles").list.eval(pl.element().replace(ROLE_EN)).list.join(", ")
+        until_zh = pl.when(pl.col("still_serving")).then(pl.lit("至今")).otherwise(pl.lit("至 ") + pl.col("until"))
+        until_en = pl.when(pl.col("still_serving")).then(pl.lit("now")).otherwise(pl.col("until"))
+        zh = (
+            pl.lit("身份类别 ") + roles_zh + pl.lit(",任职 ") + pl.col("since").fill_null("?")
+            + pl.lit(" ") + until_zh.fill_null("?") + pl.lit(";任职期间领取排除财政供养人员的 ")
+            + pl.col("types_zh") + pl.lit(",所属期 ") + period_range_zh() + pl.lit(" 共 ")
+            + pl.col("n_records").cast(pl.String) + pl.lit(" 笔 ") + money(pl.col("amount_at_risk")) + pl.lit(" 元")
+        )
+        en = (
+            pl.lit("Serving as ") + roles_en + pl.lit(" from ") + pl.col("since").fill_null("?")
+            + pl.lit(" to ") + until_en.fill_null("?") + pl.lit("; received ") + pl.col("types_en")
+            + pl.lit(", which excludes officials: ") + plural(pl.col("n_records"), "payment")
+            + pl.lit(" for ") + period_range_en() + pl.lit(" totalling ") + money(pl.col("amount_at_risk"))
+            + pl.lit(" CNY")
+        )
+        details = json_details(roles=pl.col("roles"), service_start=pl.col("since"),
+                               service_end=pl.when(pl.col("still_serving")).then(None).otherwise(pl.col("until")))
+        return finish(grouped, "OFFICIAL_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+
+
+class AssetOwnerRecipientRule(SubsidyRule):
+    """Owners of a vehicle or business who receive a subsidy that excludes asset owners.
+
+    Why it matters: means-tested subsidies (低保, 特困) exclude households that own a car or
+    run a registered business; a registration on file before the period shows the means
+    test was not applied.
+
+    A payment is flagged when its applicable standard has ``excludes_asset_owners`` and the
+    beneficiary owns an asset of a type in ``excluding_asset_types`` (default vehicle and
+    business) with ``registered_date`` before the first day of the period.
+
+    Legitimate look-alikes ignored: a registration after the period began (the entitlement
+    was lost only then) and property (房产), which the contract does not count.
+
+    Findings: one per person; records are the excluded payments, whole amounts at risk;
+    score 1.0.
+
+    Parameters
+    ----------
+    excluding_asset_types : asset types that exclude their owners.
+    severity_high_amount, severity_medium_amount, severity_floor :
+        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    """
+
+    codes = ("ASSET_OWNER_RECIPIENT",)
+    requires = ("subsidy_standards", "assets", "disbursements")
+
+    def __init__(
+        self,
+        excluding_asset_types: tuple[str, ...] = DEFAULTS.excluding_asset_types,
+        severity_high_amount: float = DEFAULTS.severity_high_amount,
+        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
+        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
+    ):
+        self.excluding_asset_types = excluding_asset_types
+        self.severity_high_amount = severity_high_amount
+        self.severity_medium_amount = severity_medium_amount
+        self.severity_floor = severity_floor
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        # the earliest registration per person and asset type is all the rule needs
+        owners = (
+            lazy(datasets, "assets")
+            .select("person_id", pl.col("asset_type").cast(pl.String), "registered_date")
+            .filter(
+                pl.col("asset_type").is_in(list(self.excluding_asset_types))
+                & pl.col("registered_date").is_not_null()
+            )
+            .group_by("person_id", "asset_type")
+            .agg(pl.col("registered_date").min())
+        )
+        lf, standards = standardised(
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+        )
+        matched = (
+            lf.filter(pl.col("std_excludes_asset_owners").fill_null(False))
+            .join(owners, on="person_id", how="inner")
+            .filter(pl.col("registered_date") < period_first_day(pl.col("period")))
+        )
+        records = matched.group_by("disbursement_id").agg(
+            pl.col("person_id", "region_code", "period", "amount", "type_code").first(),
+        ).with_columns(
+            pl.col("amount").cast(pl.Float64).alias("at_risk"),
+            type_label_zh(standards).alias("type_zh"),
+        )
+        assets = (
+            matched.group_by("person_id", "asset_type")
+            .agg(pl.col("registered_date").first())
+            .sort("person_id", "registered_date", "asset_type")
+            .group_by("person_id", maintain_order=True)
+            .agg(
+                pl.col("asset_type").alias("asset_types"),
+                pl.col("registered_date").dt.strftime("%Y-%m-%d").alias("registered"),
+            )
+        )
+        grouped = group_records(
+            records,
+            "person_id",
+            extra=[
+                pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
+                pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
+            ],
+        ).join(assets, on="person_id", how="left")
+        first_zh = pl.col("asset_types").list.first().replace(ASSET_ZH)
+        first_en = pl.col("asset_types").list.first().replace(ASSET_EN)
+        first_date = pl.col("registered").list.first()
+        zh = (
+            pl.lit("名下") + first_zh + pl.lit("登记于 ") + first_date
+            + pl.when(pl.col("asset_types").list.len() > 1)
+            .then(pl.lit("(另有") + pl.col("asset_types").list.slice(1).list.eval(pl.element().replace(ASSET_ZH)).list.join("、") + pl.lit(")"))
+            .otherwise(pl.lit(""))
+            + pl.lit(",早于所属期;领取排除车辆工商登记人员的 ") + pl.col("types_zh") + pl.lit(",所属期 ")
+            + period_range_zh() + pl.lit(" 共 ") + pl.col("n_records").cast(pl.String) + pl.lit(" 笔 ")
+            + money(pl.col("amount_at_risk")) + pl.lit(" 元")
+        )
+        en = (
+            pl.lit("Owns a ") + first_en + pl.lit(" registered ") + first_date
+            + pl.when(pl.col("asset_types").list.len() > 1)
+            .then(pl.lit(" (also ") + pl.col("asset_types").list.slice(1).list.eval(pl.element().replace(ASSET_EN)).list.join(", ") + pl.lit(")"))
+            .otherwise(pl.lit(""))
+            + pl.lit(", before the periods paid; received ") + pl.col("types_en")
+            + pl.lit(", which excludes vehicle/business owners: ") + plural(pl.col("n_records"), "payment")
+            + pl.lit(" for ") + period_range_en() + pl.lit(" totalling ") + money(pl.col("amount_at_risk"))
+            + pl.lit(" CNY")
+        )
+        details = json_details(asset_types=pl.col("asset_types"), registered_dates=pl.col("registered"))
+        return finish(grouped, "ASSET_OWNER_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)

@@ -1,0 +1,273 @@
+"""Checks against the applicable subsidy standard: amount (OVER_STANDARD) and age (INELIGIBLE_AGE).
+
+Both need the standard that applies to a payment — by subsidy type (names resolved to
+codes), county (longest ``region_prefix``, ``*`` for all) and period — found by
+:func:`detectors.subsidy._common.attach_standard`.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.idnumber import birth_date_of, normalize_person_id
+
+from ..base import Datasets
+from ._common import (
+    DEFAULTS,
+    UNIT_ZH,
+    SubsidyRule,
+    age_on,
+    finish,
+    group_records,
+    json_details,
+    linear_score,
+    money,
+    num,
+    optional_frame,
+    period_first_day,
+    period_range_en,
+    period_range_zh,
+    plural,
+    standardised,
+    type_label_zh,
+)
+
+
+class OverStandardRule(SubsidyRule):
+    """Payments above the applicable standard amount × quantity.
+
+    Why it matters: paying more than the standard (or inflating it per head) is how money is
+    skimmed through legitimate beneficiaries; the excess is what is in doubt.
+
+    The applicable standard is the ``subsidy_standards`` row for the payment's type, the
+    longest ``region_prefix`` matching its ``region_code`` (``*`` = all) and a validity window
+    containing the period. A payment is flagged when
+    ``amount > standard amount × quantity + amount_tolerance``. Payments whose type has no
+    applicable standard are not judged here.
+
+    Legitimate look-alike ignored: a county override that raises the standard (a longer
+    prefix wins over ``*``), so a county paying its own higher rate is not flagged.
+
+    Findings: one per person; records are the over-standard payments, amount at risk the
+    excess over the expected amount. Score per payment
+    ``over_standard_score_base + (1 - base) × (excess / expected) / over_standard_full_ratio``
+    (clipped to 1), the finding's score the largest.
+
+    Parameters
+    ----------
+    amount_tolerance : CNY allowed above standard × quantity.
+    over_standard_score_base, over_standard_full_ratio : score shape (see above).
+    severity_high_amount, severity_medium_amount, severity_floor :
+        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    """
+
+    codes = ("OVER_STANDARD",)
+    requires = ("subsidy_standards", "disbursements")
+
+    def __init__(
+        self,
+        amount_tolerance: float = DEFAULTS.amount_tolerance,
+        over_standard_score_base: float = DEFAULTS.over_standard_score_base,
+        over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
+        severity_high_amount: float = DEFAULTS.severity_high_amount,
+        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
+        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
+    ):
+        self.amount_tolerance = amount_tolerance
+        self.over_standard_score_base = over_standard_score_base
+        self.over_standard_full_ratio = over_standard_full_ratio
+        self.severity_high_amount = severity_high_amount
+        self.severity_medium_amount = severity_medium_amount
+        self.severity_floor = severity_floor
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        lf, standards = standardised(
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity"]
+        )
+        expected = pl.col("std_amount") * pl.col("quantity")
+        records = (
+            lf.filter(pl.col("std_amount").is_not_null())
+            .with_columns(expected.alias("expected"))
+            .filter(pl.col("amount") > pl.col("expected") + self.amount_tolerance)
+            .with_columns(
+                (pl.col("amount") - pl.col("expected")).round(2).alias("at_risk"),
+                type_label_zh(standards).alias("type_zh"),
+            )
+            .with_columns(
+                linear_score(
+                    self.over_standard_score_base,
+                    pl.when(pl.col("expected") > 0)
+                    .then(pl.col("at_risk") / pl.col("expected"))
+                    .otherwise(pl.lit(float("inf"))),
+                    self.over_standard_full_ratio,
+                ).alias("_score")
+            )
+        )
+        worst = ["period", "disbursement_id"]
+        grouped = group_records(
+            records,
+            "person_id",
+            extra=[
+                pl.col("_score").max().alias("score"),
+                pl.col("amount").sum().alias("paid"),
+                pl.col("expected").sum().alias("expected"),
+                pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
+                pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
+                # one example payment for the text: the largest excess
+                pl.col("amount").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_amount"),
+                pl.col("std_amount").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_std"),
+                pl.col("quantity").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_qty"),
+                pl.col("std_unit").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_unit"),
+                pl.col("std_region_prefix").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_prefix"),
+            ],
+        )
+        unit_zh = pl.col("ex_unit").replace(UNIT_ZH).fill_null("")
+        zh = (
+            pl.col("types_zh") + pl.lit(" 所属期 ") + period_range_zh() + pl.lit(" 发放 ")
+            + pl.col("n_records").cast(pl.String) + pl.lit(" 笔超过标准,实发 ") + money(pl.col("paid"))
+            + pl.lit(" 元,按标准应发 ") + money(pl.col("expected")) + pl.lit(" 元,超发 ")
+            + money(pl.col("amount_at_risk")) + pl.lit(" 元(例:标准 ") + money(pl.col("ex_std"))
+            + pl.lit(" 元/") + unit_zh + pl.lit(" × ") + num(pl.col("ex_qty")) + pl.lit(",实发 ")
+            + money(pl.col("ex_amount")) + pl.lit(" 元;适用区划 ") + pl.col("ex_prefix") + pl.lit(")")
+        )
+        en = (
+            pl.col("types_en") + pl.lit(" for ") + period_range_en() + pl.lit(": ")
+            + plural(pl.col("n_records"), "payment") + pl.lit(" above the standard, paid ")
+            + money(pl.col("paid")) + pl.lit(" CNY where the standard gives ") + money(pl.col("expected"))
+            + pl.lit(" CNY, excess ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY (e.g. standard ")
+            + money(pl.col("ex_std")) + pl.lit(" CNY per ") + pl.col("ex_unit").fill_null("unit")
+            + pl.lit(" × ") + num(pl.col("ex_qty")) + pl.lit(", paid ") + money(pl.col("ex_amount"))
+            + pl.lit(" CNY; region prefix ") + pl.col("ex_prefix") + pl.lit(")")
+        )
+        details = json_details(
+            paid=pl.col("paid").round(2), expected=pl.col("expected").round(2),
+            standard_region_prefix=pl.col("ex_prefix"), subsidy_types=pl.col("types_en"),
+        )
+        return finish(grouped, "OVER_STANDARD", "person", "person_id", pl.col("score"), zh, en, details, self)
+
+
+class IneligibleAgeRule(SubsidyRule):
+    """Beneficiaries whose age is outside the applicable standard's age limits.
+
+    Why it matters: age-bound subsidies (elderly allowance from 80, basic pension from 60)
+    paid to younger people point to falsified birth dates or invented entitlements.
+
+    Age is counted in whole years on the first day of the period, from ``persons.birth_date``
+    when the person is registered, else from the birth date in identity-number digits 7-14.
+    A payment is flagged when the applicable standard (see :class:`OverStandardRule`) has a
+    ``min_age`` above that age or a ``max_age`` below it.
+
+    Legitimate look-alike ignored: a person exactly at a limit (turning 80 on or before the
+    first day of the period; aged exactly ``max_age``) is eligible.
+
+    Findings: one per person; records are the ineligible payments with their whole amount at
+    risk. Score ``age_score_base + age_score_per_year × (years outside − 1)``, clipped to 1.
+
+    Parameters
+    ----------
+    age_score_base, age_score_per_year : score shape (see above).
+    severity_high_amount, severity_medium_amount, severity_floor :
+        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    """
+
+    codes = ("INELIGIBLE_AGE",)
+    requires = ("subsidy_standards", "disbursements")
+    optional = ("persons",)
+
+    def __init__(
+        self,
+        age_score_base: float = DEFAULTS.age_score_base,
+        age_score_per_year: float = DEFAULTS.age_score_per_year,
+        severity_high_amount: float = DEFAULTS.severity_high_amount,
+        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
+        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
+    ):
+        self.age_score_base = age_score_base
+        self.age_score_per_year = age_score_per_year
+        self.severity_high_amount = severity_high_amount
+        self.severity_medium_amount = severity_medium_amount
+        self.severity_floor = severity_floor
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        lf, standards = standardised(
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+        )
+        lf = lf.filter(pl.col("std_min_age").is_not_null() | pl.col("std_max_age").is_not_null())
+        persons = optional_frame(datasets, "persons")
+        from_id = birth_date_of(normalize_person_id(pl.col("person_id")))
+        if persons is not None:
+            births = persons.select("person_id", pl.col("birth_date").alias("_reg_birth")).unique(
+                subset="person_id", keep="first"
+            )
+            lf = lf.join(births, on="person_id", how="left").with_columns(
+                pl.coalesce(pl.col("_reg_birth"), from_id).alias("birth_date")
+            )
+        else:
+            lf = lf.with_columns(from_id.alias("birth_date"))
+        age = age_on(pl.col("birth_date"), period_first_day(pl.col("period")))
+        below = pl.col("std_min_age") - pl.col("age")
+        above = pl.col("age") - pl.col("std_max_age")
+        records = (
+            lf.with_columns(age.alias("age"))
+            .with_columns(
+                pl.max_horizontal(below.fill_null(0), above.fill_null(0), pl.lit(0)).alias("years_out")
+            )
+            .filter(pl.col("age").is_not_null() & (pl.col("years_out") > 0))
+            .with_columns(
+                pl.col("amount").cast(pl.Float64).alias("at_risk"),
+                type_label_zh(standards).alias("type_zh"),
+                (pl.lit(self.age_score_base) + self.age_score_per_year * (pl.col("years_out") - 1))
+                .clip(0.0, 1.0)
+                .alias("_score"),
+                pl.when(pl.col("std_min_age").is_not_null() & (pl.col("age") < pl.col("std_min_age")))
+                .then(pl.lit("below"))
+                .otherwise(pl.lit("above"))
+                .alias("side"),
+            )
+        )
+        first = ["period", "disbursement_id"]
+
+        def ex(c: str) -> pl.Expr:
+            return pl.col(c).sort_by(first).first()
+
+        grouped = group_records(
+            records,
+            "person_id",
+            extra=[
+                pl.col("_score").max().alias("score"),
+                pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
+                pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
+                ex("age").alias("ex_age"),
+                ex("period").alias("ex_period"),
+                ex("std_min_age").alias("ex_min"),
+                ex("std_max_age").alias("ex_max"),
+                ex("side").alias("ex_side"),
+            ],
+        )
+        limit_zh = (
+            pl.when(pl.col("ex_side") == "below")
+            .then(pl.lit("低于最低年龄 ") + pl.col("ex_min").cast(pl.String))
+            .otherwise(pl.lit("高于最高年龄 ") + pl.col("ex_max").cast(pl.String))
+        )
+        limit_en = (
+            pl.when(pl.col("ex_side") == "below")
+            .then(pl.lit("below the minimum age ") + pl.col("ex_min").cast(pl.String))
+            .otherwise(pl.lit("above the maximum age ") + pl.col("ex_max").cast(pl.String))
+        )
+        zh = (
+            pl.lit("所属期 ") + pl.col("ex_period") + pl.lit(" 首日年龄 ") + pl.col("ex_age").cast(pl.String)
+            + pl.lit(" 周岁,") + limit_zh + pl.lit(" 岁;") + pl.col("types_zh") + pl.lit(" 所属期 ")
+            + period_range_zh() + pl.lit(" 发放 ") + pl.col("n_records").cast(pl.String) + pl.lit(" 笔,共 ")
+            + money(pl.col("amount_at_risk")) + pl.lit(" 元")
+        )
+        en = (
+            pl.lit("Aged ") + pl.col("ex_age").cast(pl.String) + pl.lit(" on the first day of ")
+            + pl.col("ex_period") + pl.lit(", ") + limit_en + pl.lit("; ") + pl.col("types_en")
+            + pl.lit(": ") + plural(pl.col("n_records"), "payment") + pl.lit(" for ") + period_range_en()
+            + pl.lit(" totalling ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
+        )
+        details = json_details(
+            age_first_period=pl.col("ex_age"), min_age=pl.col("ex_min"), max_age=pl.col("ex_max"),
+            subsidy_types=pl.col("types_en"),
+        )
+        return finish(grouped, "INELIGIBLE_AGE", "person", "person_id", pl.col("score"), zh, en, details, self)
