@@ -16,6 +16,8 @@ class StoreSettings(BaseModel):
         finish writing, short enough that a stuck run is reported instead of hanging.
     lock_timeout_seconds : 30 s. PostgreSQL ``lock_timeout`` for the same purpose.
     insert_batch_rows : 5000 rows per executemany batch (bounded memory on large runs).
+    regrowth_tolerance_cny : 0.01 CNY. A dismissed lead comes back when its money at risk
+        exceeds the amount at decision by more than this (rounding must not re-raise it).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -24,3 +26,4 @@ class StoreSettings(BaseModel):
     busy_timeout_seconds: float = Field(30.0, ge=0)
     lock_timeout_seconds: float = Field(30.0, ge=0)
     insert_batch_rows: int = Field(5000, ge=1)
+    regrowth_tolerance_cny: float = Field(0.01, ge=0)
