@@ -1,0 +1,115 @@
+"""Implausibly frequent outpatient or pharmacy visits (FREQUENT_VISITS)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS
+
+from ..base import Datasets, lazy
+from ._common import (
+    MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
+    ramp_score, ymd,
+)
+
+_S = DEFAULT_SETTINGS.medical
+
+
+class FrequentVisitsRule(MedicalDetector):
+    """A person's outpatient/pharmacy visits far beyond plausible need (频繁就诊购药).
+
+    What it finds
+        Persons with at least ``frequent_min_visit_days`` distinct visit days (visit types
+        ``frequent_visit_types``, any institution) within some ``frequent_window_days``-day
+        window. The evidence is every such claim whose visit date lies in a window that meets
+        the threshold; each claim's ``fund_amount`` is at risk. One finding per person.
+    Why it matters
+        Near-daily card swiping (刷卡) at pharmacies and clinics is how cards are used to buy
+        goods, cash out or stock drugs for resale (倒卖药品).
+    Look-alike it ignores
+        A chronic patient refilling monthly or weekly: a handful of visit days per window;
+        several claims on one day count as one visit day.
+
+    Entity: ``person``. Score: ``floor + (1-floor) * clip((most visit days in a window - min) /
+    (window - min))``: every day of the window scores 1.
+    """
+
+    codes = ("FREQUENT_VISITS",)
+    kind = "rule"
+    requires = ("claims",)
+    optional = ("institutions",)
+
+    def __init__(self, frequent_visit_types: tuple[str, ...] = _S.frequent_visit_types,
+                 frequent_window_days: int = _S.frequent_window_days,
+                 frequent_min_visit_days: int = _S.frequent_min_visit_days,
+                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
+                 severity_medium: float = _S.severity_medium):
+        self.frequent_visit_types = frequent_visit_types
+        self.frequent_window_days = frequent_window_days
+        self.frequent_min_visit_days = frequent_min_visit_days
+        self.score_floor = score_floor
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+
+    def _detect(self, datasets: Datasets) -> pl.LazyFrame:
+        s = self._settings()
+        w = int(s.frequent_window_days)
+        claims = (
+            lazy(datasets, "claims")
+            .filter(pl.col("visit_type").is_in(list(s.frequent_visit_types)))
+            .select("claim_id", "person_id", "institution_id", "visit_date",
+                    pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0).alias("at_risk"))
+            .filter(pl.col("visit_date").is_not_null() & pl.col("person_id").is_not_null())
+        )
+        days = claims.select("person_id", "visit_date").unique()
+        # quick pre-filter: a person needs the threshold's number of visit days at all
+        days = days.filter(pl.len().over("person_id") >= s.frequent_min_visit_days)
+        # window ending on each visit day: (d - w days, d]
+        ends = (
+            days.sort("person_id", "visit_date")
+            .rolling(index_column="visit_date", period=f"{w}d", group_by="person_id")
+            .agg(pl.len().alias("n_days"))
+            .filter(pl.col("n_days") >= s.frequent_min_visit_days)
+        )
+        best = ends.group_by("person_id").agg(
+            pl.col("n_days").max().alias("max_days"),
+            pl.col("visit_date").sort_by("n_days", "visit_date", descending=[True, False]).first()
+            .alias("best_end"),
+        )
+        # a claim is evidence when a flagged window [e - w + 1, e] contains its day:
+        # the first flagged end on or after the day must be < day + w
+        flagged = ends.select("person_id", pl.col("visit_date").alias("end")).sort("end")
+        cand = claims.join(best.select("person_id"), on="person_id", how="semi").sort("visit_date")
+        per_claim = (
+            cand.join_asof(flagged, left_on="visit_date", right_on="end", by="person_id",
+                           strategy="forward", check_sortedness=False)
+            .filter(pl.col("end").is_not_null()
+                    & ((pl.col("end") - pl.col("visit_date")).dt.total_days() < w))
+            .join(institution_regions(datasets), on="institution_id", how="left")
+        )
+        grouped = claims_to_findings(
+            per_claim, "person", "person_id",
+            [pl.col("visit_date").n_unique().alias("visit_days"),
+             pl.col("institution_id").n_unique().alias("n_inst"),
+             pl.col("visit_date").min().alias("first_visit"),
+             pl.col("visit_date").max().alias("last_visit")],
+        ).join(best, on="person_id", how="inner")
+        ev_zh = pl.format(
+            "{} 至 {} 门诊或药店就诊 {} 天,在 {} 家机构结算 {} 次;截至 {} 的 {} 天内就诊 {} 天(阈值 {} 天);统筹支付 {} 元",
+            ymd(pl.col("first_visit")), ymd(pl.col("last_visit")), pl.col("visit_days"),
+            pl.col("n_inst"), pl.col("n_claims"), ymd(pl.col("best_end")), pl.lit(w),
+            pl.col("max_days"), pl.lit(s.frequent_min_visit_days), money(pl.col("total_at_risk")),
+        )
+        ev_en = pl.format(
+            "Outpatient or pharmacy visits on {} days from {} to {}, {} claims at {} institutions; "
+            "{} visit days in the {} days up to {} (threshold {}); fund paid {} CNY",
+            pl.col("visit_days"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
+            pl.col("n_claims"), pl.col("n_inst"), pl.col("max_days"), pl.lit(w), ymd(pl.col("best_end")),
+            pl.lit(s.frequent_min_visit_days), money(pl.col("total_at_risk")),
+        )
+        details = json_details(max_visit_days_in_window=pl.col("max_days"), window_days=pl.lit(w),
+                               window_end=ymd(pl.col("best_end")), visit_days=pl.col("visit_days"),
+                               institutions=pl.col("n_inst"))
+        score = ramp_score(pl.col("max_days"), s.frequent_min_visit_days,
+                           max(w, s.frequent_min_visit_days + 1), s)
+        return finish(grouped, "FREQUENT_VISITS", score, s, ev_zh, ev_en, details)
