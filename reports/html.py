@@ -1,0 +1,554 @@
+"""The offline HTML report: one self-contained file that supervisors and auditors open.
+
+No CDN, no font, no image, no request of any kind: CSS, script and charts are inline, and
+a Content-Security-Policy forbids every fetch and every script but the report's own (by
+hash). The leads are embedded as JSON in a ``<script type="application/json">`` block with
+``<``, ``>`` and ``&`` escaped, so data can never close the tag; the script renders them with
+``textContent`` only. Everything rendered in Python is :func:`html.escape`-d.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from html import escape
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+from . import charts
+from .i18n import check_lang, js_labels, rule_labels, t, value_label, value_labels
+from .prepare import (
+    evidence_frame,
+    known_names,
+    leads_frame,
+    localise_leads,
+    mask_all,
+    mask_quarantine,
+    match_findings,
+    quarantine_frame,
+    status_frame,
+    validation_frame,
+)
+
+REPORT_NAME = "report.html"
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:")
+
+
+# --------------------------------------------------------------------------- helpers
+def json_for_script(payload: object) -> str:
+    """JSON that is safe inside ``<script type="application/json">``.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c`` etc. so that ``</script>`` or ``<!--`` in the data
+    cannot end or confuse the element; U+2028/2029 are escaped for old parsers.
+    """
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=str)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _asset(name: str) -> str:
+    return resources.files("reports").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _csp_hash(source: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii")
+
+
+def _get(obj: object, key: str, default: object = None) -> object:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def relative_link(docs_link: str | os.PathLike | None, out_dir: Path) -> str | None:
+    """A relative, URL-quoted link to the Data Docs, or None when there is none to give.
+
+    Absolute paths are made relative to ``out_dir`` (the report must keep working when the
+    output folder is moved or copied); links with a scheme (``http:``, ``javascript:``…) are
+    refused because the report never points outside its own folder.
+    """
+    if docs_link is None or str(docs_link).strip() == "":
+        return None
+    raw = str(docs_link)
+    if _SCHEME.match(raw) and not re.match(r"^[a-zA-Z]:[\\/]", raw):
+        return None
+    path = Path(raw)
+    if path.is_absolute():
+        try:
+            raw = os.path.relpath(path, out_dir)
+        except ValueError:
+            return None
+    return quote(Path(raw).as_posix(), safe="/._-~")
+
+
+def _dataset_counts(run_info: Mapping) -> list[tuple[str, int, int, int]]:
+    counts = run_info.get("counts") or run_info.get("datasets") or {}
+    rows = []
+    if isinstance(counts, Mapping):
+        items = counts.items()
+    else:  # a list of dicts with a "dataset" key
+        items = [(_get(c, "dataset", "?"), c) for c in counts]
+    for name, c in items:
+        rows.append(
+            (
+                str(name),
+                int(_get(c, "rows_read", 0) or 0),
+                int(_get(c, "rows_accepted", 0) or 0),
+                int(_get(c, "rows_quarantined", 0) or 0),
+            )
+        )
+    return sorted(rows)
+
+
+def _period(run_info: Mapping, leads: pl.DataFrame) -> str:
+    p = run_info.get("period") or run_info.get("period_range")
+    if isinstance(p, (list, tuple)) and len(p) == 2:
+        return f"{p[0]} – {p[1]}"
+    if p:
+        return str(p)
+    start, end = run_info.get("period_start"), run_info.get("period_end")
+    if not start and not leads.is_empty():
+        start = leads["period_start"].drop_nulls().min()
+        end = leads["period_end"].drop_nulls().max()
+    return f"{start or '?'} – {end or '?'}" if (start or end) else "–"
+
+
+def _top_rows(frame: pl.DataFrame, key: str, top_n: int, label_of, other: str) -> list[tuple[str, int, float]]:
+    """``(label, count, money)`` per value of ``key``, biggest money first, tail folded into 'other'."""
+    if frame.is_empty():
+        return []
+    g = (
+        frame.filter(pl.col(key).is_not_null())
+        .group_by(key)
+        .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
+        .sort(["m", "n", key], descending=[True, True, False])
+    )
+    rows = [(label_of(k), int(n), float(m)) for k, n, m in g.iter_rows()]
+    if len(rows) > top_n:
+        tail = rows[top_n - 1 :]
+        rows = rows[: top_n - 1] + [(other, sum(r[1] for r in tail), sum(r[2] for r in tail))]
+    return rows
+
+
+# --------------------------------------------------------------------------- sections
+def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFrame, docs_href: str | None, lang: str, unmask: bool) -> str:
+    fp = str(run_info.get("fingerprint") or run_info.get("input_fingerprint") or "–")
+    failures = run_info.get("validation_failures")
+    if failures is None:
+        failures = int(validation.filter(pl.col("success") == False).height)  # noqa: E712
+    generated = run_info.get("generated_at") or run_info.get("finished_at") or run_info.get("started_at")
+    facts = [
+        (t("run_id", lang), str(run_info.get("run_id") or "–")),
+        (t("fingerprint", lang), fp[:16] + ("…" if len(fp) > 16 else "")),
+        (t("period_range", lang), _period(run_info, leads)),
+    ]
+    if generated:
+        facts.append((t("generated_at", lang), str(generated)))
+    dl = "".join(
+        f'<div class="fact"><dt>{escape(k)}</dt><dd{" title=" + chr(34) + escape(fp) + chr(34) if k == t("fingerprint", lang) else ""}>{escape(v)}</dd></div>'
+        for k, v in facts
+    )
+    counts = _dataset_counts(run_info)
+    rows = "".join(
+        f"<tr><td>{escape(n)}</td><td class=num>{r:,}</td><td class=num>{a:,}</td><td class=num>{q:,}</td></tr>"
+        for n, r, a, q in counts
+    )
+    if counts:
+        tr, ta, tq = (sum(c[i] for c in counts) for i in (1, 2, 3))
+        rows += f'<tr class="total"><td>{escape(t("total", lang))}</td><td class=num>{tr:,}</td><td class=num>{ta:,}</td><td class=num>{tq:,}</td></tr>'
+    table = (
+        f'<table class="counts"><thead><tr><th>{escape(t("dataset", lang))}</th><th>{escape(t("rows_read", lang))}</th>'
+        f'<th>{escape(t("rows_accepted", lang))}</th><th>{escape(t("rows_quarantined", lang))}</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+        if counts
+        else ""
+    )
+    link = (
+        f'<a id="docs-link" href="{escape(docs_href)}">{escape(t("data_docs", lang))}</a>'
+        if docs_href
+        else f'<span class="muted">{escape(t("data_docs_missing", lang))}</span>'
+    )
+    n_high = int(leads.filter(pl.col("severity") == "high").height)
+    money = float(leads["amount_at_risk"].fill_null(0).sum()) if not leads.is_empty() else 0.0
+    kpis = (
+        f'<div class="kpis"><div class="kpi"><span>{escape(t("n_leads", lang))}</span><b id="kpi-leads">{leads.height:,}</b></div>'
+        f'<div class="kpi"><span>{escape(t("high_leads", lang))}</span><b>{n_high:,}</b></div>'
+        f'<div class="kpi"><span>{escape(t("money_total", lang))}</span><b>{escape(charts.fmt_money(money))}</b></div>'
+        f'<div class="kpi{" bad" if failures else ""}"><span>{escape(t("validation_failures", lang))}</span>'
+        f'<b id="kpi-failures">{int(failures):,}</b> {link}</div></div>'
+    )
+    note = t("unmasked_note", lang) if unmask else t("masked_note", lang)
+    return (
+        f'<header><h1>{escape(t("report_title", lang))}</h1>'
+        f'<p class="{"warn" if unmask else "muted"}" id="mask-note">{escape(note)}</p>'
+        f'<h2 class="sr">{escape(t("run", lang))}</h2><dl class="facts">{dl}</dl>{kpis}{table}</header>'
+    )
+
+
+def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
+    rs = settings.report
+    rules = rule_labels(lang)
+    other = t("other", lang)
+    kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang)}
+    frame = leads.with_columns(
+        pl.col("rule_codes").list.first().alias("_rule"),
+        pl.when(pl.col("region_code").str.len_chars() >= 6).then(pl.col("region_code").str.slice(0, 6)).alias("_county"),
+        pl.when(pl.col("region_code").str.len_chars() >= 9).then(pl.col("region_code").str.slice(0, 9)).alias("_township"),
+    )
+    by_rule = _top_rows(
+        frame, "_rule", rs.chart_top_n, lambda c: f"{rules[c]['title']} ({c})" if c in rules else str(c), other
+    )
+    by_county = _top_rows(frame, "_county", rs.chart_top_n, str, other)
+    by_town = _top_rows(frame, "_township", rs.chart_top_n, str, other)
+    by_month = []
+    if not frame.is_empty():
+        g = (
+            frame.filter(pl.col("period_start").is_not_null())
+            .group_by("period_start")
+            .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
+            .sort("period_start")
+        )
+        by_month = [(str(k), int(n), float(m)) for k, n, m in g.iter_rows()]
+    bins = rs.score_bins
+    edges = [i / bins for i in range(bins + 1)]
+    hist = [0] * bins
+    if not frame.is_empty():
+        h = (
+            frame.select((pl.col("score").clip(0, 1) * bins).floor().clip(0, bins - 1).cast(pl.Int64).alias("b"))
+            .group_by("b")
+            .len()
+        )
+        for b, n in h.iter_rows():
+            if b is not None:
+                hist[int(b)] = int(n)
+    figs = [
+        ("chart-rule", t("chart_by_rule", lang), charts.dual_bar_chart(by_rule, **kw)),
+        ("chart-county", t("chart_by_county", lang), charts.dual_bar_chart(by_county, **kw)),
+        ("chart-township", t("chart_by_township", lang), charts.dual_bar_chart(by_town, **kw)),
+        ("chart-score", t("chart_score", lang), charts.histogram(hist, edges, title=t("chart_count", lang), no_data=t("no_data", lang))),
+        ("chart-month", t("chart_month", lang), charts.dual_bar_chart(by_month, label_width=90, **kw)),
+    ]
+    body = "".join(f'<figure id="{fid}"><figcaption>{escape(cap)}</figcaption>{svg}</figure>' for fid, cap, svg in figs)
+    return f'<section id="overview"><h2>{escape(t("sec_overview", lang))}</h2><div class="charts">{body}</div></section>'
+
+
+def _validation_html(validation: pl.DataFrame, quarantine: pl.DataFrame, docs_href: str | None, lang: str, settings: Settings, unmask: bool) -> str:
+    cap = settings.report.validation_rows_html
+    parts = [f'<section id="validation"><h2>{escape(t("sec_validation", lang))}</h2>']
+    if docs_href:
+        parts.append(f'<p><a href="{escape(docs_href)}">{escape(t("data_docs", lang))}</a></p>')
+    if validation.is_empty():
+        parts.append(f'<p class="muted">{escape(t("v_none", lang))}</p>')
+    else:
+        sev_order = {"critical": 0, "warning": 1, "info": 2}
+        v = validation.with_columns(
+            pl.col("severity").replace_strict(sev_order, default=3).alias("_s"),
+            pl.col("success").fill_null(False).alias("success"),
+        ).sort(["success", "_s", "unexpected_count", "dataset", "expectation"], descending=[False, False, True, False, False], nulls_last=True)
+        has_examples = "examples" in v.columns
+        if has_examples:
+            v = v.with_columns(pl.col("examples").cast(pl.String))
+            v = mask_all(v, [], [], unmask)
+        head = [t("dataset", lang), t("v_expectation", lang), t("v_severity", lang), t("v_success", lang), t("v_unexpected", lang), t("v_percent", lang)]
+        if has_examples:
+            head.append(t("v_examples", lang))
+        rows = []
+        for r in v.head(cap).iter_rows(named=True):
+            ok = bool(r["success"])
+            pct = r["unexpected_percent"]
+            cells = [
+                escape(str(r["dataset"] or "")),
+                f'<code>{escape(str(r["expectation"] or ""))}</code>',
+                escape(value_label("vseverity", r["severity"], lang)),
+                f'<span class="{"ok" if ok else "bad"}">{escape(t("v_pass" if ok else "v_fail", lang))}</span>',
+                f'{int(r["unexpected_count"] or 0):,}',
+                "" if pct is None else f"{pct:.2f}%",
+            ]
+            if has_examples:
+                cells.append(escape(str(r["examples"] or "")))
+            cls = ' class="fail"' if not ok else ""
+            rows.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        parts.append(
+            '<table class="grid" id="validation-table"><thead><tr>'
+            + "".join(f"<th>{escape(h)}</th>" for h in head)
+            + "</tr></thead><tbody>"
+            + "".join(rows)
+            + "</tbody></table>"
+        )
+        if v.height > cap:
+            parts.append(f'<p class="muted">{escape(t("v_more", lang, n=v.height - cap))}</p>')
+    if not quarantine.is_empty():
+        q = (
+            quarantine.group_by(["dataset", "column", "reason"])
+            .len()
+            .sort(["len", "dataset", "column", "reason"], descending=[True, False, False, False])
+            .head(cap)
+        )
+        parts.append(f'<h3>{escape(t("sec_quarantine", lang))}</h3><table class="grid" id="quarantine-table"><thead><tr>')
+        parts.append("".join(f"<th>{escape(h)}</th>" for h in (t("dataset", lang), t("q_column", lang), t("q_reason", lang), t("q_rows", lang))))
+        parts.append("</tr></thead><tbody>")
+        for d, c, reason, n in q.iter_rows():
+            parts.append(f"<tr><td>{escape(str(d or ''))}</td><td>{escape(str(c or ''))}</td><td>{escape(str(reason or ''))}</td><td class=num>{n:,}</td></tr>")
+        parts.append("</tbody></table>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- data
+def _thin(values: list, k: int) -> list:
+    """At most ``k`` evenly spaced order statistics of ``values`` (keeps min, max, shape)."""
+    vals = sorted(float(v) for v in values if isinstance(v, (int, float)) and v == v)
+    if len(vals) <= k:
+        return vals
+    return [vals[round(i * (len(vals) - 1) / (k - 1))] for i in range(k)]
+
+
+def _details(text: str | None, k: int) -> object:
+    """The parsed ``details`` JSON with peer values thinned; None when empty or unreadable."""
+    if not text or text in ("{}", "null"):
+        return None
+    try:
+        d = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(d, dict) or not d:
+        return None
+    feats = d.get("features")
+    if isinstance(feats, list):
+        for f in feats:
+            if isinstance(f, dict) and isinstance(f.get("peer_values"), list):
+                f["n_peers"] = len(f["peer_values"])
+                f["peer_values"] = _thin(f["peer_values"], k)
+    return d
+
+
+def _columns(frame: pl.DataFrame) -> dict[str, list]:
+    return {c: frame[c].to_list() for c in frame.columns}
+
+
+def build_payload(
+    leads: pl.DataFrame,
+    status: pl.DataFrame,
+    matched: pl.DataFrame,
+    evidence: pl.DataFrame,
+    lang: str,
+    settings: Settings,
+) -> dict:
+    """The JSON the report's script renders (already masked and localised)."""
+    rs = settings.report
+    L = leads.join(status, on="lead_id", how="left").sort("rank", nulls_last=True)
+    L = L.with_columns(
+        pl.col("status").fill_null("new"),
+        pl.col("record_ids").list.len().fill_null(0).alias("n_records"),
+    ).select(
+        "lead_id", "rank", "score", "severity", "domain", "entity_type", "entity_id", "rule_codes", "title",
+        "amount_at_risk", "period_start", "period_end", "region_code", "explanation", "status", "note", "is_new", "n_records",
+    )
+    ev = (
+        evidence.with_columns(
+            pl.col("date").dt.to_string("%Y-%m-%d").alias("date"),
+            pl.int_range(pl.len()).over("lead_id").alias("_i"),
+            pl.len().over("lead_id").alias("_n"),
+        )
+        .filter(pl.col("_i") < rs.evidence_per_lead_html)
+        .drop("_i")
+    )
+    ev_total = ev.group_by("lead_id", maintain_order=True).agg(pl.col("_n").first())
+    ev = ev.drop("_n")
+    text_col = "evidence_zh" if lang == "zh" else "evidence_en"
+    fnd = matched.select("lead_id", "rule_code", pl.col(text_col).alias("text"), "details")
+    details = [_details(d, rs.peer_values_max) for d in fnd["details"].to_list()]
+    return {
+        "lang": lang,
+        "labels": js_labels(lang),
+        "rules": rule_labels(lang),
+        "values": {k: value_labels(k, lang) for k in ("severity", "domain", "entity_type", "status", "record_type")},
+        "page_size": rs.page_size,
+        "page_sizes": list(rs.page_sizes),
+        "leads": _columns(L),
+        "evidence": _columns(ev),
+        "evidence_total": _columns(ev_total.rename({"_n": "n"})),
+        "findings": {
+            "lead_id": fnd["lead_id"].to_list(),
+            "rule_code": fnd["rule_code"].to_list(),
+            "text": fnd["text"].to_list(),
+            "details": details,
+        },
+    }
+
+
+def _leads_section(lang: str) -> str:
+    """Static skeleton of the leads table; the script fills it."""
+    def sel(id_: str, label: str) -> str:
+        return f'<label>{escape(t(label, lang))} <select id="{id_}"><option value="">{escape(t("all", lang))}</option></select></label>'
+
+    return (
+        f'<section id="leads"><h2>{escape(t("sec_leads", lang))}</h2>'
+        '<div class="filters">'
+        f'<label>{escape(t("search", lang))} <input id="f-search" type="search" placeholder="{escape(t("search_ph", lang))}"></label>'
+        + sel("f-domain", "f_domain")
+        + sel("f-rule", "f_rule")
+        + sel("f-region", "f_region")
+        + sel("f-severity", "f_severity")
+        + sel("f-status", "f_status")
+        + f'<button id="f-reset" type="button">{escape(t("reset", lang))}</button>'
+        "</div>"
+        f'<p class="muted">{escape(t("sort_hint", lang))}</p>'
+        '<div class="tablewrap"><table class="grid" id="leads-table"><thead><tr id="leads-head"></tr></thead>'
+        '<tbody id="leads-body"></tbody></table></div>'
+        '<div class="pager">'
+        f'<button id="btn-first" type="button">{escape(t("first", lang))}</button>'
+        f'<button id="btn-prev" type="button">{escape(t("prev", lang))}</button>'
+        '<span id="page-info"></span>'
+        f'<button id="btn-next" type="button">{escape(t("next", lang))}</button>'
+        f'<button id="btn-last" type="button">{escape(t("last", lang))}</button>'
+        f'<label>{escape(t("page_size", lang))} <select id="page-size"></select></label>'
+        "</div></section>"
+        f'<div id="detail" class="detail" role="dialog" aria-label="{escape(t("detail", lang))}" hidden>'
+        f'<div class="detail-bar"><h2 id="detail-title"></h2><button id="detail-close" type="button">{escape(t("close", lang))}</button></div>'
+        '<div id="detail-body"></div></div>'
+    )
+
+
+# --------------------------------------------------------------------------- API
+def render_report(
+    *,
+    leads: pl.DataFrame,
+    status: pl.DataFrame | None,
+    findings: pl.DataFrame | None,
+    evidence: pl.DataFrame | None,
+    run_info: Mapping | None,
+    validation_summary: pl.DataFrame | None,
+    docs_href: str | None,
+    lang: str = "zh",
+    unmask: bool = False,
+    quarantine: pl.DataFrame | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """The report as one HTML string (see :func:`write_report`)."""
+    lang = check_lang(lang)
+    settings = settings or DEFAULT_SETTINGS
+    run_info = dict(run_info or {})
+    L = leads_frame(leads)
+    S = status_frame(status)
+    E = evidence_frame(evidence)
+    names, masked = known_names(E)
+    matched = match_findings(L, findings)
+    L = localise_leads(L, matched, lang)
+    L = mask_all(L, names, masked, unmask)
+    S = mask_all(S, names, masked, unmask)
+    E = mask_all(E, names, masked, unmask)
+    matched = mask_all(matched, names, masked, unmask)
+    V = validation_frame(validation_summary)
+    Q = mask_quarantine(quarantine_frame(quarantine), unmask)
+
+    payload = build_payload(L, S, matched, E, lang, settings)
+    script = _asset("report.js")
+    style = _asset("report.css")
+    csp = (
+        "default-src 'none'; "
+        f"script-src '{_csp_hash(script)}'; "
+        "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
+        "form-action 'none'; base-uri 'none'"
+    )
+    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z") if "generated_at" not in run_info else None
+    if generated:
+        run_info["generated_at"] = generated
+    body = (
+        _header_html(run_info, L, V, docs_href, lang, unmask)
+        + "<main>"
+        + _overview_html(L, lang, settings)
+        + _leads_section(lang)
+        + _validation_html(V, Q, docs_href, lang, settings, unmask)
+        + "</main>"
+        + f'<footer class="muted">{escape(t("generated_by", lang))}</footer>'
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="referrer" content="no-referrer">'
+        '<link rel="icon" href="data:,">'
+        f"<title>{escape(t('report_title', lang))}</title><style>{style}</style></head><body>"
+        f"{body}"
+        f'<script type="application/json" id="fw-data">{json_for_script(payload)}</script>'
+        f"<script>{script}</script></body></html>\n"
+    )
+
+
+def write_report(
+    out_dir: str | os.PathLike,
+    *,
+    leads: pl.DataFrame,
+    status: pl.DataFrame | None,
+    findings: pl.DataFrame | None,
+    evidence: pl.DataFrame | None,
+    run_info: Mapping | None,
+    validation_summary: pl.DataFrame | None,
+    docs_link: str | os.PathLike | None,
+    lang: str = "zh",
+    unmask: bool = False,
+    quarantine: pl.DataFrame | None = None,
+    settings: Settings | None = None,
+) -> Path:
+    """Write ``OUT_DIR/report.html``, the offline report, and return its path.
+
+    Parameters
+    ----------
+    out_dir : the run's output directory (created if missing).
+    leads : :data:`fundwatch.contract.LEADS_SCHEMA`, whole ids.
+    status : ``lead_id, status, note, is_new`` from the lead store, or None (all "new").
+    findings : :data:`detectors.base.FINDINGS_SCHEMA`; gives the English explanations, the
+        per-rule evidence text and the peer comparisons of model leads. May be None.
+    evidence : ``lead_id, record_id, record_type, date, person_id, name, counterparty, amount,
+        description`` (``fundwatch.leads.evidence_table``), or None.
+    run_info : ``run_id``, ``fingerprint``, ``period`` (``(start, end)``) or
+        ``period_start``/``period_end``, ``counts`` (dataset -> ``rows_read``,
+        ``rows_accepted``, ``rows_quarantined``, as dicts or ``DatasetCounts``),
+        ``validation_failures`` (counted from ``validation_summary`` when absent),
+        ``generated_at``. Missing keys show as "–".
+    validation_summary : ``dataset, expectation, severity, success, unexpected_count,
+        unexpected_percent`` (``examples`` shown when present), or None.
+    docs_link : the Data Docs ``index.html``: relative to ``out_dir`` or absolute inside it.
+    lang : ``"zh"`` (default) or ``"en"``: every label, rule title and explanation.
+    unmask : show identity numbers and names whole (default: masked).
+    quarantine : :data:`fundwatch.contract.QUARANTINE_SCHEMA`, summarised by reason (optional).
+    settings : :class:`fundwatch.settings.Settings`; ``settings.report`` is used.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    html = render_report(
+        leads=leads,
+        status=status,
+        findings=findings,
+        evidence=evidence,
+        run_info=run_info,
+        validation_summary=validation_summary,
+        docs_href=relative_link(docs_link, out),
+        lang=lang,
+        unmask=unmask,
+        quarantine=quarantine,
+        settings=settings,
+    )
+    path = out / REPORT_NAME
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,220 @@
+"""Shared preparation of the report inputs: empty defaults, masking, language.
+
+Both the HTML report and the workbook show the same masked, localised view of the leads;
+it is built here once, vectorised, so that the two cannot disagree about what is masked.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.contract import LEADS_SCHEMA, QUARANTINE_SCHEMA
+from fundwatch.idnumber import mask_id, mask_ids_in_text, mask_name
+from fundwatch.privacy import mask_frame
+from fundwatch.rules_catalog import RULES
+
+STATUS_SCHEMA = pl.Schema(
+    {"lead_id": pl.String(), "status": pl.String(), "note": pl.String(), "is_new": pl.Boolean()}
+)
+EVIDENCE_SCHEMA = pl.Schema(
+    {
+        "lead_id": pl.String(),
+        "record_id": pl.String(),
+        "record_type": pl.String(),
+        "date": pl.Date(),
+        "person_id": pl.String(),
+        "name": pl.String(),
+        "counterparty": pl.String(),
+        "amount": pl.Float64(),
+        "description": pl.String(),
+    }
+)
+VALIDATION_SCHEMA = pl.Schema(
+    {
+        "dataset": pl.String(),
+        "expectation": pl.String(),
+        "severity": pl.String(),
+        "success": pl.Boolean(),
+        "unexpected_count": pl.Int64(),
+        "unexpected_percent": pl.Float64(),
+    }
+)
+
+#: Free-text columns in which identity numbers and known names are masked.
+TEXT_COLUMNS = ("title", "explanation", "evidence_zh", "evidence_en", "description", "note", "details", "examples")
+
+#: Names shorter than this are not searched for inside free text (a one-character "name"
+#: would mask ordinary words).
+_MIN_NAME_LEN = 2
+
+
+def conform(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+    """``frame`` with at least ``schema``'s columns (missing ones null, cast); empty if None."""
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    exprs = []
+    for col, dtype in schema.items():
+        if col in frame.columns:
+            exprs.append(pl.col(col).cast(dtype, strict=False))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(col))
+    extra = [c for c in frame.columns if c not in schema]
+    return frame.select(exprs + extra)
+
+
+def leads_frame(leads: pl.DataFrame) -> pl.DataFrame:
+    """The leads in contract order, best first."""
+    return conform(leads, LEADS_SCHEMA).select(LEADS_SCHEMA.names()).sort("rank", nulls_last=True)
+
+
+def status_frame(status: pl.DataFrame | None) -> pl.DataFrame:
+    """The store's status frame, or an empty one."""
+    return conform(status, STATUS_SCHEMA).select(STATUS_SCHEMA.names()).unique("lead_id", keep="last")
+
+
+def evidence_frame(evidence: pl.DataFrame | None) -> pl.DataFrame:
+    return conform(evidence, EVIDENCE_SCHEMA).select(EVIDENCE_SCHEMA.names())
+
+
+def quarantine_frame(quarantine: pl.DataFrame | None) -> pl.DataFrame:
+    return conform(quarantine, QUARANTINE_SCHEMA).select(QUARANTINE_SCHEMA.names())
+
+
+def validation_frame(summary: pl.DataFrame | None) -> pl.DataFrame:
+    return conform(summary, VALIDATION_SCHEMA)
+
+
+def known_names(evidence: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Personal names in the evidence (longest first) and their masked forms."""
+    if evidence.is_empty():
+        return [], []
+    names = (
+        evidence.select(pl.col("name").cast(pl.String))
+        .drop_nulls()
+        .unique()
+        .filter(pl.col("name").str.len_chars() >= _MIN_NAME_LEN)
+        .with_columns(mask_name(pl.col("name")).alias("masked"), pl.col("name").str.len_chars().alias("n"))
+        .sort(["n", "name"], descending=[True, False])
+    )
+    return names["name"].to_list(), names["masked"].to_list()
+
+
+def mask_text(expr: pl.Expr, names: list[str], masked: list[str]) -> pl.Expr:
+    """Mask identity numbers and known personal names inside free text."""
+    out = mask_ids_in_text(expr)
+    if names:
+        out = out.str.replace_many(names, masked)
+    return out
+
+
+def mask_all(frame: pl.DataFrame, names: list[str], masked: list[str], unmask: bool) -> pl.DataFrame:
+    """:func:`fundwatch.privacy.mask_frame`, then names and ids inside every free-text column."""
+    if unmask:
+        return frame
+    frame = mask_frame(frame)
+    exprs = [
+        mask_text(pl.col(c), names, masked).alias(c)
+        for c, dtype in frame.schema.items()
+        if c in TEXT_COLUMNS and dtype == pl.String
+    ]
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def mask_quarantine(frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
+    """Quarantined raw values of personal columns masked; ids inside any raw value masked."""
+    if unmask:
+        return frame
+    from fundwatch.privacy import ID_COLUMNS, NAME_COLUMNS
+
+    return frame.with_columns(
+        pl.when(pl.col("column").is_in(list(ID_COLUMNS)))
+        .then(mask_id(pl.col("raw_value")))
+        .when(pl.col("column").is_in(list(NAME_COLUMNS)))
+        .then(mask_name(pl.col("raw_value")))
+        .otherwise(mask_ids_in_text(pl.col("raw_value")))
+        .alias("raw_value")
+    )
+
+
+def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.DataFrame:
+    """The findings behind each lead: ``lead_id, rule_code, evidence_zh, evidence_en, details, amount_at_risk``.
+
+    A finding belongs to a lead when it is about the same entity, its rule is among the
+    lead's ``rule_codes`` and (where both list records) they share a record; when no finding
+    of a rule shares a record, every finding of that rule about the entity is kept.
+    """
+    out_schema = {
+        "lead_id": pl.String(),
+        "rule_code": pl.String(),
+        "evidence_zh": pl.String(),
+        "evidence_en": pl.String(),
+        "details": pl.String(),
+        "f_amount": pl.Float64(),
+    }
+    if findings is None or findings.is_empty() or leads.is_empty():
+        return pl.DataFrame(schema=out_schema)
+    f = findings.select(
+        pl.col("rule_code"),
+        pl.col("entity_type"),
+        pl.col("entity_id"),
+        pl.col("record_ids").alias("f_records"),
+        pl.col("evidence_zh"),
+        pl.col("evidence_en"),
+        pl.col("details"),
+        pl.col("amount_at_risk").alias("f_amount"),
+    )
+    cand = (
+        leads.select("lead_id", "entity_type", "entity_id", "record_ids", pl.col("rule_codes").alias("rule_code"))
+        .explode("rule_code")
+        .join(f, on=["entity_type", "entity_id", "rule_code"], how="inner")
+        .with_columns(
+            (
+                pl.col("record_ids").list.set_intersection(pl.col("f_records")).list.len() > 0
+            ).alias("overlap"),
+            (
+                pl.col("f_records").list.len().fill_null(0) == 0
+            ).alias("no_records"),
+        )
+        .with_columns(pl.col("overlap").any().over(["lead_id", "rule_code"]).alias("any_overlap"))
+        .filter(pl.col("overlap") | pl.col("no_records") | ~pl.col("any_overlap"))
+    )
+    order = {code: i for i, code in enumerate(RULES)}
+    return (
+        cand.with_columns(pl.col("rule_code").replace_strict(order, default=len(order)).alias("_o"))
+        .sort(["lead_id", "_o", "f_amount"], descending=[False, False, True])
+        .select(list(out_schema))
+    )
+
+
+def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Leads with ``title`` and ``explanation`` in ``lang``.
+
+    Chinese keeps the lead's own title and explanation. English titles the lead with the
+    English titles of its rules and explains it with the findings' ``evidence_en`` (the lead's
+    own text where no finding matched).
+    """
+    if lang == "zh" or leads.is_empty():
+        return leads
+    titles = {code: info.title_en for code, info in RULES.items()}
+    en = (
+        matched.filter(pl.col("evidence_en").is_not_null() & (pl.col("evidence_en") != ""))
+        .group_by("lead_id", maintain_order=True)
+        .agg(pl.col("evidence_en").unique(maintain_order=True).str.join(" ").alias("_expl_en"))
+    )
+    return (
+        leads.join(en, on="lead_id", how="left")
+        .with_columns(
+            pl.col("rule_codes")
+            .list.eval(pl.element().replace(titles))
+            .list.join("; ")
+            .alias("_title_en"),
+        )
+        .with_columns(
+            pl.when(pl.col("_title_en").is_not_null() & (pl.col("_title_en") != ""))
+            .then(pl.col("_title_en"))
+            .otherwise(pl.col("title"))
+            .alias("title"),
+            pl.coalesce(pl.col("_expl_en"), pl.col("explanation")).alias("explanation"),
+        )
+        .drop("_title_en", "_expl_en")
+    )
