@@ -1,0 +1,192 @@
+"""Findings -> leads: merging, money counted once, stable ids, titles, evidence table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from detectors.base import FINDINGS_SCHEMA, conform_findings
+from fundwatch.contract import LEADS_SCHEMA
+from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of
+
+P1 = "11010519491231002X"
+P2 = "110105195001010015"
+
+
+def finding(code, entity_id=P1, records=("D1",), amounts=(100.0,), *, domain="subsidy", entity_type="person",
+            score=1.0, start="2025-01", end=None, region="110105001001", evidence=None):
+    return {
+        "rule_code": code, "domain": domain, "entity_type": entity_type, "entity_id": entity_id,
+        "record_ids": list(records), "record_amounts": list(amounts), "amount_at_risk": float(sum(amounts)),
+        "score": score, "severity": "high", "period_start": start, "period_end": end or start,
+        "region_code": region, "evidence_zh": evidence or f"{code} 证据 {entity_id}",
+        "evidence_en": evidence or f"{code} evidence {entity_id}", "details": "{}",
+    }
+
+
+def frame(rows) -> pl.DataFrame:
+    return conform_findings(pl.DataFrame(rows, schema=FINDINGS_SCHEMA))
+
+
+def test_two_rules_on_one_payment_make_one_lead_and_count_the_money_once():
+    # INELIGIBLE_AGE and OFFICIAL_RECIPIENT are both in the "eligibility" family
+    f = frame([
+        finding("OFFICIAL_RECIPIENT", records=("D2", "D1"), amounts=(300.0, 300.0)),
+        finding("INELIGIBLE_AGE", records=("D1",), amounts=(250.0,), start="2024-12"),
+    ])
+    leads = build_leads(f)
+    assert leads.height == 1
+    lead = leads.row(0, named=True)
+    assert lead["rule_codes"] == ["INELIGIBLE_AGE", "OFFICIAL_RECIPIENT"]
+    assert lead["record_ids"] == ["D1", "D2"]
+    assert lead["amount_at_risk"] == pytest.approx(600.0)  # D1 once at its max (300), D2 300
+    assert (lead["period_start"], lead["period_end"]) == ("2024-12", "2025-01")
+
+
+def test_different_families_and_entities_stay_apart():
+    f = frame([
+        finding("DECEASED_PAYEE"), finding("DUPLICATE_PAYMENT"), finding("DECEASED_PAYEE", entity_id=P2, records=("D9",)),
+    ])
+    leads = build_leads(f)
+    assert leads.height == 3
+    assert leads.select("entity_id", "rule_codes").n_unique() == 3
+
+
+def test_group_lead_references_every_members_records():
+    f = frame([
+        finding("COLLUSIVE_GROUP", "G-0001", records=("C3", "C1", "C2"), amounts=(10.0, 20.0, 30.0),
+                domain="medical", entity_type="group", score=0.8),
+    ])
+    lead = build_leads(f).row(0, named=True)
+    assert lead["entity_type"] == "group" and lead["record_ids"] == ["C1", "C2", "C3"]
+    assert lead["amount_at_risk"] == pytest.approx(60.0)
+
+
+def test_schema_rank_order_and_input_order_do_not_matter():
+    rows = [finding("DECEASED_PAYEE", f"1101051949123{i:04d}", records=(f"D{i}",), amounts=(50.0 * (i + 1),)) for i in range(20)]
+    rows += [finding("DELAYED_PAYMENT", P2, records=("X1",), amounts=(5.0,), score=0.6)]
+    leads = build_leads(frame(rows))
+    assert leads.schema == LEADS_SCHEMA
+    assert leads["rank"].to_list() == list(range(1, leads.height + 1))
+    assert leads["score"].is_sorted(descending=True)
+    shuffled = pl.DataFrame(rows, schema=FINDINGS_SCHEMA).sample(fraction=1.0, shuffle=True, seed=7)
+    assert build_leads(shuffled).equals(leads)
+
+
+def test_lead_ids_depend_only_on_the_problem_and_survive_an_added_month():
+    three = [finding("DECEASED_PAYEE", records=(f"D{m}",), start=f"2025-0{m}") for m in (1, 2, 3)]
+    three += [finding("VILLAGE_OUTLIER", "110105001001", records=(), amounts=(), entity_type="village", score=0.7)]
+    four = three + [finding("DECEASED_PAYEE", records=("D4",), start="2025-04"),
+                    finding("DUPLICATE_PAYMENT", P2, records=("D8",), start="2025-04")]
+    a, b = build_leads(frame(three)), build_leads(frame(four))
+    ids_a = dict(zip(a["entity_id"], a["lead_id"]))
+    ids_b = dict(zip(b["entity_id"], b["lead_id"]))
+    assert all(ids_b[k] == v for k, v in ids_a.items())
+    assert b.height == a.height + 1
+    assert ids_a[P1] == lead_id_of("subsidy", "person", P1, "deceased")
+    assert ids_a[P1] != lead_id_of("subsidy", "person", P1, "duplicate")
+    assert ids_a[P1].startswith("FW-") and len(ids_a[P1]) == 3 + 16
+
+
+def test_title_and_explanation_speak_to_a_supervisor():
+    f = frame([finding("DECEASED_PAYEE", records=("D1", "D2", "D3", "D4"), amounts=(410.0,) * 4,
+                       evidence="死亡日期 2024-12-20,之后发放 4 笔")])
+    zh = build_leads(f).row(0, named=True)
+    assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔 1,640.00 元"
+    assert "死亡日期 2024-12-20" in zh["explanation"] and "评分" in zh["explanation"]
+    assert "规则严重度" in zh["explanation"] and "主要因素" in zh["explanation"]
+    en = build_leads(f, lang="en").row(0, named=True)
+    assert en["title"].startswith("Payments to a deceased person") and "1,640.00" in en["title"]
+    assert "score" in en["explanation"]
+
+
+def test_explanation_caps_the_evidence_sentences():
+    rows = [finding("OVER_PRICE", "H001", records=(f"C{i}",), domain="medical", entity_type="institution",
+                    evidence=f"项目 {i} 超限价") for i in range(12)]
+    lead = build_leads(frame(rows)).row(0, named=True)
+    assert lead["explanation"].count("超限价") == 5 and "另有 7 条" in lead["explanation"]
+
+
+def test_most_precise_region_and_unattributed_money():
+    f = frame([
+        finding("VILLAGE_OUTLIER", "110105001001", records=(), amounts=(), entity_type="village", score=0.5, region="110105"),
+        finding("VILLAGE_OUTLIER", "110105001001", records=(), amounts=(), entity_type="village", score=0.9, region="110105001001"),
+    ])
+    f = f.with_columns(pl.Series("amount_at_risk", [800.0, 1200.0]))
+    lead = build_leads(f).row(0, named=True)
+    assert lead["region_code"] == "110105001001"
+    assert lead["amount_at_risk"] == pytest.approx(1200.0)  # the largest unattributed amount, not the sum
+    assert lead["record_ids"] == []
+
+
+def test_empty_findings_give_empty_leads():
+    leads = build_leads(pl.DataFrame(schema=FINDINGS_SCHEMA))
+    assert leads.height == 0 and leads.schema == LEADS_SCHEMA
+
+
+def test_many_findings_vectorised():
+    rng = np.random.default_rng(0)
+    n = 30_000
+    ent = [f"1101051950{i:08d}" for i in rng.integers(0, 5000, n)]
+    codes = rng.choice(["DECEASED_PAYEE", "DUPLICATE_PAYMENT", "OVER_STANDARD", "INELIGIBLE_AGE", "OFFICIAL_RECIPIENT"], n)
+    recs = [f"D{i}" for i in rng.integers(0, 20000, n)]
+    f = pl.DataFrame({
+        "rule_code": codes, "domain": "subsidy", "entity_type": "person", "entity_id": ent,
+        "record_ids": [[r] for r in recs], "record_amounts": [[float(a)] for a in rng.uniform(10, 500, n).round(2)],
+        "amount_at_risk": 0.0, "score": rng.uniform(0, 1, n), "severity": "high", "period_start": "2025-01",
+        "period_end": "2025-03", "region_code": "110105001001", "evidence_zh": "x", "evidence_en": "x", "details": "{}",
+    }, schema_overrides=dict(FINDINGS_SCHEMA))
+    leads = build_leads(f)
+    assert leads["lead_id"].n_unique() == leads.height
+    # every (entity, family) pair is one lead
+    fam = {"DECEASED_PAYEE": "deceased", "DUPLICATE_PAYMENT": "duplicate", "OVER_STANDARD": "over_standard",
+           "INELIGIBLE_AGE": "eligibility", "OFFICIAL_RECIPIENT": "eligibility"}
+    assert leads.height == len({(e, fam[c]) for e, c in zip(ent, codes)})
+    # money: per lead, sum over unique records of the max amount
+    expect = (
+        f.with_columns(pl.col("rule_code").replace(fam).alias("fam"))
+        .explode(["record_ids", "record_amounts"])
+        .group_by("entity_id", "fam", "record_ids").agg(pl.col("record_amounts").max())
+        .group_by("entity_id", "fam").agg(pl.col("record_amounts").sum())
+    )
+    assert leads["amount_at_risk"].sum() == pytest.approx(expect["record_amounts"].sum(), rel=1e-9)
+
+
+def test_fmt_money():
+    s = pl.select(fmt_money(pl.lit(pl.Series([0.0, 5.5, 1640.0, 1234567.891, -12.5])))).to_series().to_list()
+    assert s == ["0.00", "5.50", "1,640.00", "1,234,567.89", "-12.50"]
+
+
+def test_evidence_table_joins_payments_and_claims():
+    f = frame([
+        finding("DECEASED_PAYEE", records=("D1", "D404"), amounts=(100.0, 100.0)),
+        finding("CLAIM_AFTER_DEATH", P2, records=("C1",), amounts=(80.0,), domain="medical"),
+    ])
+    leads = build_leads(f)
+    datasets = {
+        "persons": pl.DataFrame({"person_id": [P1, P2], "name": ["张三", "李四"]}),
+        "disbursements": pl.DataFrame({
+            "disbursement_id": ["D1", "D2"], "batch_id": ["B1", "B1"], "subsidy_type": ["min_living"] * 2,
+            "person_id": [P1, P1], "name": [None, "张三"], "period": ["2025-01", "2025-02"],
+            "pay_date": [dt.date(2025, 1, 15), dt.date(2025, 2, 15)], "amount": [100.0, 100.0], "quantity": [1.0, 1.0],
+        }),
+        "subsidy_standards": pl.DataFrame({"subsidy_type": ["min_living"], "subsidy_name": ["最低生活保障"]}),
+        "claims": pl.DataFrame({
+            "claim_id": ["C1"], "person_id": [P2], "institution_id": ["H1"], "visit_type": ["outpatient"],
+            "visit_date": [dt.date(2025, 3, 1)], "discharge_date": [None], "diagnosis_code": ["J06"],
+            "total_amount": [120.0], "fund_amount": [80.0],
+        }, schema_overrides={"discharge_date": pl.Date}),
+        "institutions": pl.DataFrame({"institution_id": ["H1"], "name": ["城关卫生院"]}),
+    }
+    ev = evidence_table(leads, datasets)
+    assert ev.schema == EVIDENCE_SCHEMA
+    rows = {r["record_id"]: r for r in ev.iter_rows(named=True)}
+    assert set(rows) == {"D1", "D404", "C1"}
+    assert rows["D1"]["record_type"] == "disbursement" and rows["D1"]["name"] == "张三"  # from persons
+    assert rows["D1"]["counterparty"] == "最低生活保障" and rows["D1"]["date"] == dt.date(2025, 1, 15)
+    assert rows["C1"]["record_type"] == "claim" and rows["C1"]["counterparty"] == "城关卫生院"
+    assert rows["C1"]["amount"] == 120.0 and "门诊" in rows["C1"]["description"]
+    assert rows["D404"]["record_type"] == "disbursement" and rows["D404"]["amount"] is None
