@@ -1,0 +1,99 @@
+"""Claim-level facts for the institution and doctor models (polars, lazy group-bys).
+
+One row per claim: ``claim_id, person_id, institution_id, doctor_id, visit_date, inpatient,
+los_days, total_amount, fund_amount, n_items, drug_amount, items_amount, rule_hit`` where
+``rule_hit`` says whether a medical *rule* finding (under ``FINDINGS_KEY``) cites the claim.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from fundwatch.rules_catalog import RULES
+
+from ..base import FINDINGS_KEY, Datasets, lazy
+
+
+def has_rule_findings(datasets: Datasets) -> bool:
+    return FINDINGS_KEY in datasets
+
+
+def claim_facts(datasets: Datasets) -> pl.LazyFrame:
+    claims = lazy(datasets, "claims").select(
+        "claim_id", "person_id", "institution_id", "doctor_id", "visit_type", "visit_date",
+        "discharge_date", "total_amount", "fund_amount",
+    )
+    if "claim_items" in datasets:
+        items = (
+            lazy(datasets, "claim_items")
+            .group_by("claim_id")
+            .agg(
+                pl.len().alias("n_items"),
+                pl.col("amount").filter(pl.col("category") == "drug").sum().alias("drug_amount"),
+                pl.col("amount").sum().alias("items_amount"),
+            )
+        )
+        claims = claims.join(items, on="claim_id", how="left")
+    else:
+        claims = claims.with_columns(
+            pl.lit(None, pl.UInt32()).alias("n_items"),
+            pl.lit(None, pl.Float64()).alias("drug_amount"),
+            pl.lit(None, pl.Float64()).alias("items_amount"),
+        )
+    inpatient = pl.col("visit_type") == "inpatient"
+    claims = claims.with_columns(
+        inpatient.alias("inpatient"),
+        pl.when(inpatient)
+        .then((pl.col("discharge_date") - pl.col("visit_date")).dt.total_days())
+        .cast(pl.Float64())
+        .alias("los_days"),
+        pl.col("n_items").fill_null(0).cast(pl.Float64()),
+        pl.col("drug_amount").fill_null(0.0),
+        pl.col("items_amount").fill_null(0.0),
+    )
+    if has_rule_findings(datasets):
+        rule_codes = [c for c, r in RULES.items() if r.kind == "rule" and r.domain == "medical"]
+        hit = (
+            lazy(datasets, FINDINGS_KEY)
+            .filter(pl.col("rule_code").is_in(rule_codes))
+            .select(pl.col("record_ids").explode().alias("claim_id"))
+            .drop_nulls()
+            .unique()
+            .with_columns(pl.lit(True).alias("rule_hit"))
+        )
+        claims = claims.join(hit, on="claim_id", how="left")
+    else:
+        claims = claims.with_columns(pl.lit(None, pl.Boolean()).alias("rule_hit"))
+    return claims.with_columns(pl.col("rule_hit").fill_null(False))
+
+
+def institution_peers(datasets: Datasets) -> pl.LazyFrame:
+    """``institution_id, inst_region, kind_level`` (e.g. ``hospital-3``)."""
+    return lazy(datasets, "institutions").select(
+        "institution_id",
+        pl.col("region_code").alias("inst_region"),
+        (pl.col("kind") + "-" + pl.col("level").cast(pl.String())).alias("kind_level"),
+    )
+
+
+def candidate_records(
+    facts: pl.LazyFrame, entity: str, flagged: pl.DataFrame, feature_filters: dict[str, pl.Expr]
+) -> pl.DataFrame:
+    """Claims that evidence each flagged entity's top feature, with their fund amount."""
+    f = flagged.select("entity_id", "top_feature").lazy()
+    top = pl.col("top_feature")
+    cond = pl.lit(True)
+    chain = None
+    for name, expr in feature_filters.items():
+        chain = (pl.when(top == name).then(expr) if chain is None
+                 else chain.when(top == name).then(expr))
+    if chain is not None:
+        cond = chain.otherwise(pl.lit(True))
+    return (
+        facts.with_columns(pl.col(entity).alias("entity_id"))
+        .join(f, on="entity_id")
+        .filter(cond.fill_null(False))
+        .select("entity_id", pl.col("claim_id").alias("record_id"),
+                pl.col("fund_amount").alias("amount"))
+        .collect()
+    )

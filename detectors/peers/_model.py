@@ -1,0 +1,291 @@
+"""The peer-group outlier model shared by the village, operator, institution and doctor models.
+
+A subclass says how to describe its entities (:meth:`PeerOutlierModel._entity_frame`: one row
+per entity with its peer keys and numeric features) and which records are the evidence for an
+excess in a feature (:meth:`PeerOutlierModel._candidate_records`). This class does the rest:
+
+``fit``
+    assigns each entity its peer group (most specific level with enough entities), learns
+    per group and feature the median, robust scale and a sample of values (``peer_stats_``),
+    standardises features to robust z-scores within the group (one-sided by default: only
+    excesses count) and fits the :class:`~detectors.ensemble.EntityOutlierEnsemble` on them
+    (``ensemble_``).
+``detect``
+    recomputes the features on the given datasets, standardises them with the fitted peer
+    statistics, scores them with the fitted ensemble (calibrated to ``[0, 1]``) and emits a
+    finding for every entity with ``score >= score_threshold`` whose largest robust z-score is
+    at least ``min_feature_z``. Each finding names its top features against the peer medians.
+
+Amount at risk
+    The top feature (largest robust z) drives the estimate: the share of the entity's money in
+    the feature's evidence records that lies above the peer median,
+    ``(value - peer_median) / value``, times that money. For a rate per 100 residents of one
+    subsidy type this equals ``(rate - median) / 100 x residents x money per recipient``; for
+    money per resident ``(value - median) x residents``. ``record_amounts`` is each evidence
+    record's amount times that share (largest records first, at most ``max_record_ids``;
+    ``amount_at_risk`` keeps the whole estimate when the list is capped).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import polars as pl
+
+from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+from ..base import Datasets, Detector, empty_findings
+from ..ensemble import EntityOutlierEnsemble
+from ._explain import details_json, evidence, feature_entries, severity
+from ._features import (
+    FeatureSpec,
+    assign_peer_groups,
+    global_scales,
+    peer_statistics,
+    robust_z,
+)
+
+_P = DEFAULT_SETTINGS.peers
+
+
+class PeerOutlierModel(Detector):
+    """Base of the peer-group models; parameters are the fields of ``settings.peers``."""
+
+    kind = "model"
+    code: ClassVar[str]
+    entity_type: ClassVar[str]
+    entity_label: ClassVar[tuple[str, str]]  # (zh measure word, en plural)
+    #: peer levels, most specific first; the frame has one key column ``peer_<i>`` per level
+    peer_levels: ClassVar[tuple[str, ...]]
+    #: level -> (zh, en) label of the peer group, used in evidence sentences
+    group_labels: ClassVar[dict[str, tuple[str, str]]]
+
+    def __init__(
+        self,
+        ensemble_members=_P.ensemble_members,
+        ensemble_combination=_P.ensemble_combination,
+        n_estimators=_P.n_estimators,
+        n_neighbors=_P.n_neighbors,
+        random_state=_P.random_state,
+        min_peer_group_size=_P.min_peer_group_size,
+        min_institution_peers=_P.min_institution_peers,
+        min_doctors_per_institution=_P.min_doctors_per_institution,
+        scale_floor_relative=_P.scale_floor_relative,
+        scale_floor_global=_P.scale_floor_global,
+        max_z=_P.max_z,
+        one_sided=_P.one_sided,
+        score_threshold=_P.score_threshold,
+        min_feature_z=_P.min_feature_z,
+        severity_high=_P.severity_high,
+        severity_medium=_P.severity_medium,
+        evidence_features=_P.evidence_features,
+        max_peer_values=_P.max_peer_values,
+        max_record_ids=_P.max_record_ids,
+        min_residents=_P.min_residents,
+        mix_min_share=_P.mix_min_share,
+        growth_min_base=_P.growth_min_base,
+        min_entity_disbursements=_P.min_entity_disbursements,
+        min_entity_claims=_P.min_entity_claims,
+    ):
+        self.ensemble_members = ensemble_members
+        self.ensemble_combination = ensemble_combination
+        self.n_estimators = n_estimators
+        self.n_neighbors = n_neighbors
+        self.random_state = random_state
+        self.min_peer_group_size = min_peer_group_size
+        self.min_institution_peers = min_institution_peers
+        self.min_doctors_per_institution = min_doctors_per_institution
+        self.scale_floor_relative = scale_floor_relative
+        self.scale_floor_global = scale_floor_global
+        self.max_z = max_z
+        self.one_sided = one_sided
+        self.score_threshold = score_threshold
+        self.min_feature_z = min_feature_z
+        self.severity_high = severity_high
+        self.severity_medium = severity_medium
+        self.evidence_features = evidence_features
+        self.max_peer_values = max_peer_values
+        self.max_record_ids = max_record_ids
+        self.min_residents = min_residents
+        self.mix_min_share = mix_min_share
+        self.growth_min_base = growth_min_base
+        self.min_entity_disbursements = min_entity_disbursements
+        self.min_entity_claims = min_entity_claims
+
+    @classmethod
+    def from_settings(cls, settings: Settings = DEFAULT_SETTINGS) -> "PeerOutlierModel":
+        """The model configured from ``settings.peers``."""
+        import inspect
+
+        names = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in settings.peers.model_dump().items() if k in names})
+
+    # -- to implement -----------------------------------------------------------------
+    def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
+        """One row per scorable entity: ``entity_id, region_code, period_start, period_end``,
+        ``peer_<i>`` keys, feature columns (Float64, no nulls) and any extra columns the
+        subclass's :meth:`_candidate_records` needs."""
+        raise NotImplementedError
+
+    def _peer_min_sizes(self) -> list[int]:
+        return [self.min_peer_group_size] * len(self.peer_levels)
+
+    def _candidate_records(
+        self, datasets: Datasets, flagged: pl.DataFrame
+    ) -> pl.DataFrame:
+        """Evidence records for each flagged entity's top feature.
+
+        ``flagged`` holds the entity frame's columns plus ``top_feature``. Returns
+        ``entity_id, record_id, amount`` (amount = the record's money).
+        """
+        raise NotImplementedError
+
+    # -- fit ----------------------------------------------------------------------------
+    def _fit(self, datasets: Datasets) -> None:
+        frame, specs = self._entity_frame(datasets)
+        names = [s.name for s in specs]
+        self.feature_specs_ = specs
+        self.feature_names_ = names
+        frame = frame.with_columns(
+            assign_peer_groups(frame, list(self.peer_levels), self._peer_min_sizes())
+        )
+        grouped = frame.filter(pl.col("peer_group").is_not_null())
+        self.global_scale_ = global_scales(grouped, names)
+        self.peer_stats_ = peer_statistics(
+            grouped,
+            names,
+            self.global_scale_,
+            self.scale_floor_relative,
+            self.scale_floor_global,
+            self.max_peer_values,
+        )
+        self.peer_groups_ = set(self.peer_stats_["peer_group"].to_list())
+        self.n_entities_ = grouped.height
+        self.n_unscored_ = frame.height - grouped.height
+        self.ensemble_ = None
+        if grouped.height >= 3 and names:
+            Z = self._z_matrix(robust_z(grouped.sort("entity_id"), self.peer_stats_, names,
+                                        self.one_sided, self.max_z))
+            self.ensemble_ = EntityOutlierEnsemble(
+                members=tuple(self.ensemble_members),
+                combination=self.ensemble_combination,
+                n_estimators=self.n_estimators,
+                n_neighbors=self.n_neighbors,
+                random_state=self.random_state,
+            ).fit(Z)
+
+    def _z_matrix(self, scored: pl.DataFrame) -> np.ndarray:
+        return scored.select(f"{f}__z" for f in self.feature_names_).to_numpy().astype(float)
+
+    # -- scoring ------------------------------------------------------------------------
+    def score_entities(self, datasets: Datasets) -> pl.DataFrame:
+        """Every scored entity with its peer group, features, robust z-scores and ``score``.
+
+        Higher ``score`` (0..1) = more out of line with its peers. Does not mutate the model.
+        """
+        self.check_is_fitted()
+        frame, _ = self._entity_frame(datasets)
+        names = self.feature_names_
+        frame = frame.with_columns(
+            pl.lit(0.0).alias(f) for f in names if f not in frame.columns
+        )
+        frame = frame.with_columns(
+            assign_peer_groups(
+                frame, list(self.peer_levels), self._peer_min_sizes(), known=self.peer_groups_
+            )
+        ).filter(pl.col("peer_group").is_not_null())
+        scored = robust_z(frame.sort("entity_id"), self.peer_stats_, names, self.one_sided, self.max_z)
+        if self.ensemble_ is None or scored.height == 0:
+            return scored.with_columns(
+                pl.lit(0.0).alias("score"), pl.lit(0.0).alias("raw_score"), pl.lit(0.0).alias("max_z")
+            )
+        Z = self._z_matrix(scored)
+        return scored.with_columns(
+            pl.Series("score", self.ensemble_.predict_score(Z)),
+            pl.Series("raw_score", self.ensemble_.decision_function(Z)),
+            pl.Series("max_z", Z.max(axis=1) if Z.shape[1] else np.zeros(len(Z))),
+        )
+
+    # -- findings -----------------------------------------------------------------------
+    def _detect(self, datasets: Datasets) -> pl.DataFrame:
+        scored = self.score_entities(datasets)
+        flagged = scored.filter(
+            (pl.col("score") >= self.score_threshold) & (pl.col("max_z") >= self.min_feature_z)
+        )
+        if flagged.height == 0:
+            return empty_findings()
+        specs = {s.name: s for s in self.feature_specs_}
+        rows = []
+        for row in flagged.iter_rows(named=True):  # a handful of flagged entities, not records
+            entries = feature_entries(row, self.feature_specs_, self.max_peer_values)
+            level = row["peer_group"].split("|", 1)[0]
+            gzh, gen = self.group_labels[level]
+            zh, en = evidence(
+                entries, specs, int(row["n_peers"]), gzh, gen, *self.entity_label,
+                self.min_feature_z, self.evidence_features,
+            )
+            top = entries[0]
+            share = (
+                max(0.0, (top["value"] - top["peer_median"]) / top["value"])
+                if top["value"] > 0
+                else 0.0
+            )
+            rows.append(
+                {
+                    "entity_id": row["entity_id"],
+                    "top_feature": top["name"],
+                    "excess_share": share,
+                    "score": float(row["score"]),
+                    "evidence_zh": zh,
+                    "evidence_en": en,
+                    "details": details_json(
+                        entries, row["peer_group"],
+                        {"n_peers": int(row["n_peers"]), "raw_score": round(float(row["raw_score"]), 6)},
+                    ),
+                }
+            )
+        info = pl.DataFrame(rows)
+        flagged = flagged.join(info.select("entity_id", "top_feature"), on="entity_id")
+        records = self._candidate_records(datasets, flagged)
+        records = (
+            records.join(info.select("entity_id", "excess_share"), on="entity_id")
+            .with_columns(pl.col("amount").fill_null(0.0))
+            .group_by("entity_id")
+            .agg(
+                (pl.col("amount") * pl.col("excess_share")).sum().alias("amount_at_risk"),
+                pl.struct("record_id", "amount", "excess_share")
+                .sort_by(["amount", "record_id"], descending=[True, False])
+                .head(self.max_record_ids)
+                .alias("recs"),
+            )
+            .with_columns(
+                pl.col("recs").list.eval(pl.element().struct.field("record_id")).alias("record_ids"),
+                pl.col("recs")
+                .list.eval(
+                    pl.element().struct.field("amount") * pl.element().struct.field("excess_share")
+                )
+                .alias("record_amounts"),
+            )
+            .drop("recs")
+        )
+        out = (
+            flagged.select("entity_id", "region_code", "period_start", "period_end")
+            .join(info, on="entity_id")
+            .join(records, on="entity_id", how="left")
+            .with_columns(
+                pl.col("record_ids").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+                pl.col("record_amounts").fill_null(pl.lit([], dtype=pl.List(pl.Float64()))),
+                pl.col("amount_at_risk").fill_null(0.0),
+                pl.lit(self.code).alias("rule_code"),
+                pl.lit(self.domain).alias("domain"),
+                pl.lit(self.entity_type).alias("entity_type"),
+                pl.col("score")
+                .map_elements(
+                    lambda s: severity(s, self.severity_high, self.severity_medium),
+                    return_dtype=pl.String(),
+                )
+                .alias("severity"),
+            )
+        )
+        return out

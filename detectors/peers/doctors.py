@@ -1,0 +1,82 @@
+"""DOCTOR_OUTLIER: doctors out of line with their colleagues.
+
+Entity: ``doctor_id`` (claims without a doctor, e.g. at pharmacies, are ignored). Peers: the
+doctors of the same institution when it has at least ``min_doctors_per_institution`` scored
+doctors, else all doctors of institutions of the same kind and level (at least
+``min_peer_group_size``); doctors with fewer than ``min_entity_claims`` claims are not scored.
+A doctor working in several institutions is placed in the one with most of their claims.
+Features: drug cost per visit, items per visit, patients per working day (claims per distinct
+visit date). Evidence records: the doctor's claims (with drugs, for drug cost), money = fund.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..base import Datasets
+from . import _medical
+from ._features import FeatureSpec
+from ._model import PeerOutlierModel
+from .institutions import medical_aggregates
+
+SPECS = [
+    FeatureSpec("drug_cost_per_visit", "次均药品费用", "drug cost per visit", "money"),
+    FeatureSpec("items_per_visit", "次均明细项目数", "items per visit", "number", "项"),
+    FeatureSpec("patients_per_day", "日均接诊人次", "patients per working day", "number", "人次"),
+]
+FILTERS = {"drug_cost_per_visit": pl.col("drug_amount") > 0}
+
+
+class DoctorOutlierModel(PeerOutlierModel):
+    """Doctors far above colleagues in drug cost per visit, items per visit, patients per day."""
+
+    codes = ("DOCTOR_OUTLIER",)
+    code = "DOCTOR_OUTLIER"
+    domain = "medical"
+    entity_type = "doctor"
+    entity_label = ("名", "doctors")
+    requires = ("institutions", "claim_items", "claims")
+    peer_levels = ("institution", "kind_level")
+    group_labels = {
+        "institution": ("同机构医师", "same institution"),
+        "kind_level": ("同类同级机构医师", "same kind and level of institution"),
+    }
+
+    def _peer_min_sizes(self) -> list[int]:
+        return [self.min_doctors_per_institution, self.min_peer_group_size]
+
+    def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
+        names = [s.name for s in SPECS]
+        facts = _medical.claim_facts(datasets).filter(
+            pl.col("doctor_id").is_not_null() & (pl.col("doctor_id") != "")
+        )
+        home = (
+            facts.group_by("doctor_id", "institution_id")
+            .agg(pl.len().alias("n"))
+            .sort(["doctor_id", "n", "institution_id"], descending=[False, True, False])
+            .group_by("doctor_id", maintain_order=True)
+            .first()
+            .select("doctor_id", "institution_id")
+        )
+        frame = (
+            facts.group_by("doctor_id")
+            .agg(medical_aggregates())
+            .filter(pl.col("n_claims") >= self.min_entity_claims)
+            .join(home, on="doctor_id")
+            .join(_medical.institution_peers(datasets), on="institution_id", how="inner")
+            .select(
+                pl.col("doctor_id").alias("entity_id"),
+                pl.col("inst_region").alias("region_code"),
+                "period_start", "period_end",
+                pl.col("institution_id").alias("peer_0"),
+                pl.col("kind_level").alias("peer_1"),
+                *[pl.col(n).cast(pl.Float64()).fill_null(0.0).fill_nan(0.0) for n in names],
+            )
+            .collect()
+        )
+        return frame, SPECS
+
+    def _candidate_records(self, datasets: Datasets, flagged: pl.DataFrame) -> pl.DataFrame:
+        return _medical.candidate_records(
+            _medical.claim_facts(datasets), "doctor_id", flagged, FILTERS
+        )

@@ -1,0 +1,104 @@
+"""INSTITUTION_OUTLIER: medical institutions out of line with others of the same kind and level.
+
+Entity: ``institution_id``. Peers: institutions of the same kind and level only (a level-3
+hospital is never compared with clinics or pharmacies); a kind-level group with fewer than
+``min_institution_peers`` institutions is not scored, nor is an institution with fewer than
+``min_entity_claims`` claims. Features (over the data window):
+
+cost per visit (mean total), items per visit (claim_items lines per claim), drug share (drug
+money / itemised money), in-patient rate, average length of stay (in-patient claims, days),
+fund share (fund / total money), and — when rule findings are passed under ``FINDINGS_KEY`` at
+fit time — the share of claims cited by a medical rule. Evidence records: the institution's
+claims behind the top feature (in-patient claims for in-patient rate and stay, claims with
+drugs for drug share, rule-cited claims for the rule share, else all), money = fund amount.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..base import Datasets
+from . import _medical
+from ._features import FeatureSpec
+from ._model import PeerOutlierModel
+
+SPECS = [
+    FeatureSpec("cost_per_visit", "次均费用", "cost per visit", "money"),
+    FeatureSpec("items_per_visit", "次均明细项目数", "items per visit", "number", "项"),
+    FeatureSpec("drug_share", "药占比", "drug share of cost", "share"),
+    FeatureSpec("inpatient_rate", "住院率", "in-patient share of visits", "share"),
+    FeatureSpec("avg_length_of_stay", "平均住院日", "average length of stay", "days"),
+    FeatureSpec("fund_share", "统筹支付占比", "fund share of cost", "share"),
+]
+RULE_SPEC = FeatureSpec("rule_hit_share", "规则命中结算占比", "share of claims hit by rules", "share")
+
+FILTERS = {
+    "inpatient_rate": pl.col("inpatient"),
+    "avg_length_of_stay": pl.col("inpatient"),
+    "drug_share": pl.col("drug_amount") > 0,
+    "rule_hit_share": pl.col("rule_hit"),
+}
+
+
+def medical_aggregates() -> list[pl.Expr]:
+    return [
+        pl.len().alias("n_claims"),
+        pl.col("total_amount").mean().alias("cost_per_visit"),
+        pl.col("n_items").mean().alias("items_per_visit"),
+        (pl.col("drug_amount").sum() / pl.col("items_amount").sum()).alias("drug_share"),
+        pl.col("inpatient").mean().cast(pl.Float64()).alias("inpatient_rate"),
+        pl.col("los_days").mean().alias("avg_length_of_stay"),
+        (pl.col("fund_amount").sum() / pl.col("total_amount").sum()).alias("fund_share"),
+        pl.col("rule_hit").mean().cast(pl.Float64()).alias("rule_hit_share"),
+        pl.col("drug_amount").mean().alias("drug_cost_per_visit"),
+        (pl.len() / pl.col("visit_date").n_unique()).cast(pl.Float64()).alias("patients_per_day"),
+        pl.col("visit_date").min().dt.strftime("%Y-%m").alias("period_start"),
+        pl.col("visit_date").max().dt.strftime("%Y-%m").alias("period_end"),
+    ]
+
+
+class InstitutionOutlierModel(PeerOutlierModel):
+    """Institutions far above institutions of the same kind and level in cost, drugs, stays …"""
+
+    codes = ("INSTITUTION_OUTLIER",)
+    code = "INSTITUTION_OUTLIER"
+    domain = "medical"
+    entity_type = "institution"
+    entity_label = ("家", "institutions")
+    requires = ("institutions", "claim_items", "claims")
+    optional = ("findings",)
+    peer_levels = ("kind_level",)
+    group_labels = {"kind_level": ("同类同级机构", "same kind and level")}
+
+    def _peer_min_sizes(self) -> list[int]:
+        return [self.min_institution_peers]
+
+    def _specs(self, datasets: Datasets) -> list[FeatureSpec]:
+        if hasattr(self, "feature_specs_"):  # detect: the features learned at fit
+            return self.feature_specs_
+        return SPECS + ([RULE_SPEC] if _medical.has_rule_findings(datasets) else [])
+
+    def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
+        specs = self._specs(datasets)
+        names = [s.name for s in specs]
+        frame = (
+            _medical.claim_facts(datasets)
+            .group_by("institution_id")
+            .agg(medical_aggregates())
+            .filter(pl.col("n_claims") >= self.min_entity_claims)
+            .join(_medical.institution_peers(datasets), on="institution_id", how="inner")
+            .select(
+                pl.col("institution_id").alias("entity_id"),
+                pl.col("inst_region").alias("region_code"),
+                "period_start", "period_end",
+                pl.col("kind_level").alias("peer_0"),
+                *[pl.col(n).cast(pl.Float64()).fill_null(0.0).fill_nan(0.0) for n in names],
+            )
+            .collect()
+        )
+        return frame, specs
+
+    def _candidate_records(self, datasets: Datasets, flagged: pl.DataFrame) -> pl.DataFrame:
+        return _medical.candidate_records(
+            _medical.claim_facts(datasets), "institution_id", flagged, FILTERS
+        )
