@@ -177,21 +177,24 @@ def _normalize_file(
     strict = dataset.name in contract.PERSON_ID_STRICT_DATASETS
     values: list[pl.Expr] = []
     errors: dict[str, pl.Expr] = {}
+    flags: list[pl.Expr] = []
     for col in dataset.columns:
         if col.name not in schema:
             # an optional column absent from this file: its default, or null
             values.append(pl.lit(col.default, dtype=col.dtype).alias(col.name))
             continue
         n = normalize(pl.col(col.name), col, ls, dtype=schema[col.name], strict_person=strict)
-        value, error = n.value, n.error
+        value, error, flag = n.value, n.error, n.bad
         if col.default is not None:
             value = pl.when(n.empty).then(pl.lit(col.default, dtype=col.dtype)).otherwise(value)
         elif not col.nullable:
             error = pl.when(n.empty).then(pl.lit("required value is empty")).otherwise(error)
+            flag = flag | n.empty
         values.append(value.alias(col.name))
         errors[col.name] = error
+        flags.append(flag)
     row_error = pl.col(ROW_ERROR_COL)
-    any_error = pl.any_horizontal([e.is_not_null() for e in errors.values()] + [row_error.is_not_null()])
+    any_error = pl.any_horizontal(flags + [row_error.is_not_null()])
     try:
         frame = raw.frame.select(*values, any_error.alias("__bad")).collect()
     except pl.exceptions.PolarsError as exc:

@@ -5,13 +5,15 @@ parquet it may already be typed) and returns a :class:`Normalized` triple of exp
 
 ``value``
     the normalised value in the kind's canonical dtype (``contract.KIND_DTYPES``), null where
-    the cell is empty *or* could not be normalised;
+    the cell is empty; only meaningful where ``invalid`` is false (:func:`clean` masks it);
 ``empty``
     True where the raw cell is empty (null, or only white space);
 ``error``
-    a short English reason where the cell is non-empty but could not be normalised, else null.
+    a short English reason where the cell is non-empty but could not be normalised, else null;
+``invalid``
+    the same as a boolean, much cheaper than building the reason strings for 30M rows.
 
-The loader quarantines a row where any ``error`` is set, or where ``empty`` is set in a
+The loader quarantines a row where any ``invalid`` is set, or where ``empty`` is set in a
 non-nullable column. Nothing here loops over rows in Python.
 
 Accepted formats (the contract's value-format table, plus a few harmless variants):
@@ -36,7 +38,7 @@ Examples
 >>> from fundwatch.settings import LoadSettings
 >>> n = normalize_date(pl.col("d"), LoadSettings())
 >>> pl.DataFrame({"d": ["2025年3月7日", "", "2025-02-30"]}).select(
-...     n.value.alias("v"), n.empty.alias("e"), n.error.is_not_null().alias("bad")
+...     clean(n).alias("v"), n.empty.alias("e"), n.bad.alias("bad")
 ... ).rows()
 [(datetime.date(2025, 3, 7), False, False), (None, True, False), (None, False, True)]
 """
@@ -80,6 +82,12 @@ class Normalized:
     value: pl.Expr
     empty: pl.Expr
     error: pl.Expr
+    invalid: pl.Expr | None = None
+
+    @property
+    def bad(self) -> pl.Expr:
+        """Boolean: non-empty and not normalisable (cheaper than testing ``error``)."""
+        return self.error.is_not_null() if self.invalid is None else self.invalid
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -91,35 +99,48 @@ def _is_empty_text(t: pl.Expr) -> pl.Expr:
     return t.is_null() | (t.str.len_bytes() == 0)
 
 
-def _text_guard(t: pl.Expr, settings: LoadSettings) -> pl.Expr:
-    """Reason for a cell no kind may hold: too long, or holding a NUL byte."""
-    return (
-        pl.when(t.str.len_chars() > settings.max_field_chars)
-        .then(pl.lit(f"value longer than {settings.max_field_chars} characters"))
-        .when(t.str.contains("\x00", literal=True))
-        .then(pl.lit("value contains a NUL byte"))
-        .otherwise(None)
-    )
+#: A text parser: trimmed text -> (value, bad where non-empty, reason where bad).
+Parser = Callable[[pl.Expr], tuple[pl.Expr, pl.Expr, pl.Expr]]
 
 
-def _from_text(
-    expr: pl.Expr,
-    settings: LoadSettings,
-    parse: Callable[[pl.Expr], tuple[pl.Expr, pl.Expr]],
-) -> Normalized:
-    """Wrap a text parser ``parse(trimmed) -> (value, error-where-not-empty)``."""
+def _from_text(expr: pl.Expr, settings: LoadSettings, parse: Parser, null_empty: bool = False) -> Normalized:
+    """Wrap a text parser with the checks every kind shares (length, NUL bytes, emptiness).
+
+    ``value`` is only meaningful where ``bad`` is false (the loader quarantines the others);
+    use :func:`clean` for a value that is null wherever it is not valid.
+    """
     t = _text(expr)
     empty = _is_empty_text(t)
-    guard = _text_guard(t, settings)
-    value, error = parse(t)
-    error = pl.when(empty).then(None).otherwise(pl.coalesce(guard, error))
-    value = pl.when(empty | error.is_not_null()).then(None).otherwise(value)
-    return Normalized(value, empty, error)
+    too_long = t.str.len_bytes() > settings.max_field_bytes
+    has_nul = t.str.contains("\x00", literal=True)
+    value, bad, reason = parse(t)
+    invalid = (~empty & (too_long | has_nul | bad.fill_null(True))).fill_null(False)
+    error = (
+        pl.when(~invalid)
+        .then(None)
+        .when(too_long)
+        .then(pl.lit(f"value longer than {settings.max_field_bytes} bytes"))
+        .when(has_nul)
+        .then(pl.lit("value contains a NUL byte"))
+        .otherwise(reason)
+    )
+    if null_empty:
+        value = pl.when(empty).then(None).otherwise(value)
+    return Normalized(value, empty, error, invalid)
+
+
+def clean(n: Normalized) -> pl.Expr:
+    """The normalised value, null wherever the cell is empty or invalid."""
+    return pl.when(n.bad).then(None).otherwise(n.value)
+
+
+def _year_bad(year: pl.Expr, settings: LoadSettings) -> pl.Expr:
+    return (year < settings.min_year) | (year > settings.max_year)
 
 
 def _year_error(year: pl.Expr, settings: LoadSettings) -> pl.Expr:
     return (
-        pl.when((year < settings.min_year) | (year > settings.max_year))
+        pl.when(_year_bad(year, settings))
         .then(
             pl.lit("year ")
             + year.cast(pl.String)
@@ -129,9 +150,13 @@ def _year_error(year: pl.Expr, settings: LoadSettings) -> pl.Expr:
     )
 
 
+def _magnitude_bad(v: pl.Expr, limit: float) -> pl.Expr:
+    return ~v.is_finite() | (v.abs() > limit)
+
+
 def _magnitude_error(v: pl.Expr, limit: float, what: str) -> pl.Expr:
     return (
-        pl.when(v.is_nan() | v.is_infinite())
+        pl.when(~v.is_finite())
         .then(pl.lit(f"{what} is not a finite number"))
         .when(v.abs() > limit)
         .then(pl.lit(f"{what} beyond ±{limit:g}"))
@@ -157,50 +182,56 @@ def as_text(expr: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
         return expr.cast(pl.String)
     if dtype.is_numeric():
         return _int_text(expr, dtype)
-    if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+    if isinstance(dtype, pl.Datetime):
         return expr.dt.strftime("%Y-%m-%d %H:%M:%S")
     return expr.cast(pl.String, strict=False)
+
+
+_NONE = pl.lit(None, pl.String)
 
 
 # ---------------------------------------------------------------------------- text kinds
 def normalize_str(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Free text: surrounding white space trimmed."""
-    return _from_text(expr, settings, lambda t: (t, pl.lit(None, pl.String)))
+    return _from_text(expr, settings, lambda t: (t, pl.lit(False), _NONE), null_empty=True)
 
 
 def normalize_person(expr: pl.Expr, settings: LoadSettings, strict: bool = False) -> Normalized:
     """Identity number: trimmed and upper-cased; with ``strict`` it must be valid GB 11643."""
 
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         v = t.str.to_uppercase()
-        return v, (invalid_person_id_reason(v) if strict else pl.lit(None, pl.String))
+        if not strict:
+            return v, pl.lit(False), _NONE
+        reason = invalid_person_id_reason(v)
+        return v, reason.is_not_null(), reason
 
-    return _from_text(expr, settings, parse)
+    return _from_text(expr, settings, parse, null_empty=True)
 
 
 def normalize_region(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Statistical area code: exactly ``settings.region_code_digits`` digits."""
     n = settings.region_code_digits
 
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        ok = t.str.contains(f"^[0-9]{{{n}}}$")
-        return t, pl.when(ok).then(None).otherwise(pl.lit(f"region code must be {n} digits"))
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        bad = ~t.str.contains(f"^[0-9]{{{n}}}$")
+        return t, bad, pl.lit(f"region code must be {n} digits")
 
-    return _from_text(expr, settings, parse)
+    return _from_text(expr, settings, parse, null_empty=True)
 
 
 def normalize_date(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Date (``pl.Date``) from any accepted text format or an Excel serial number."""
 
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        # Fast path for the canonical form; the other formats only where it fails.
+        iso = t.str.to_date("%Y-%m-%d", strict=False)
         s = t.str.replace_all(r"[年月/.]", "-").str.replace_all("日", "", literal=True)
         y = s.str.extract(_DATE, 1)
         m = pl.coalesce(s.str.extract(_DATE, 2), s.str.extract(_DATE, 4))
         d = pl.coalesce(s.str.extract(_DATE, 3), s.str.extract(_DATE, 5))
-        text_date = (y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)).str.to_date(
-            "%Y-%m-%d", strict=False
-        )
-        value = text_date
+        other = (y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
+        value = pl.coalesce(iso, other)
         if settings.accept_excel_serial_dates:
             serial = (
                 pl.when(t.str.contains(_SERIAL))
@@ -208,13 +239,15 @@ def normalize_date(expr: pl.Expr, settings: LoadSettings) -> Normalized:
                 .otherwise(None)
                 .cast(pl.Date)
             )
-            value = pl.coalesce(text_date, serial)
-        error = (
+            value = pl.coalesce(value, serial)
+        year = value.dt.year()
+        bad = value.is_null() | _year_bad(year, settings)
+        reason = (
             pl.when(value.is_null())
             .then(pl.lit("not a date (expected 2025-03-07, 20250307, 2025/3/7 or 2025年3月7日)"))
-            .otherwise(_year_error(value.dt.year(), settings))
+            .otherwise(_year_error(year, settings))
         )
-        return value, error
+        return value, bad, reason
 
     return _from_text(expr, settings, parse)
 
@@ -222,70 +255,68 @@ def normalize_date(expr: pl.Expr, settings: LoadSettings) -> Normalized:
 def normalize_period(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Period ``YYYY-MM`` (text) from any accepted format."""
 
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         s = t.str.replace_all(r"[年/.]", "-").str.replace_all("月", "", literal=True)
         y = s.str.extract(_PERIOD, 1)
         m = pl.coalesce(s.str.extract(_PERIOD, i) for i in (2, 3, 4)).cast(pl.Int64, strict=False)
-        error = (
-            pl.when(y.is_null() | m.is_null() | (m < 1) | (m > 12))
+        shape_bad = y.is_null() | m.is_null() | (m < 1) | (m > 12)
+        year = y.cast(pl.Int64, strict=False)
+        bad = shape_bad | _year_bad(year, settings)
+        reason = (
+            pl.when(shape_bad)
             .then(pl.lit("not a period (expected 2025-03, 202503, 2025/03 or 2025年3月)"))
-            .otherwise(_year_error(y.cast(pl.Int64), settings))
+            .otherwise(_year_error(year, settings))
         )
-        return y + "-" + m.cast(pl.String).str.zfill(2), error
+        return y + "-" + m.cast(pl.String).str.zfill(2), bad, reason
 
     return _from_text(expr, settings, parse)
 
 
-def _parse_number(t: pl.Expr, strip: str) -> tuple[pl.Expr, pl.Expr]:
-    c = t.str.replace_all(strip, "")
-    return c.str.contains(_NUMBER), c.cast(pl.Float64, strict=False)
+def _number_parser(strip: str, limit: float, what: str, shape_reason: str) -> Parser:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        c = t.str.replace_all(strip, "")
+        v = c.cast(pl.Float64, strict=False)
+        shape_bad = ~c.str.contains(_NUMBER) | v.is_null()
+        bad = shape_bad | _magnitude_bad(v, limit)
+        reason = pl.when(shape_bad).then(pl.lit(shape_reason)).otherwise(_magnitude_error(v, limit, what))
+        return v, bad, reason
+
+    return parse
 
 
 def normalize_money(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Money (``Float64`` CNY); thousands separators, ``¥``/``￥`` and ``元`` are dropped."""
-
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        ok, v = _parse_number(t, r"[,，¥￥元\s]")
-        error = (
-            pl.when(~ok | v.is_null())
-            .then(pl.lit("not an amount (expected 1234.50, 1,234.50, ¥1234.5 or 1234.50元)"))
-            .otherwise(_magnitude_error(v, settings.max_money, "amount"))
-        )
-        return v, error
-
-    return _from_text(expr, settings, parse)
+    return _from_text(
+        expr,
+        settings,
+        _number_parser(
+            r"[,，¥￥元\s]",
+            settings.max_money,
+            "amount",
+            "not an amount (expected 1234.50, 1,234.50, ¥1234.5 or 1234.50元)",
+        ),
+    )
 
 
 def normalize_float(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Plain number (``Float64``); thousands separators dropped."""
-
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        ok, v = _parse_number(t, r"[,，\s]")
-        error = (
-            pl.when(~ok | v.is_null())
-            .then(pl.lit("not a number"))
-            .otherwise(_magnitude_error(v, settings.max_float, "number"))
-        )
-        return v, error
-
-    return _from_text(expr, settings, parse)
+    return _from_text(expr, settings, _number_parser(r"[,，\s]", settings.max_float, "number", "not a number"))
 
 
 def normalize_int(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Whole number (``Int64``); ``12.0`` and ``1,200`` accepted, ``12.5`` is an error."""
 
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         c = t.str.replace_all(r"[,，\s]", "")
-        ok = c.str.contains(_INTEGER)
         v = c.str.replace(r"\.0*$", "").str.strip_prefix("+").cast(pl.Int64, strict=False)
-        error = (
-            pl.when(~ok | v.is_null())
+        shape_bad = ~c.str.contains(_INTEGER) | v.is_null()
+        bad = shape_bad | (v.abs() > settings.max_int)
+        reason = (
+            pl.when(shape_bad)
             .then(pl.lit("not a whole number"))
-            .when(v.abs() > settings.max_int)
-            .then(pl.lit(f"whole number beyond ±{settings.max_int}"))
-            .otherwise(None)
+            .otherwise(pl.lit(f"whole number beyond ±{settings.max_int}"))
         )
-        return v, error
+        return v, bad, reason
 
     return _from_text(expr, settings, parse)
 
@@ -294,26 +325,41 @@ def _mapped(t: pl.Expr, mapping: dict, return_dtype: pl.DataType) -> pl.Expr:
     return t.replace_strict(mapping, default=None, return_dtype=return_dtype)
 
 
+def _case_variants(mapping: dict[str, object]) -> dict[str, object]:
+    """ASCII keys in lower, upper and title case too (cheaper than lower-casing 30M cells)."""
+    out: dict[str, object] = {}
+    for k, v in mapping.items():
+        for variant in (k, k.lower(), k.upper(), k.title(), k.capitalize()):
+            out.setdefault(variant, v)
+    return out
+
+
+_GENDER = _case_variants(GENDER_MAP)
+_BOOL = _case_variants(BOOL_MAP)
+
+
+def _mapping_parser(mapping: dict, dtype: pl.DataType, reason: str) -> Parser:
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        v = _mapped(t, mapping, dtype)
+        return v, v.is_null(), pl.lit(reason)
+
+    return parse
+
+
 def normalize_gender(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Gender ``M``/``F`` from ``M``/``F``, ``男``/``女`` or ``1``/``2``."""
-
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        v = _mapped(t.str.to_uppercase(), GENDER_MAP, pl.String)
-        return v, pl.when(v.is_null()).then(pl.lit("not a gender (expected M/F, 男/女 or 1/2)"))
-
-    return _from_text(expr, settings, parse)
+    return _from_text(
+        expr, settings, _mapping_parser(_GENDER, pl.String, "not a gender (expected M/F, 男/女 or 1/2)")
+    )
 
 
 def normalize_bool(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Boolean from ``true``/``false``, ``1``/``0``, ``是``/``否``, ``Y``/``N``."""
-
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        v = _mapped(t.str.to_lowercase(), BOOL_MAP, pl.Boolean)
-        return v, pl.when(v.is_null()).then(
-            pl.lit("not a yes/no value (expected true/false, 1/0, 是/否 or Y/N)")
-        )
-
-    return _from_text(expr, settings, parse)
+    return _from_text(
+        expr,
+        settings,
+        _mapping_parser(_BOOL, pl.Boolean, "not a yes/no value (expected true/false, 1/0, 是/否 or Y/N)"),
+    )
 
 
 def enum_mapping(column: contract.Column) -> dict[str, str]:
@@ -321,22 +367,15 @@ def enum_mapping(column: contract.Column) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for code, label in column.enum.items():
         mapping[code] = code
-        mapping[code.lower()] = code
         mapping[label] = code
     mapping.update(contract.ENUM_SYNONYMS.get(column.name, {}))
-    return mapping
+    return _case_variants(mapping)
 
 
 def normalize_enum(expr: pl.Expr, settings: LoadSettings, column: contract.Column) -> Normalized:
     """Enumeration code from the code (any case), the Chinese label or a known synonym."""
-    mapping = enum_mapping(column)
     expected = ", ".join(f"{k} {v}" for k, v in column.enum.items())
-
-    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        v = pl.coalesce(_mapped(t, mapping, pl.String), _mapped(t.str.to_lowercase(), mapping, pl.String))
-        return v, pl.when(v.is_null()).then(pl.lit(f"not one of {expected}"))
-
-    return _from_text(expr, settings, parse)
+    return _from_text(expr, settings, _mapping_parser(enum_mapping(column), pl.String, f"not one of {expected}"))
 
 
 # ---------------------------------------------------------------------------- dispatch
@@ -346,42 +385,47 @@ def _typed(
     """Fast paths for already-typed columns (parquet, Excel); None = go through text."""
     empty = expr.is_null()
     is_dt = dtype == pl.Date or isinstance(dtype, pl.Datetime)
-    if kind == "date" and is_dt:
-        v = expr if dtype == pl.Date else expr.dt.date()
-    elif kind == "date" and dtype.is_numeric() and settings.accept_excel_serial_dates:
-        v = (
-            pl.when(expr.is_finite() & (expr.abs() < 3e6))
-            .then(expr.cast(pl.Float64).floor().cast(pl.Int64) - _EXCEL_EPOCH_OFFSET)
-            .otherwise(None)
-            .cast(pl.Date)
+    if kind == "date" and (is_dt or (dtype.is_numeric() and settings.accept_excel_serial_dates)):
+        if is_dt:
+            v = expr if dtype == pl.Date else expr.dt.date()
+            shape_bad = pl.lit(False)
+        else:
+            v = (
+                pl.when(expr.is_finite() & (expr.abs() < 3e6))
+                .then(expr.cast(pl.Float64).floor().cast(pl.Int64) - _EXCEL_EPOCH_OFFSET)
+                .otherwise(None)
+                .cast(pl.Date)
+            )
+            shape_bad = v.is_null()
+        year = v.dt.year()
+        invalid = ~empty & (shape_bad | _year_bad(year, settings)).fill_null(True)
+        err = (
+            pl.when(~invalid)
+            .then(None)
+            .when(shape_bad)
+            .then(pl.lit("not an Excel date serial number"))
+            .otherwise(_year_error(year, settings))
         )
-        err = pl.when(v.is_null() & ~empty).then(pl.lit("not an Excel date serial number"))
-        err = pl.coalesce(err, _year_error(v.dt.year(), settings))
-        return Normalized(pl.when(err.is_null()).then(v), empty, err)
-    elif kind == "period" and is_dt:
-        err = _year_error(expr.dt.year(), settings)
-        return Normalized(pl.when(err.is_null()).then(expr.dt.strftime("%Y-%m")), empty, err)
-    elif kind in ("money", "float") and dtype.is_numeric():
+        return Normalized(v, empty, err, invalid)
+    if kind == "period" and is_dt:
+        year = expr.dt.year()
+        invalid = (~empty & _year_bad(year, settings)).fill_null(False)
+        err = pl.when(invalid).then(_year_error(year, settings))
+        return Normalized(expr.dt.strftime("%Y-%m"), empty, err, invalid)
+    if kind in ("money", "float") and dtype.is_numeric():
         v = expr.cast(pl.Float64)
         limit = settings.max_money if kind == "money" else settings.max_float
-        err = _magnitude_error(v, limit, "amount" if kind == "money" else "number")
-        return Normalized(pl.when(err.is_null()).then(v), empty, err)
-    elif kind == "int" and dtype.is_integer():
+        invalid = (~empty & _magnitude_bad(v, limit)).fill_null(False)
+        err = pl.when(invalid).then(_magnitude_error(v, limit, "amount" if kind == "money" else "number"))
+        return Normalized(v, empty, err, invalid)
+    if kind == "int" and dtype.is_integer():
         v = expr.cast(pl.Int64, strict=False)
-        err = (
-            pl.when(v.is_null() & ~empty)
-            .then(pl.lit("whole number out of range"))
-            .when(v.abs() > settings.max_int)
-            .then(pl.lit(f"whole number beyond ±{settings.max_int}"))
-            .otherwise(None)
-        )
-        return Normalized(pl.when(err.is_null()).then(v), empty, err)
-    elif kind == "bool" and dtype == pl.Boolean:
-        return Normalized(expr, empty, pl.lit(None, pl.String))
-    else:
-        return None
-    err = _year_error(v.dt.year(), settings)
-    return Normalized(pl.when(err.is_null()).then(v), empty, err)
+        invalid = (~empty & (v.is_null() | (v.abs() > settings.max_int))).fill_null(False)
+        err = pl.when(invalid).then(pl.lit(f"whole number beyond ±{settings.max_int}"))
+        return Normalized(v, empty, err, invalid)
+    if kind == "bool" and dtype == pl.Boolean:
+        return Normalized(expr, empty, _NONE, pl.lit(False))
+    return None
 
 
 def normalize(
@@ -404,13 +448,16 @@ def normalize(
     Returns
     -------
     Normalized
-        ``value`` cast to ``column.dtype``; ``empty``; ``error``.
+        ``value`` cast to ``column.dtype`` (meaningful only where ``bad`` is false; see
+        :func:`clean`); ``empty``; ``error``; ``invalid``.
     """
     kind = column.kind
     if dtype is not None and dtype != pl.String:
         fast = _typed(expr, dtype, kind, settings)
         if fast is not None:
-            return Normalized(fast.value.cast(column.dtype), fast.empty, fast.error.cast(pl.String))
+            return Normalized(
+                fast.value.cast(column.dtype), fast.empty, fast.error.cast(pl.String), fast.invalid
+            )
         expr = as_text(expr, dtype)
     if kind == "person":
         n = normalize_person(expr, settings, strict=strict_person)
@@ -418,7 +465,7 @@ def normalize(
         n = normalize_enum(expr, settings, column)
     else:
         n = _BUILDERS[kind](expr, settings)
-    return Normalized(n.value.cast(column.dtype), n.empty, n.error.cast(pl.String))
+    return Normalized(n.value.cast(column.dtype), n.empty, n.error.cast(pl.String), n.invalid)
 
 
 _BUILDERS: dict[str, Callable[[pl.Expr, LoadSettings], Normalized]] = {
