@@ -272,9 +272,13 @@ def normalize_period(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     return _from_text(expr, settings, parse)
 
 
-def _number_parser(strip: str, limit: float, what: str, shape_reason: str) -> Parser:
+def _number_parser(currency: bool, limit: float, what: str, shape_reason: str) -> Parser:
     def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-        c = t.str.replace_all(strip, "")
+        c = t
+        if currency:
+            # the currency sign only in front (after a sign), 元 only at the end
+            c = c.str.replace(r"^([+-]?)\s*[¥￥]\s*", "${1}").str.replace(r"\s*元$", "")
+        c = c.str.replace_all(r"[,，]", "")
         v = c.cast(pl.Float64, strict=False)
         shape_bad = ~c.str.contains(_NUMBER) | v.is_null()
         bad = shape_bad | _magnitude_bad(v, limit)
@@ -290,7 +294,7 @@ def normalize_money(expr: pl.Expr, settings: LoadSettings) -> Normalized:
         expr,
         settings,
         _number_parser(
-            r"[,，¥￥元\s]",
+            True,
             settings.max_money,
             "amount",
             "not an amount (expected 1234.50, 1,234.50, ¥1234.5 or 1234.50元)",
@@ -300,7 +304,7 @@ def normalize_money(expr: pl.Expr, settings: LoadSettings) -> Normalized:
 
 def normalize_float(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Plain number (``Float64``); thousands separators dropped."""
-    return _from_text(expr, settings, _number_parser(r"[,，\s]", settings.max_float, "number", "not a number"))
+    return _from_text(expr, settings, _number_parser(False, settings.max_float, "number", "not a number"))
 
 
 def normalize_int(expr: pl.Expr, settings: LoadSettings) -> Normalized:
