@@ -275,7 +275,7 @@ class LeadStore:
             url = "sqlite:///" + str(Path(url).resolve())
         try:
             self.url = sa.engine.make_url(url)
-        except exc.ArgumentError as e:
+        except (exc.ArgumentError, ValueError) as e:
             raise InputError(f"lead store URL {url!r} is not a database URL: use sqlite:///path or postgresql+psycopg://…") from e
         self.display_url = self.url.render_as_string(hide_password=True)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -561,9 +561,10 @@ class LeadStore:
         ``status`` is ``confirmed``/``dismissed``/``in_review`` (or 已确认/已排除/核查中); ``open``
         (未处置) removes the decision. The lead's amount and number of records in the latest run
         that has it are kept with the decision, so a dismissed lead comes back when its
-        evidence grows. Unknown ``lead_id`` -> InputError.
+        evidence grows. Unknown ``lead_id`` -> InputError. Clearing returns ``status="open"``.
         """
-        return self.set_dispositions([{"lead_id": lead_id, "status": status, "note": note, "decided_at": decided_at}])[0]
+        stored = self.set_dispositions([{"lead_id": lead_id, "status": status, "note": note, "decided_at": decided_at}])
+        return stored[0] if stored else {"lead_id": lead_id, "status": "open"}
 
     def set_dispositions(self, decisions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Record several decisions in one transaction (all or nothing); see :meth:`set_disposition`."""
