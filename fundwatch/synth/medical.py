@@ -1,0 +1,393 @@
+"""Institutions, the item catalogue, and a year of claims with their item lines (normal behaviour).
+
+Claims are first drawn as *skeletons* (who, where, when, which kind of visit, plus hints such
+as ``phantom`` or ``inflate`` used by planted cases); item lines are then generated for all
+skeletons at once, and claim money is summed from the lines in integer cents, so that
+``amount = quantity × unit_price`` and ``total = Σ items = fund + self`` hold exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from fundwatch.synth.config import SynthConfig
+from fundwatch.synth.population import Population, days, rng_for
+
+# code, name, category, gender_limit, min_age, max_age, max_qty_per_day, price (CNY), price_cap
+CATALOG = [
+    ("S001", "普通门诊诊查费", "service", None, None, None, 1.0, 10.0, 12.0),
+    ("S002", "住院诊查费", "service", None, None, None, 1.0, 20.0, 25.0),
+    ("S003", "二级护理", "service", None, None, None, 1.0, 28.0, 32.0),
+    ("B001", "普通病床床位费", "bed", None, None, None, 1.0, 45.0, 50.0),
+    ("B002", "观察床位费", "bed", None, None, None, 1.0, 30.0, 35.0),
+    ("D001", "阿莫西林胶囊", "drug", None, None, None, 4.0, 15.5, 18.0),
+    ("D002", "头孢克肟分散片", "drug", None, None, None, 3.0, 28.0, 32.0),
+    ("D003", "布洛芬缓释胶囊", "drug", None, None, None, 3.0, 12.8, 15.0),
+    ("D004", "复方甘草片", "drug", None, None, None, None, 6.0, None),
+    ("D005", "硝苯地平控释片", "drug", None, None, None, 3.0, 32.5, 36.0),
+    ("D006", "二甲双胍缓释片", "drug", None, None, None, 3.0, 18.0, 22.0),
+    ("D007", "阿托伐他汀钙片", "drug", None, None, None, 2.0, 45.0, 52.0),
+    ("D008", "奥美拉唑肠溶胶囊", "drug", None, None, None, 3.0, 22.0, 26.0),
+    ("D009", "连花清瘟胶囊", "drug", None, None, None, 4.0, 14.0, None),
+    ("D010", "蒙脱石散", "drug", None, None, None, 4.0, 10.0, 12.0),
+    ("D011", "注射用头孢曲松钠", "drug", None, None, None, 6.0, 8.5, 10.0),
+    ("D012", "0.9%氯化钠注射液", "drug", None, None, None, 10.0, 4.2, 5.0),
+    ("D013", "丹参注射液", "drug", None, None, None, 4.0, 23.0, None),
+    ("D014", "人血白蛋白", "drug", None, None, None, 3.0, 380.0, 420.0),
+    ("D015", "甘精胰岛素注射液", "drug", None, None, None, 2.0, 180.0, 200.0),
+    ("D016", "小儿氨酚黄那敏颗粒", "drug", None, None, 14, 4.0, 12.0, 15.0),
+    ("D017", "小儿止咳糖浆", "drug", None, None, 12, 3.0, 16.0, None),
+    ("D018", "黄体酮注射液", "drug", "F", 14, None, 3.0, 3.5, 5.0),
+    ("D019", "坦索罗辛缓释胶囊", "drug", "M", 18, None, 2.0, 38.0, 45.0),
+    ("D020", "氨氯地平片", "drug", None, None, None, 3.0, 25.0, 28.0),
+    ("D021", "注射用奥美拉唑钠", "drug", None, None, None, 3.0, 36.0, 42.0),
+    ("E001", "血常规", "exam", None, None, None, None, 20.0, 25.0),
+    ("E002", "尿常规", "exam", None, None, None, None, 10.0, 12.0),
+    ("E003", "肝功能", "exam", None, None, None, None, 60.0, 70.0),
+    ("E004", "胸部CT平扫", "exam", None, None, None, 1.0, 260.0, 300.0),
+    ("E005", "腹部B超", "exam", None, None, None, 1.0, 120.0, 140.0),
+    ("E006", "心电图", "exam", None, None, None, None, 25.0, 30.0),
+    ("E007", "前列腺特异性抗原测定", "exam", "M", 18, None, 1.0, 80.0, 95.0),
+    ("E008", "宫颈细胞学检查", "exam", "F", 18, None, 1.0, 90.0, 110.0),
+    ("E009", "骨密度测定", "exam", None, 40, None, 1.0, 150.0, 170.0),
+    ("E010", "新生儿听力筛查", "exam", None, None, 1, 1.0, 60.0, 70.0),
+    ("T001", "静脉输液", "treatment", None, None, None, 4.0, 10.0, 12.0),
+    ("T002", "针灸", "treatment", None, None, None, 2.0, 30.0, 35.0),
+    ("T003", "雾化吸入", "treatment", None, None, None, 3.0, 15.0, 18.0),
+    ("T004", "换药", "treatment", None, None, None, 2.0, 25.0, None),
+    ("M001", "一次性输液器", "material", None, None, None, 6.0, 5.0, 6.0),
+    ("M002", "一次性注射器", "material", None, None, None, None, 1.2, 1.5),
+    ("M003", "静脉留置针", "material", None, None, None, 2.0, 20.0, 24.0),
+]
+CODES = [c[0] for c in CATALOG]
+IDX = {c: i for i, c in enumerate(CODES)}
+
+OUT_DRUGS = (["D001", "D002", "D003", "D004", "D005", "D006", "D007", "D008", "D009", "D010", "D016", "D017",
+              "D018", "D019", "D020"],
+             [8, 5, 8, 6, 6, 5, 3, 5, 6, 4, 3, 2, 1, 1, 5])
+IN_DRUGS = (["D011", "D012", "D013", "D014", "D021", "D008", "D005", "D007", "D002"], [8, 10, 5, 1, 4, 3, 2, 2, 3])
+EXPENSIVE = ["D014", "D015", "D007", "D021", "D013"]
+OUT_EXAMS = (["E001", "E002", "E003", "E005", "E006", "E007", "E008", "E009", "E010"], [10, 5, 4, 3, 5, 1, 1, 1, 0.3])
+IN_EXAMS = ["E001", "E002", "E003", "E004", "E005", "E006"]
+OUT_DX = (["J06.9", "I10", "E11.9", "K29.7", "M54.5", "J20.9", "R51", "L30.9", "N39.0", "H10.9"],
+          [20, 10, 6, 8, 8, 10, 4, 5, 4, 3])
+IN_DX = (["J18.9", "I63.9", "I25.1", "K80.2", "N18.9", "S72.0", "J44.1", "I50.9", "E11.9", "K35.8"],
+         [15, 10, 10, 6, 4, 4, 8, 6, 5, 5])
+VT = ["outpatient", "pharmacy", "inpatient"]
+
+
+def build_catalog() -> pl.DataFrame:
+    return pl.DataFrame(
+        CATALOG,
+        schema={"item_code": pl.String, "item_name": pl.String, "category": pl.String, "gender_limit": pl.String,
+                "min_age": pl.Int64, "max_age": pl.Int64, "max_qty_per_day": pl.Float64,
+                "_price": pl.Float64, "price_cap": pl.Float64},
+        orient="row",
+    )
+
+
+def build_institutions(pop: Population, seed: int, cfg: SynthConfig) -> tuple[pl.DataFrame, dict]:
+    """Institutions (internal columns: inst, county, township, village, n_doctors) and lookups."""
+    rng = rng_for(seed, 30)
+    rows = []
+    county_sizes = pop.persons.group_by("county").len().sort("county")["len"].to_list()
+    look = {"vclinic": {}, "hc": {}, "ph_town": {}, "busy": {}, "L1": {}, "L2": {}, "L3": {}}
+
+    def add(kind, level, region, county, township, village, beds, ndoc, name, key, keyval, prefix):
+        inst = len(rows)
+        cc = region[:6]
+        rows.append((inst, f"{prefix}{cc}{inst:05d}", name, kind, level, region, beds, county, township, village, ndoc))
+        look[key].setdefault(keyval, []).append(inst)
+
+    towns = pop.townships
+    for c, code in zip(pop.counties["county"].to_list(), pop.counties["county_code"].to_list()):
+        cname = pop.counties["name"][c]
+        seat = towns.filter(pl.col("county") == c)["region_code"][0]
+        seat_t = int(towns.filter(pl.col("county") == c)["township"][0])
+        add("hospital", 3, seat, c, seat_t, -1, int(rng.integers(500, 1200)), int(rng.integers(40, 80)),
+            f"{cname}人民医院", "L3", c, "H")
+        for j in range(max(2, county_sizes[c] // 50_000)):
+            add("hospital", 2, seat, c, seat_t, -1, int(rng.integers(150, 400)), int(rng.integers(12, 30)),
+                f"{cname}第{j + 2}人民医院" if j % 2 == 0 else f"{cname}中医医院{j}", "L2", c, "H")
+        for j in range(max(1, county_sizes[c] // 80_000)):
+            add("hospital", 1, seat, c, seat_t, -1, int(rng.integers(30, 99)), int(rng.integers(5, 10)),
+                f"{cname}康宁医院{j + 1}", "L1", c, "H")
+        for j in range(cfg.busy_pharmacies_per_county):
+            add("pharmacy", 0, seat, c, seat_t, -1, 0, 0, f"{cname}大药房{j + 1}号店", "busy", c, "P")
+        for t in towns.filter(pl.col("county") == c).iter_rows(named=True):
+            add("clinic", 1, t["region_code"], c, t["township"], -1, int(rng.integers(20, 60)), int(rng.integers(3, 9)),
+                f"{cname}第{t['township'] + 1}镇卫生院", "hc", t["township"], "C")
+            for j in range(int(rng.integers(cfg.pharmacies_per_township[0], cfg.pharmacies_per_township[1] + 1))):
+                add("pharmacy", 0, t["region_code"], c, t["township"], -1, 0, 0,
+                    f"第{t['township'] + 1}镇便民药店{j + 1}", "ph_town", t["township"], "P")
+        for v in pop.villages.filter((pl.col("county") == c) & pl.col("has_clinic")).iter_rows(named=True):
+            add("clinic", 0, v["region_code"], c, v["township"], v["village"], 0, int(rng.integers(1, 3)),
+                f"{v['region_code'][-3:]}村卫生室", "vclinic", v["village"], "C")
+    inst = pl.DataFrame(
+        rows,
+        schema={"inst": pl.Int64, "institution_id": pl.String, "name": pl.String, "kind": pl.String, "level": pl.Int64,
+                "region_code": pl.String, "beds": pl.Int64, "county": pl.Int64, "township": pl.Int64,
+                "village": pl.Int64, "n_doctors": pl.Int64},
+        orient="row",
+    )
+    lv = (0.88, 1.0)
+    inst = inst.with_columns(price_factor=pl.Series(rng.uniform(*lv, size=len(inst))))
+    return inst, look
+
+
+def _lookup_array(mapping: dict, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first index, count) arrays over key 0..size-1 for a dict key -> list of contiguous ids."""
+    first = np.full(size, -1, dtype=np.int64)
+    cnt = np.zeros(size, dtype=np.int64)
+    for k, v in mapping.items():
+        first[k] = v[0]
+        cnt[k] = len(v)
+    return first, cnt
+
+
+def _choose(first: np.ndarray, cnt: np.ndarray, key: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return first[key] + np.minimum((u * cnt[key]).astype(np.int64), np.maximum(cnt[key] - 1, 0))
+
+
+def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
+    """Normal claims: one row per claim with internal columns (no money yet)."""
+    rng = rng_for(ctx.seed, 31)
+    p = ctx.persons
+    n = len(p)
+    y = cfg.year
+    jan1 = days(dt.date(y, 1, 1))
+    age0 = p["age0"].to_numpy()
+    death = p["death_date"].cast(pl.Int32).fill_null(10**6).to_numpy().astype(np.int64)
+    allowed = np.clip(death - jan1, 0, 365)  # visits strictly before the death date
+    frac = allowed / 365.0
+    county = p["county"].to_numpy()
+    town = p["township"].to_numpy()
+    vill = p["village"].to_numpy()
+    look = ctx.inst_look
+    n_c, n_t, n_v = len(ctx.pop.counties), len(ctx.pop.townships), len(ctx.pop.villages)
+    vc_first, vc_cnt = _lookup_array(look["vclinic"], n_v)
+    hc_first, hc_cnt = _lookup_array(look["hc"], n_t)
+    ph_first, ph_cnt = _lookup_array(look["ph_town"], n_t)
+    bz_first, bz_cnt = _lookup_array(look["busy"], n_c)
+    l1 = _lookup_array(look["L1"], n_c)
+    l2 = _lookup_array(look["L2"], n_c)
+    l3 = _lookup_array(look["L3"], n_c)
+    chronic = (age0 >= 50) & (rng.random(n) < cfg.chronic_share_50plus)
+    chronic_dx = np.where(rng.random(n) < 0.6, "I10", "E11.9")
+    frames = []
+    for vt, (a, b) in enumerate((cfg.outpatient_rate, cfg.pharmacy_rate, cfg.inpatient_rate)):
+        lam = (a + b * age0) * frac
+        cnt = rng.poisson(lam)
+        who = np.repeat(np.arange(n), cnt)
+        m = len(who)
+        day = (rng.random(m) * allowed[who]).astype(np.int64)
+        u = rng.random(m)
+        c, t, v = county[who], town[who], vill[who]
+        if vt == 0:
+            inst = _choose(hc_first, hc_cnt, t, rng.random(m))
+            has_vc = vc_first[v] >= 0
+            inst = np.where((u < 0.35) & has_vc, vc_first[v], inst)
+            inst = np.where((u >= 0.6) & (u < 0.68), _choose(*l1, c, rng.random(m)), inst)
+            inst = np.where((u >= 0.68) & (u < 0.88), _choose(*l2, c, rng.random(m)), inst)
+            inst = np.where(u >= 0.88, _choose(*l3, c, rng.random(m)), inst)
+            dx = np.array(OUT_DX[0])[rng.choice(len(OUT_DX[0]), size=m, p=np.array(OUT_DX[1]) / sum(OUT_DX[1]))]
+            dx = np.where(chronic[who] & (rng.random(m) < 0.6), chronic_dx[who], dx)
+            stay = np.zeros(m, dtype=np.int64)
+        elif vt == 1:
+            inst = _choose(ph_first, ph_cnt, t, rng.random(m))
+            inst = np.where(u >= 0.75, _choose(bz_first, bz_cnt, c, rng.random(m)), inst)
+            dx = np.where(chronic[who] & (rng.random(m) < 0.7), chronic_dx[who], "")
+            stay = np.zeros(m, dtype=np.int64)
+        else:
+            inst = _choose(hc_first, hc_cnt, t, rng.random(m))
+            inst = np.where((u >= 0.25) & (u < 0.35), _choose(*l1, c, rng.random(m)), inst)
+            inst = np.where((u >= 0.35) & (u < 0.7), _choose(*l2, c, rng.random(m)), inst)
+            inst = np.where(u >= 0.7, _choose(*l3, c, rng.random(m)), inst)
+            dx = np.array(IN_DX[0])[rng.choice(len(IN_DX[0]), size=m, p=np.array(IN_DX[1]) / sum(IN_DX[1]))]
+            stay = rng.integers(cfg.stay_days[0], cfg.stay_days[1] + 1, size=m)
+        frames.append(pl.DataFrame({
+            "pidx": who.astype(np.int64), "inst": inst.astype(np.int64), "vt": np.full(m, vt, dtype=np.int8),
+            "visit": (jan1 + day).astype(np.int32), "stay": stay, "dx": pl.Series(dx.astype(str)),
+        }).with_columns(dx=pl.when(pl.col("dx") == "").then(None).otherwise(pl.col("dx"))))
+    sk = pl.concat(frames)
+    # normal in-patient stays: never overlapping, never a readmission within the gap, over before death
+    inp = sk.filter(pl.col("vt") == 2).with_columns(disc=pl.col("visit") + pl.col("stay").cast(pl.Int32)).sort(["pidx", "visit"])
+    inp = inp.with_columns(prev=pl.col("disc").cum_max().shift(1).over("pidx"))
+    inp = inp.filter((pl.col("prev").is_null() | (pl.col("visit") >= pl.col("prev") + cfg.normal_stay_gap_days))
+                     & (pl.col("disc") < pl.Series(death.astype(np.int32)[inp["pidx"].to_numpy()])))
+    sk = pl.concat([sk.filter(pl.col("vt") != 2), inp.drop("disc", "prev")])
+    return finish_skeletons(sk, ctx, rng)
+
+
+SKELETON_SCHEMA = {"pidx": pl.Int64, "inst": pl.Int64, "vt": pl.Int8, "visit": pl.Int32, "stay": pl.Int64,
+                   "dx": pl.String, "grp": pl.Int64, "phantom": pl.Boolean, "obs": pl.Boolean, "inflate": pl.Int64,
+                   "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String}
+
+
+def finish_skeletons(sk: pl.DataFrame, ctx, rng: np.random.Generator, doc: np.ndarray | None = None) -> pl.DataFrame:
+    """Add defaults for planting hints, the doctor and the settlement lag."""
+    m = len(sk)
+    nd = ctx.institutions["n_doctors"].to_numpy()[sk["inst"].to_numpy()]
+    d = (rng.random(m) * nd).astype(np.int64) if doc is None else doc
+    cols = {
+        "grp": pl.lit(None, pl.Int64), "phantom": pl.lit(False), "obs": pl.lit(False), "inflate": pl.lit(0, pl.Int64),
+        "settle_lag": pl.Series(np.where(sk["vt"].to_numpy() == 2, rng.integers(0, 3, size=m), 0)),
+        "doc": pl.Series(np.where(nd > 0, d, -1)),
+        "kind": pl.lit("normal"),
+    }
+    sk = sk.with_columns(**{k: v for k, v in cols.items() if k not in sk.columns})
+    return sk.select(list(SKELETON_SCHEMA)).cast(SKELETON_SCHEMA)
+
+
+def _lines(cid: np.ndarray, code: np.ndarray | str, qty: np.ndarray | float, date: np.ndarray, src: int = 0) -> pl.DataFrame:
+    m = len(cid)
+    codes = np.full(m, IDX[code]) if isinstance(code, str) else np.array([IDX[c] for c in code]) if code.dtype.kind in "US" else code
+    return pl.DataFrame({
+        "cid": cid.astype(np.int64), "item": np.asarray(codes, dtype=np.int64),
+        "quantity": np.broadcast_to(np.asarray(qty, dtype=np.float64), (m,)).copy(),
+        "sdate": np.asarray(date, dtype=np.int32), "src": np.full(m, src, dtype=np.int8),
+    })
+
+
+def _pool_choice(rng, pool, m) -> np.ndarray:
+    codes, w = pool
+    w = np.asarray(w, dtype=float)
+    return np.array([IDX[c] for c in codes])[rng.choice(len(codes), size=m, p=w / w.sum())]
+
+
+def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
+    """Item lines for every skeleton (``sk`` must carry ``cid``)."""
+    rng = rng_for(ctx.seed, 32)
+    cat = ctx.catalog_internal
+    maxq = cat["max_qty_per_day"].fill_null(99).to_numpy()
+    cid = sk["cid"].to_numpy()
+    vt = sk["vt"].to_numpy()
+    visit = sk["visit"].to_numpy().astype(np.int64)
+    stay = sk["stay"].to_numpy()
+    phantom = sk["phantom"].to_numpy()
+    obs = sk["obs"].to_numpy()
+    inflate = sk["inflate"].to_numpy()
+    out = []
+
+    def drug_qty(items):
+        q = 1 + (rng.random(len(items)) < 0.4).astype(np.int64)
+        return np.minimum(q, maxq[items]).astype(float)
+
+    o = vt == 0
+    out.append(_lines(cid[o], "S001", 1.0, visit[o]))
+    op = vt <= 1
+    nd = 1 + rng.binomial(2, 0.45, size=op.sum())
+    c_rep = np.repeat(cid[op], nd)
+    d_rep = np.repeat(visit[op], nd)
+    it = _pool_choice(rng, OUT_DRUGS, len(c_rep))
+    out.append(_lines(c_rep, it, drug_qty(it), d_rep))
+    ex = o & (rng.random(len(o)) < 0.3)
+    it = _pool_choice(rng, OUT_EXAMS, ex.sum())
+    out.append(_lines(cid[ex], it, 1.0, visit[ex]))
+    tr = o & (rng.random(len(o)) < 0.15)
+    q = rng.integers(1, 3, size=tr.sum()).astype(float)
+    out.append(_lines(cid[tr], "T001", q, visit[tr]))
+    out.append(_lines(cid[tr], "M001", q, visit[tr]))
+    # in-patients: per day bed, nursing and ward rounds; drugs and infusions; exams on day one
+    ip = vt == 2
+    L = np.where(ip, stay, 0)
+    c_day = np.repeat(cid, L)
+    day0 = np.repeat(visit, L)
+    off = np.arange(len(c_day)) - np.repeat(np.cumsum(L) - L, L)
+    dd = day0 + off
+    ob = np.repeat(obs, L)
+    ph = np.repeat(phantom, L)
+    out.append(_lines(c_day, np.where(ob, IDX["B002"], IDX["B001"]), 1.0, dd))
+    out.append(_lines(c_day[~ob], "S003", 1.0, dd[~ob]))
+    out.append(_lines(c_day[~ob], "S002", 1.0, dd[~ob]))
+    full = ~ob & ~ph
+    k = 2 + (rng.random(full.sum()) < 0.5)
+    c2 = np.repeat(c_day[full], k)
+    d2 = np.repeat(dd[full], k)
+    it = _pool_choice(rng, IN_DRUGS, len(c2))
+    q = np.minimum(rng.integers(1, 4, size=len(c2)), maxq[it]).astype(float)
+    out.append(_lines(c2, it, q, d2))
+    q = rng.integers(1, 3, size=full.sum()).astype(float)
+    out.append(_lines(c_day[full], "T001", q, dd[full]))
+    out.append(_lines(c_day[full], "M001", q, dd[full]))
+    ipf = ip & ~obs & ~phantom
+    for e in IN_EXAMS:
+        sel = ipf & (rng.random(len(ipf)) < 0.6)
+        out.append(_lines(cid[sel], e, 1.0, visit[sel]))
+    # phantom stays: one cheap drug on day one
+    out.append(_lines(cid[phantom], "D004", 1.0, visit[phantom]))
+    # inflated visits (outlier institutions / doctors): extra expensive lines
+    inf = inflate > 0
+    c3 = np.repeat(cid[inf], inflate[inf])
+    d3 = np.repeat(visit[inf], inflate[inf])
+    it = np.array([IDX[c] for c in EXPENSIVE])[rng.integers(0, len(EXPENSIVE), size=len(c3))]
+    q = np.minimum(rng.integers(1, 3, size=len(c3)), maxq[it]).astype(float)
+    out.append(_lines(c3, it, q, d3, src=1))
+    lines = pl.concat(out)
+    # catalogue limits: a normal line never breaks a gender or age limit (with a margin)
+    info = sk.select("cid", "pidx").join(ctx.persons.select("pidx", "gender", "age0"), on="pidx", how="left")
+    lines = lines.join(info.select("cid", "gender", "age0"), on="cid", how="left").join(
+        cat.select(item=pl.int_range(pl.len()).cast(pl.Int64), g="gender_limit", mn="min_age", mx="max_age", c="category"),
+        on="item", how="left")
+    bad = ((pl.col("g").is_not_null() & (pl.col("g") != pl.col("gender")))
+           | (pl.col("mn").is_not_null() & (pl.col("age0") < pl.col("mn") + 2))
+           | (pl.col("mx").is_not_null() & (pl.col("age0") > pl.col("mx") - 2)))
+    fallback = pl.when(pl.col("c") == "drug").then(IDX["D004"]).otherwise(IDX["E001"])
+    lines = lines.with_columns(item=pl.when(bad).then(fallback).otherwise(pl.col("item")),
+                               quantity=pl.when(bad).then(1.0).otherwise(pl.col("quantity")))
+    lines = lines.select("cid", "item", "quantity", "sdate", "src")
+    # one line per (claim, item, day): repeated lines would be duplicate billing
+    lines = lines.sort(["cid", "sdate", "src"], maintain_order=True).unique(["cid", "item", "sdate"], keep="first", maintain_order=True)
+    # prices: per institution factor, never above the cap
+    inst_f = sk.select("cid", "inst").join(ctx.institutions.select("inst", "price_factor"), on="inst", how="left")
+    lines = lines.join(inst_f.select("cid", "price_factor"), on="cid", how="left").join(
+        cat.select(item=pl.int_range(pl.len()).cast(pl.Int64), p="_price", cap="price_cap"), on="item", how="left")
+    price_c = (pl.col("p") * 100 * pl.col("price_factor")).round(0).cast(pl.Int64)
+    cap_c = (pl.col("cap") * 100).round(0).cast(pl.Int64)
+    lines = lines.with_columns(price_c=pl.when(cap_c.is_not_null()).then(pl.min_horizontal(price_c, cap_c)).otherwise(price_c))
+    lines = lines.with_columns(risk_c=pl.when(pl.col("src") == 1).then((pl.col("quantity") * pl.col("price_c")).round(0).cast(pl.Int64)).otherwise(0))
+    return lines.select("cid", "item", "quantity", "sdate", "src", "price_c", "risk_c")
+
+
+def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Claim ids, line numbers, money; returns (claims, claim_items) with internal grp/risk on claims."""
+    y = cfg.year
+    cat = ctx.catalog_internal.with_row_index("item").with_columns(pl.col("item").cast(pl.Int64))
+    sk = sk.sort(["visit", "inst", "pidx", "cid"]).with_columns(
+        claim_id=pl.lit(f"JS{y}") + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(10)
+    )
+    lines = lines.join(sk.select("cid", "claim_id"), on="cid", how="left")
+    lines = lines.sort(["cid", "sdate", "src", "item"]).with_columns(
+        line_no=pl.int_range(1, pl.len() + 1).over("cid").cast(pl.Int64),
+        amount_c=(pl.col("quantity") * pl.col("price_c")).round(0).cast(pl.Int64),
+    )
+    tot = lines.group_by("cid").agg(total_c=pl.col("amount_c").sum(), risk_c=pl.col("risk_c").sum())
+    inst = ctx.institutions.select("inst", "institution_id", "level", n_doc="n_doctors")
+    rate = cfg.fund_rate
+    sk = sk.join(tot, on="cid", how="left").join(inst, on="inst", how="left").with_columns(
+        pl.col("total_c").fill_null(0), pl.col("risk_c").fill_null(0))
+    fr = pl.col("vt").replace_strict({0: rate["outpatient"], 1: rate["pharmacy"], 2: rate["inpatient"]}, return_dtype=pl.Float64)
+    fr = pl.when((pl.col("vt") == 2) & (pl.col("level") == 3)).then(fr - 0.1).otherwise(fr)
+    sk = sk.with_columns(fund_c=(pl.col("total_c") * fr).floor().cast(pl.Int64))
+    disc = pl.when(pl.col("vt") == 2).then(pl.col("visit") + pl.col("stay").cast(pl.Int32)).otherwise(None)
+    p = ctx.persons.select("pidx", "person_id")
+    claims = sk.join(p, on="pidx", how="left").with_columns(
+        doctor_id=pl.when(pl.col("doc") >= 0).then(pl.col("institution_id") + "-" + pl.col("doc").cast(pl.String).str.zfill(3)).otherwise(None),
+        visit_type=pl.col("vt").replace_strict({0: "outpatient", 1: "pharmacy", 2: "inpatient"}, return_dtype=pl.String),
+        visit_date=pl.col("visit").cast(pl.Date),
+        discharge_date=disc.cast(pl.Date),
+        settle_date=(pl.coalesce(disc, pl.col("visit")) + pl.col("settle_lag").cast(pl.Int32)).cast(pl.Date),
+        diagnosis_code=pl.col("dx"),
+        total_amount=pl.col("total_c") / 100,
+        fund_amount=pl.col("fund_c") / 100,
+        self_amount=(pl.col("total_c") - pl.col("fund_c")) / 100,
+        risk=pl.col("risk_c") / 100,
+    )
+    items = lines.join(cat.select("item", "item_code", "item_name", "category"), on="item", how="left").select(
+        "claim_id", "line_no", "item_code", "item_name", "category", "quantity",
+        unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
+    )
+    return claims, items
