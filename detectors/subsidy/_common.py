@@ -16,9 +16,10 @@ A disbursement's *applicable standard* is the ``subsidy_standards`` row with
 * ``valid_from <= period <= valid_to`` (an empty ``valid_to`` is open-ended); if two rows of
   the same prefix are both valid the later ``valid_from`` wins.
 
-It is found with equi-joins only: the distinct ``(type, region, period)`` keys of the
-disbursements are expanded once per prefix length that occurs in the table, joined to the
-standards on ``(type, prefix)``, filtered on validity and reduced to the best row per key.
+It is found with equi-joins only: the standards valid in each distinct period are reduced to
+the best row per ``(type, prefix, period)``; the disbursements are then left-joined once per
+prefix length occurring in the table (longest first, ``region_code[:length]`` as key) and the
+longest hit wins. No join ever multiplies disbursement rows.
 """
 
 from __future__ import annotations
@@ -173,35 +174,51 @@ def attach_standard(lf: pl.LazyFrame, standards: pl.DataFrame) -> pl.LazyFrame:
 
     ``lf`` needs ``type_code``, ``region_code`` and ``period``. Rows without an applicable
     standard get nulls. See the module docstring for the lookup rule.
+
+    For speed on millions of rows the lookup is a cascade of equi-joins, one per prefix length
+    occurring in the (small) standards table, each adding only a row number of the winning
+    standard; the standard's columns are then joined once on that integer.
     """
     if standards.height == 0:
         return lf.with_columns([pl.lit(None, dtype).alias(c) for c, dtype in STANDARD_COLUMNS.items()])
-    std = standards.with_columns(
+    std = standards.with_row_index("_std_row").with_columns(
         pl.when(pl.col("region_prefix").is_in(["*", ""]) | pl.col("region_prefix").is_null())
         .then(pl.lit(""))
         .otherwise(pl.col("region_prefix"))
         .alias("_prefix")
     ).with_columns(pl.col("_prefix").str.len_chars().alias("_plen"))
-    lengths = sorted(set(std["_plen"].to_list()))
-    region_key = pl.col("region_code").cast(pl.String).fill_null("")
-    keys = (
-        lf.select(pl.col("type_code"), region_key.alias("_region"), pl.col("period"))
-        .unique()
+    periods = lf.select(pl.col("period").unique()).collect()
+    valid = (
+        std.join(periods, how="cross")  # both sides small: standards x distinct periods
+        .filter(
+            (pl.col("valid_from") <= pl.col("period"))
+            & (pl.col("valid_to").is_null() | (pl.col("period") <= pl.col("valid_to")))
+        )
+        .sort(["valid_from", "_std_row"], descending=[True, False])
+        .group_by(["subsidy_type", "_prefix", "period"], maintain_order=True)
+        .agg(pl.col("_std_row").first(), pl.col("_plen").first())
     )
-    candidates = pl.concat(
-        [
-            keys.with_columns(
-                (pl.lit("") if n == 0 else pl.col("_region").str.slice(0, n)).alias("_prefix")
+    lengths = sorted(set(valid["_plen"].to_list()), reverse=True)
+    region = pl.col("region_code").cast(pl.String)
+    hits: list[str] = []
+    for n in lengths:
+        table = valid.filter(pl.col("_plen") == n).select(
+            pl.col("subsidy_type").alias("type_code"),
+            pl.col("_prefix").alias(f"_p{n}"),
+            "period",
+            pl.col("_std_row").alias(f"_hit{n}"),
+        )
+        if n == 0:
+            lf = lf.join(table.drop(f"_p{n}").lazy(), on=["type_code", "period"], how="left")
+        else:
+            lf = (
+                lf.with_columns(region.str.slice(0, n).alias(f"_p{n}"))
+                .join(table.lazy(), on=["type_code", f"_p{n}", "period"], how="left")
+                .drop(f"_p{n}")
             )
-            for n in lengths
-        ]
-    )
-    std_lf = std.lazy().select(
-        pl.col("subsidy_type").alias("type_code"),
-        "_prefix",
-        "_plen",
-        "valid_from",
-        "valid_to",
+        hits.append(f"_hit{n}")
+    columns = std.select(
+        pl.col("_std_row"),
         pl.col("amount").alias("std_amount"),
         pl.col("unit").alias("std_unit"),
         pl.col("min_age").alias("std_min_age"),
@@ -211,28 +228,42 @@ def attach_standard(lf: pl.LazyFrame, standards: pl.DataFrame) -> pl.LazyFrame:
         pl.col("region_prefix").alias("std_region_prefix"),
         pl.col("valid_from").alias("std_valid_from"),
     )
-    best = (
-        candidates.join(std_lf, on=["type_code", "_prefix"], how="inner")
-        .filter(
-            (pl.col("valid_from") <= pl.col("period"))
-            & (pl.col("valid_to").is_null() | (pl.col("period") <= pl.col("valid_to")))
-        )
-        .sort(["_plen", "valid_from"], descending=[True, True])
-        .group_by(["type_code", "_region", "period"])
-        .agg([pl.col(c).first() for c in STANDARD_COLUMNS])
-    )
+    if not hits:
+        return lf.with_columns([pl.lit(None, dtype).alias(c) for c, dtype in STANDARD_COLUMNS.items()])
     return (
-        lf.with_columns(region_key.alias("_region"))
-        .join(best, on=["type_code", "_region", "period"], how="left")
-        .drop("_region")
+        lf.with_columns(pl.coalesce(hits).alias("_std_row"))
+        .drop(hits)
+        .join(columns.lazy(), on="_std_row", how="left")
+        .drop("_std_row")
     )
 
 
-def standardised(datasets: Datasets, columns: list[str]) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """Disbursements (``columns`` plus ``type_code`` and the applicable standard) and the standards."""
+def standardised(
+    datasets: Datasets,
+    columns: list[str],
+    only_flag: str | pl.Expr | None = None,
+    extra_types: tuple[str, ...] = (),
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Disbursements (``columns`` plus ``type_code`` and the applicable standard) and the standards.
+
+    With ``only_flag`` (a boolean standards column such as ``"excludes_officials"``, or
+    ``"age"`` for rows with an age limit), only payments of types that have at least one
+    such standard row are kept before the lookup: the rule could not fire on the others.
+    ``only_flag`` may also be a boolean expression over the standards' columns; type codes in
+    ``extra_types`` are kept as well.
+    """
     standards = standards_frame(datasets)
     needed = list(dict.fromkeys([*columns, "subsidy_type", "region_code", "period"]))
     lf = resolve_type(disbursements(datasets, needed), standards)
+    if only_flag is not None:
+        if isinstance(only_flag, pl.Expr):
+            mask = only_flag
+        elif only_flag == "age":
+            mask = pl.col("min_age").is_not_null() | pl.col("max_age").is_not_null()
+        else:
+            mask = pl.col(only_flag)
+        types = sorted(set(standards.filter(mask)["subsidy_type"].to_list()) | set(extra_types))
+        lf = lf.filter(pl.col("type_code").is_in(types))
     return attach_standard(lf, standards), standards
 
 

@@ -78,7 +78,10 @@ class AreaInflationRule(SubsidyRule):
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity"]
+            datasets,
+            ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity"],
+            only_flag=pl.col("unit") == "mu_year",
+            extra_types=tuple(self.farmland_types),
         )
         lf = lf.filter(
             (pl.col("std_unit") == "mu_year").fill_null(False)

@@ -73,7 +73,8 @@ class OfficialRecipientRule(SubsidyRule):
             "person_id", pl.col("role").cast(pl.String), "start_date", "end_date"
         )
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"],
+            only_flag="excludes_officials",
         )
         overlapping = (
             lf.filter(pl.col("std_excludes_officials").fill_null(False))
@@ -180,7 +181,8 @@ class AssetOwnerRecipientRule(SubsidyRule):
             .agg(pl.col("registered_date").min())
         )
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"],
+            only_flag="excludes_asset_owners",
         )
         matched = (
             lf.filter(pl.col("std_excludes_asset_owners").fill_null(False))

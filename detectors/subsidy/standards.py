@@ -190,7 +190,7 @@ class IneligibleAgeRule(SubsidyRule):
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"]
+            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"], only_flag="age"
         )
         lf = lf.filter(pl.col("std_min_age").is_not_null() | pl.col("std_max_age").is_not_null())
         persons = optional_frame(datasets, "persons")
