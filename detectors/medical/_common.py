@@ -219,7 +219,8 @@ def flagged_items(datasets: Datasets, catalog_filter: pl.Expr, catalog_cols: lis
     cat = (
         lazy(datasets, "item_catalog")
         .filter(catalog_filter)
-        .select("item_code", *[pl.col(c).alias(f"cat_{c}") for c in catalog_cols])
+        .select("item_code", pl.col("item_name").alias("cat_item_name"),
+                *[pl.col(c).alias(f"cat_{c}") for c in catalog_cols])
         .unique("item_code", keep="first")
     )
     items = (
@@ -227,6 +228,9 @@ def flagged_items(datasets: Datasets, catalog_filter: pl.Expr, catalog_cols: lis
         .select("claim_id", "line_no", "item_code", "item_name", "category", "quantity",
                 "unit_price", "amount", "service_date")
         .join(cat, on="item_code", how="inner")
+        # the catalogue's name is the official one; the line's name stands in where it is empty
+        .with_columns(item_name=pl.coalesce("cat_item_name", "item_name"))
+        .drop("cat_item_name")
     )
     return items.join(claim_header(datasets), on="claim_id", how="inner")
 

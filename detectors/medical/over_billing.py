@@ -242,6 +242,13 @@ class DuplicateBillingRule(_RuleBase):
         sets = (
             lazy(datasets, "claim_items")
             .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount", "service_date")
+            # a cheap 64-bit hash of the line's identity finds candidate repeats first; the
+            # exact grouping below then runs on those few lines only (collisions only add work)
+            .filter(
+                pl.len().over(
+                    pl.struct("claim_id", "service_date", "item_code", "quantity", "unit_price").hash(seed=0)
+                ) >= 2
+            )
             .group_by("claim_id", "service_date", "item_code", "quantity", "unit_price")
             .agg(pl.len().alias("copies"), pl.col("amount").max(), pl.col("item_name").first())
             .filter(pl.col("copies") >= 2)
