@@ -99,8 +99,8 @@ def detect_task(datasets: dict, name: str, settings: Settings, part: tuple[int, 
 
 
 @task(name="rank", task_run_name="rank", cache_policy=NONE)
-def rank_task(findings: pl.DataFrame, settings: Settings, lang: str) -> pl.DataFrame:
-    return pipeline.rank_step(findings, settings, lang)
+def rank_task(findings: pl.DataFrame, settings: Settings, lang: str, as_of: str | None) -> pl.DataFrame:
+    return pipeline.rank_step(findings, settings, lang, as_of)
 
 
 @task(
@@ -289,15 +289,15 @@ def scan(
     timer.add("detect", t)
     logger.info("detectors produced %d finding(s); skipped: %s", detected.findings.height, sorted(detected.skipped) or "none")
 
+    period = pipeline.period_range(data)
     t = time.perf_counter()
-    leads = rank_task(detected.findings, settings, lang)
+    leads = rank_task(detected.findings, settings, lang, period[1])
     leads, status = dispositions_task(leads, store_url, settings)
     evidence = evidence_task(leads, data)
     timer.add("rank", t)
 
     quarantine = pipeline.all_quarantine(loaded.quarantine, validation.quarantine)
     counts = pipeline.counts_frame(loaded.counts, validation.quarantine)
-    period = pipeline.period_range(data)
     run = build_run_record(
         run_id=run_id, started_at=started_at, input_dir=input_dir, out_dir=str(out), store_url=store_url,
         domains=domains, loaded=loaded, validation=validation, counts=counts, detected=detected,

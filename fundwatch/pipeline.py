@@ -270,12 +270,17 @@ def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
 
 
 # ----------------------------------------------------------------------------- rank
-def rank_step(findings: pl.DataFrame, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh") -> pl.DataFrame:
-    """Merge findings into ranked leads (contract's leads schema)."""
+def rank_step(
+    findings: pl.DataFrame, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh", as_of: str | None = None
+) -> pl.DataFrame:
+    """Merge findings into ranked leads (contract's leads schema).
+
+    ``as_of`` is the data's latest month (``YYYY-MM``), from which recency is scored.
+    """
     from .leads import build_leads
 
     checkpoint("rank", settings)
-    return build_leads(findings, settings, lang=lang)
+    return build_leads(findings, settings, lang=lang, as_of=as_of)
 
 
 def disposition_step(leads: pl.DataFrame, store_url: str, settings: Settings = DEFAULT_SETTINGS):
