@@ -1,0 +1,21 @@
+"""Suite ``institutions`` (定点医药机构)."""
+
+from __future__ import annotations
+
+from fundwatch.contract import INSTITUTION_KIND
+from fundwatch.settings.validation import ValidationSettings
+
+from .spec import Check, between, in_set, region_code, schema_checks, unique
+
+DATASET = "institutions"
+
+
+def checks(s: ValidationSettings) -> list[Check]:
+    return [
+        *schema_checks(DATASET),
+        unique("institution_id"),
+        in_set("kind", list(INSTITUTION_KIND)),
+        between("level", 0, s.max_level),
+        region_code(),
+        between("beds", 0),
+    ]

@@ -1,0 +1,30 @@
+"""Dataset name -> its suite declaration (``checks(settings) -> list[Check]``)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fundwatch.settings.validation import ValidationSettings
+
+from . import (
+    assets,
+    claim_items,
+    claims,
+    deaths,
+    disbursements,
+    institutions,
+    item_catalog,
+    land,
+    officials,
+    persons,
+    subsidy_standards,
+)
+from .spec import Check
+
+SUITES: dict[str, Callable[[ValidationSettings], list[Check]]] = {
+    m.DATASET: m.checks
+    for m in (
+        persons, deaths, officials, assets, subsidy_standards, land,
+        institutions, item_catalog, disbursements, claims, claim_items,
+    )
+}
