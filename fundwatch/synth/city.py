@@ -117,7 +117,7 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     sk = anomalies_medical.plant_skeletons(ctx, sk, cfg)
     sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
     lines = medical.generate_items(sk, ctx, cfg)
-    lines = anomalies_medical.plant_items(ctx, sk, lines, cfg)
+    sk, lines = anomalies_medical.plant_items(ctx, sk, lines, cfg)
     claims, items = medical.finalize_medical(sk, lines, ctx, cfg)
 
     records = pl.concat([
