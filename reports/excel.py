@@ -49,6 +49,7 @@ from .prepare import (
     match_findings,
     quarantine_frame,
     status_frame,
+    validation_failures,
     validation_frame,
 )
 
@@ -148,9 +149,7 @@ def _write_frame(
 
 def _summary(wb: Workbook, run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFrame, quarantine: pl.DataFrame, lang: str, unmask: bool, settings: Settings) -> None:
     money_fmt = settings.report.excel_money_format
-    failures = run_info.get("validation_failures")
-    if failures is None:
-        failures = int(validation.filter(pl.col("success") == False).height)  # noqa: E712
+    failures = validation_failures(run_info, validation)
     facts: list[tuple[str, object]] = [
         (t("report_title", lang), ""),
         (t("run_id", lang), str(run_info.get("run_id") or "")),
@@ -292,7 +291,7 @@ def write_workbook(
     L = leads_frame(leads)
     S = status_frame(status)
     E = evidence_frame(evidence)
-    names, masked = known_names(E)
+    names, masked = known_names(E, L)
     L = localise_leads(L, match_findings(L, findings), lang)
     L = mask_all(L, names, masked, unmask)
     S = mask_all(S, names, masked, unmask)

@@ -37,6 +37,8 @@ from .prepare import (
     match_findings,
     quarantine_frame,
     status_frame,
+    unusable_datasets,
+    validation_failures,
     validation_frame,
 )
 
@@ -149,9 +151,7 @@ def _top_rows(frame: pl.DataFrame, key: str, top_n: int, label_of, other: str) -
 # --------------------------------------------------------------------------- sections
 def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFrame, docs_href: str | None, lang: str, unmask: bool) -> str:
     fp = str(run_info.get("fingerprint") or run_info.get("input_fingerprint") or "–")
-    failures = run_info.get("validation_failures")
-    if failures is None:
-        failures = int(validation.filter(pl.col("success") == False).height)  # noqa: E712
+    failures = validation_failures(run_info, validation)
     generated = run_info.get("generated_at") or run_info.get("finished_at") or run_info.get("started_at")
     facts = [
         (t("run_id", lang), str(run_info.get("run_id") or "–")),
@@ -193,6 +193,11 @@ def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFram
         f'<div class="kpi{" bad" if failures else ""}"><span>{escape(t("validation_failures", lang))}</span>'
         f'<b id="kpi-failures">{int(failures):,}</b> {link}</div></div>'
     )
+    unusable = "".join(
+        f'<li><b>{escape(d)}</b>: {escape(why)}</li>' for d, why in sorted(unusable_datasets(run_info).items())
+    )
+    if unusable:
+        table += f'<p class="bad">{escape(t("unusable", lang))}</p><ul id="unusable">{unusable}</ul>'
     note = t("unmasked_note", lang) if unmask else t("masked_note", lang)
     return (
         f'<header><h1>{escape(t("report_title", lang))}</h1>'
@@ -448,7 +453,7 @@ def render_report(
     L = leads_frame(leads)
     S = status_frame(status)
     E = evidence_frame(evidence)
-    names, masked = known_names(E)
+    names, masked = known_names(E, L)
     matched = match_findings(L, findings)
     L = localise_leads(L, matched, lang)
     L = mask_all(L, names, masked, unmask)

@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
     "rows_quarantined": {"zh": "隔离行数", "en": "Rows quarantined"},
     "total": {"zh": "合计", "en": "Total"},
     "validation_failures": {"zh": "校验未通过项", "en": "Validation failures"},
+    "unusable": {"zh": "以下数据集未通过关键校验,未用于检测:", "en": "These datasets failed a critical check and were not used:"},
     "data_docs": {"zh": "查看数据校验文档 (Data Docs)", "en": "Open the Data Docs"},
     "data_docs_missing": {"zh": "未生成数据校验文档", "en": "No Data Docs were built"},
     "masked_note": {

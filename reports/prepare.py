@@ -10,7 +10,7 @@ import polars as pl
 
 from fundwatch.contract import LEADS_SCHEMA, QUARANTINE_SCHEMA
 from fundwatch.idnumber import mask_id, mask_ids_in_text, mask_name
-from fundwatch.privacy import mask_frame
+from fundwatch.privacy import PERSONAL_ENTITY_TYPES, mask_frame
 from fundwatch.rules_catalog import RULES
 
 STATUS_SCHEMA = pl.Schema(
@@ -46,6 +46,9 @@ TEXT_COLUMNS = ("title", "explanation", "evidence_zh", "evidence_en", "descripti
 #: Names shorter than this are not searched for inside free text (a one-character "name"
 #: would mask ordinary words).
 _MIN_NAME_LEN = 2
+#: Identifiers shorter than this are not searched for inside free text (short codes collide
+#: with ordinary numbers).
+_MIN_ID_LEN = 8
 
 
 def conform(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
@@ -84,19 +87,43 @@ def validation_frame(summary: pl.DataFrame | None) -> pl.DataFrame:
     return conform(summary, VALIDATION_SCHEMA)
 
 
-def known_names(evidence: pl.DataFrame) -> tuple[list[str], list[str]]:
-    """Personal names in the evidence (longest first) and their masked forms."""
-    if evidence.is_empty():
+def known_names(evidence: pl.DataFrame, leads: pl.DataFrame | None = None) -> tuple[list[str], list[str]]:
+    """Personal tokens to hunt for inside free text (longest first) and their masked forms.
+
+    Names and identity numbers from the evidence, and the ``entity_id`` of personal leads
+    (persons and accounts: an account number in a title is as personal as the id column).
+    """
+    parts = []
+    if not evidence.is_empty():
+        parts.append(
+            evidence.select(pl.col("name").cast(pl.String).alias("tok"))
+            .drop_nulls()
+            .filter(pl.col("tok").str.len_chars() >= _MIN_NAME_LEN)
+            .with_columns(mask_name(pl.col("tok")).alias("masked"))
+        )
+        parts.append(
+            evidence.select(pl.col("person_id").cast(pl.String).alias("tok"))
+            .drop_nulls()
+            .filter(pl.col("tok").str.len_chars() >= _MIN_ID_LEN)
+            .with_columns(mask_id(pl.col("tok")).alias("masked"))
+        )
+    if leads is not None and not leads.is_empty():
+        parts.append(
+            leads.filter(pl.col("entity_type").is_in(list(PERSONAL_ENTITY_TYPES)))
+            .select(pl.col("entity_id").alias("tok"))
+            .drop_nulls()
+            .filter(pl.col("tok").str.len_chars() >= _MIN_ID_LEN)
+            .with_columns(mask_id(pl.col("tok")).alias("masked"))
+        )
+    if not parts:
         return [], []
-    names = (
-        evidence.select(pl.col("name").cast(pl.String))
-        .drop_nulls()
-        .unique()
-        .filter(pl.col("name").str.len_chars() >= _MIN_NAME_LEN)
-        .with_columns(mask_name(pl.col("name")).alias("masked"), pl.col("name").str.len_chars().alias("n"))
-        .sort(["n", "name"], descending=[True, False])
+    toks = (
+        pl.concat(parts)
+        .unique("tok")
+        .with_columns(pl.col("tok").str.len_chars().alias("n"))
+        .sort(["n", "tok"], descending=[True, False])
     )
-    return names["name"].to_list(), names["masked"].to_list()
+    return toks["tok"].to_list(), toks["masked"].to_list()
 
 
 def mask_text(expr: pl.Expr, names: list[str], masked: list[str]) -> pl.Expr:
@@ -218,3 +245,21 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
         )
         .drop("_title_en", "_expl_en")
     )
+
+
+def validation_failures(run_info: dict, validation: pl.DataFrame) -> int:
+    """Failed expectations: ``run_info["validation_failures"]`` or
+    ``run_info["validation"]["failed_expectations"]``, else counted in the summary."""
+    n = run_info.get("validation_failures")
+    if n is None and isinstance(run_info.get("validation"), dict):
+        n = run_info["validation"].get("failed_expectations")
+    if n is None:
+        n = validation.filter(pl.col("success").not_().fill_null(True)).height
+    return int(n)
+
+
+def unusable_datasets(run_info: dict) -> dict[str, str]:
+    """Datasets the validation found unusable (dataset -> why), from ``run_info``."""
+    v = run_info.get("validation")
+    u = v.get("unusable") if isinstance(v, dict) else run_info.get("unusable")
+    return {str(k): str(w) for k, w in (u or {}).items()}

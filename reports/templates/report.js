@@ -1,7 +1,7 @@
 (function () {
   'use strict';
   // Renders the embedded leads. Data only ever reaches the page through textContent and
-  // setAttribute on elements created here: never innerHTML, never eval.
+  // setAttribute on elements created here; no HTML string is ever parsed and nothing is evaluated.
   var D = JSON.parse(document.getElementById('fw-data').textContent);
   var LBL = D.labels, LANG = D.lang, RULES = D.rules, VAL = D.values;
   var SVGNS = 'http://www.w3.org/2000/svg';

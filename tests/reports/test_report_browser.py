@@ -1,0 +1,197 @@
+"""The HTML report in a real browser: Debian's chromium driven by Playwright (no download).
+
+Loads the report from file://, records every request and console message, and drives the
+table: sorting, filtering, search, the detail view, paging with 10,000 leads. A hostile name
+must render as text and never run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import reports
+
+from report_samples import HOSTILE_NAME, make_inputs
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def _skip_reason() -> str | None:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        return f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright for Python is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _write(out: Path, n: int, **kw) -> Path:
+    d = make_inputs(n, hostile=kw.pop("hostile", True))
+    return reports.write_report(
+        out, leads=d["leads"], status=d["status"], findings=d["findings"], evidence=d["evidence"],
+        run_info=d["run_info"], validation_summary=d["validation_summary"], docs_link="validation/index.html",
+        quarantine=d["quarantine"], **kw,
+    )
+
+
+class Page:
+    """A loaded report with its recorded requests and console errors."""
+
+    def __init__(self, browser, path: Path):
+        self.ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.ctx.new_page()
+        self.url = path.as_uri()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(self.url)
+        self.page.wait_for_selector("body[data-ready='1']")
+
+    def ids(self) -> list[str]:
+        return self.page.eval_on_selector_all("#leads-body tr[data-lead-id]", "rs => rs.map(r => r.dataset.leadId)")
+
+    def column(self, key: str) -> list[str]:
+        idx = self.page.eval_on_selector_all("#leads-head th", f"ths => ths.findIndex(t => t.dataset.key === '{key}')")
+        return self.page.eval_on_selector_all(
+            "#leads-body tr[data-lead-id]", f"rs => rs.map(r => r.children[{idx}].textContent)"
+        )
+
+    def close(self):
+        self.ctx.close()
+
+
+@pytest.fixture
+def small(browser, tmp_path):
+    pg = Page(browser, _write(tmp_path / "small", 12, unmask=True))
+    yield pg
+    pg.close()
+
+
+def test_loads_offline_without_errors_or_requests(small, tmp_path):
+    assert small.errors == []
+    # the only request is the file itself (no CDN, font, image, favicon or fetch)
+    assert small.requests == [small.url]
+    assert len(small.ids()) == 12
+    shot = tmp_path / "report.png"
+    small.page.screenshot(path=str(shot), full_page=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / "report.png")
+    assert shot.stat().st_size > 10_000
+
+
+def test_hostile_name_renders_as_text_and_never_runs(small):
+    assert small.page.evaluate("typeof window.__pwned") == "undefined"
+    small.page.click("#leads-body tr[data-lead-id='L00001']")
+    small.page.wait_for_selector("#detail:not([hidden])")
+    cells = small.page.eval_on_selector_all("#detail-evidence td", "tds => tds.map(t => t.textContent)")
+    assert HOSTILE_NAME in cells
+    # text, not markup: no element was made from it
+    assert small.page.eval_on_selector_all("#detail-body script, #detail-body img", "els => els.length") == 0
+    assert small.page.eval_on_selector_all("img", "els => els.length") == 0
+    assert small.page.evaluate("typeof window.__pwned") == "undefined"
+    small.page.click("#detail-close")
+    small.page.click("#leads-body tr[data-lead-id='L00002']")
+    assert small.page.text_content("#detail-explanation") == "</script><script>window.__pwned=3</script>"
+    assert small.page.evaluate("typeof window.__pwned") == "undefined"
+    assert small.errors == []
+
+
+def test_sorting_changes_the_visible_order(small):
+    assert small.ids()[:3] == ["L00000", "L00001", "L00002"]
+    small.page.click("#leads-head th[data-key='amount']")
+    amounts = [float(a.replace(",", "")) for a in small.column("amount")]
+    assert amounts == sorted(amounts, reverse=True)
+    small.page.click("#leads-head th[data-key='amount']")
+    amounts = [float(a.replace(",", "")) for a in small.column("amount")]
+    assert amounts == sorted(amounts)
+    small.page.click("#leads-head th[data-key='rank']")
+    ranks = [int(r) for r in small.column("rank")]
+    assert ranks == sorted(ranks)
+
+
+def test_filters_and_search_change_the_visible_rows(small):
+    small.page.select_option("#f-domain", "medical")
+    domains = set(small.column("domain"))
+    assert domains == {"医保基金"} or domains == {"medical"}
+    assert 0 < len(small.ids()) < 12
+    small.page.select_option("#f-domain", "")
+    small.page.select_option("#f-rule", "VILLAGE_OUTLIER")
+    assert small.ids() == ["L00003", "L00009"]
+    small.page.select_option("#f-rule", "")
+    small.page.select_option("#f-severity", "high")
+    sev = set(small.column("severity"))
+    assert sev == {"高"}
+    small.page.select_option("#f-severity", "")
+    small.page.select_option("#f-status", "confirmed")
+    assert small.ids() == ["L00002", "L00007"]
+    small.page.select_option("#f-status", "")
+    small.page.select_option("#f-region", "510303")
+    assert all(r.startswith("510303") for r in small.column("region")) and small.ids()
+    small.page.select_option("#f-region", "")
+    small.page.fill("#f-search", "L00011")
+    assert small.ids() == ["L00011"]
+    small.page.fill("#f-search", "no such lead anywhere")
+    assert small.ids() == []
+    small.page.click("#f-reset")
+    assert len(small.ids()) == 12
+
+
+def test_detail_view_shows_rules_evidence_and_peers(small):
+    small.page.click("#leads-body tr[data-lead-id='L00003']")  # a village outlier (model lead)
+    small.page.wait_for_selector("#detail:not([hidden])")
+    body = small.page.text_content("#detail-body")
+    assert "VILLAGE_OUTLIER" in body and "村(社区)发放异常" in body
+    assert small.page.eval_on_selector_all("#detail-body svg.peer-chart circle", "c => c.length") > 10
+    assert small.page.eval_on_selector_all("#detail-body svg.peer-chart .peer-value", "c => c.length") == 1
+    assert small.page.eval_on_selector_all("#detail-evidence tbody tr", "r => r.length") == 1
+    small.page.click("#detail-close")
+    assert small.page.is_hidden("#detail")
+
+
+def test_paging_with_10000_leads(browser, tmp_path):
+    pg = Page(browser, _write(tmp_path / "big", 10_000, hostile=False, lang="en"))
+    try:
+        assert pg.errors == [] and pg.requests == [pg.url]
+        assert len(pg.ids()) == 50
+        assert pg.ids()[0] == "L00000"
+        assert "10000" in pg.page.text_content("#page-info").replace(",", "")
+        pg.page.click("#btn-next")
+        assert pg.ids()[0] == "L00050"
+        pg.page.click("#btn-last")
+        assert pg.ids()[-1] == "L09999"
+        pg.page.select_option("#page-size", "200")
+        assert len(pg.ids()) == 200 and pg.ids()[0] == "L00000"
+        pg.page.click("#leads-head th[data-key='amount']")
+        amounts = [float(a.replace(",", "")) for a in pg.column("amount")]
+        assert amounts == sorted(amounts, reverse=True)
+        pg.page.select_option("#f-status", "dismissed")
+        assert "2000" in pg.page.text_content("#page-info").replace(",", "")
+        pg.page.screenshot(path=str(tmp_path / "report-10k.png"))
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(tmp_path / "report-10k.png", ARTIFACTS / "report-10k.png")
+    finally:
+        pg.close()
