@@ -227,9 +227,10 @@ def normalize_date(expr: pl.Expr, settings: LoadSettings) -> Normalized:
         # Fast path for the canonical form; the other formats only where it fails.
         iso = t.str.to_date("%Y-%m-%d", strict=False)
         s = t.str.replace_all(r"[年月/.]", "-").str.replace_all("日", "", literal=True)
-        y = s.str.extract(_DATE, 1)
-        m = pl.coalesce(s.str.extract(_DATE, 2), s.str.extract(_DATE, 4))
-        d = pl.coalesce(s.str.extract(_DATE, 3), s.str.extract(_DATE, 5))
+        g = s.str.extract_groups(_DATE)  # one regex pass for all five groups
+        y = g.struct[0]
+        m = pl.coalesce(g.struct[1], g.struct[3])
+        d = pl.coalesce(g.struct[2], g.struct[4])
         other = (y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
         value = pl.coalesce(iso, other)
         if settings.accept_excel_serial_dates:
@@ -257,8 +258,9 @@ def normalize_period(expr: pl.Expr, settings: LoadSettings) -> Normalized:
 
     def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         s = t.str.replace_all(r"[年/.]", "-").str.replace_all("月", "", literal=True)
-        y = s.str.extract(_PERIOD, 1)
-        m = pl.coalesce(s.str.extract(_PERIOD, i) for i in (2, 3, 4)).cast(pl.Int64, strict=False)
+        g = s.str.extract_groups(_PERIOD)
+        y = g.struct[0]
+        m = pl.coalesce(g.struct[i] for i in (1, 2, 3)).cast(pl.Int64, strict=False)
         shape_bad = y.is_null() | m.is_null() | (m < 1) | (m > 12)
         year = y.cast(pl.Int64, strict=False)
         bad = shape_bad | _year_bad(year, settings)
