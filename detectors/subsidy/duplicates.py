@@ -38,10 +38,11 @@ class DuplicatePaymentRule(SubsidyRule):
     Legitimate look-alike ignored: two *different* subsidy types for one month (e.g. a
     minimum-living allowance and an elderly allowance) are separate entitlements.
 
-    Findings: one per person; the records are the *extra* payments — within each
-    (type, period) the earliest payment (by ``pay_date`` then ``disbursement_id``) is taken as
-    the due one and is listed only in ``details.first_payment_ids`` — each with its whole
-    amount at risk. Score 1.0.
+    Findings: one per person; the records are every payment of each duplicated
+    (type, period). Within each, the earliest payment (by ``pay_date`` then
+    ``disbursement_id``) is taken as the due one: it is evidence with 0.0 at risk (also named
+    in ``details.first_payment_ids``); every later one has its whole amount at risk, so the
+    finding's amount is exactly the money paid twice. Score 1.0.
 
     Parameters
     ----------
@@ -79,16 +80,10 @@ class DuplicatePaymentRule(SubsidyRule):
             .sort([*_KEYS, "pay_date", "disbursement_id"], nulls_last=True)
             .with_columns(pl.int_range(pl.len()).over(_KEYS).alias("_rank"))
         )
-        firsts = ranked.filter(pl.col("_rank") == 0).select(
-            "person_id", pl.col("disbursement_id").alias("_first_id")
-        )
-        first_ids = firsts.group_by("person_id").agg(pl.col("_first_id").sort().alias("first_payment_ids"))
-        records = (
-            ranked.filter(pl.col("_rank") > 0)
-            .with_columns(
-                pl.col("amount").cast(pl.Float64).alias("at_risk"),
-                type_label_zh(standards).alias("type_zh"),
-            )
+        records = ranked.with_columns(
+            # the first payment of each (type, period) is due: evidence, nothing at risk
+            pl.when(pl.col("_rank") == 0).then(0.0).otherwise(pl.col("amount").cast(pl.Float64)).alias("at_risk"),
+            type_label_zh(standards).alias("type_zh"),
         )
         grouped = group_records(
             records,
@@ -97,17 +92,20 @@ class DuplicatePaymentRule(SubsidyRule):
                 pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
                 pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
                 pl.struct(_KEYS).n_unique().alias("n_keys"),
+                (pl.col("_rank") > 0).sum().alias("n_extra"),
+                pl.col("disbursement_id").filter(pl.col("_rank") == 0).sort().alias("first_payment_ids"),
             ],
-        ).join(first_ids, on="person_id", how="left")
+        )
         zh = (
             pl.col("types_zh") + pl.lit(" 在所属期 ") + period_range_zh() + pl.lit(" 内有 ")
-            + pl.col("n_keys").cast(pl.String) + pl.lit(" 个月份重复发放;多发 ")
-            + pl.col("n_records").cast(pl.String) + pl.lit(" 笔,共 ") + money(pl.col("amount_at_risk"))
+            + pl.col("n_keys").cast(pl.String) + pl.lit(" 个月份重复发放;共 ")
+            + pl.col("n_records").cast(pl.String) + pl.lit(" 笔,多发 ") + pl.col("n_extra").cast(pl.String) + pl.lit(" 笔,共 ") + money(pl.col("amount_at_risk"))
             + pl.lit(" 元")
         )
         en = (
             pl.col("types_en") + pl.lit(" paid more than once for ") + plural(pl.col("n_keys"), "month")
-            + pl.lit(" in ") + period_range_en() + pl.lit("; ") + plural(pl.col("n_records"), "extra payment")
+            + pl.lit(" in ") + period_range_en() + pl.lit("; ") + plural(pl.col("n_records"), "payment")
+            + pl.lit(" of which ") + pl.col("n_extra").cast(pl.String) + pl.lit(" extra")
             + pl.lit(" totalling ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
         )
         details = json_details(first_payment_ids=pl.col("first_payment_ids"), subsidy_types=pl.col("types_en"))

@@ -23,8 +23,9 @@ def test_extra_payments_flagged_first_kept(kit, ids):
     found = kit.by_entity(f)
     assert set(found) == {a}
     r = found[a]
-    # the earliest paid (A1) is the due one; the two extras are at risk, once each
-    assert sorted(r["record_ids"]) == ["A0", "A2"]
+    # the earliest paid (A1) is the due one (evidence, 0 at risk); the two extras are at risk
+    assert r["record_ids"] == ["A0", "A1", "A2"]
+    assert r["record_amounts"] == [410.0, 0.0, 410.0]
     assert r["amount_at_risk"] == 820.0
     assert r["score"] == 1.0
     assert "A1" in r["details"]
@@ -40,7 +41,8 @@ def test_subsidy_name_and_code_for_same_month_are_duplicates(kit, ids):
     )
     f = DuplicatePaymentRule().fit_detect(ds)
     kit.check(f)
-    assert f["record_ids"].to_list() == [["A2"]]
+    assert f["record_ids"].to_list() == [["A1", "A2"]]
+    assert f["record_amounts"].to_list() == [[0.0, 410.0]]
     assert "最低生活保障" in f["evidence_zh"][0]
 
 
@@ -48,8 +50,8 @@ def test_same_pay_date_tie_broken_by_id(kit, ids):
     a = ids["old1"]
     rows = [kit.pay(i, a, "2025-03", 50.0 + k, pay_date=dt.date(2025, 3, 9)) for k, i in enumerate(["Z9", "Z1", "Z5"])]
     f = DuplicatePaymentRule().fit_detect(kit.frames(disbursements=rows))
-    assert f["record_ids"][0].to_list() == ["Z5", "Z9"]
-    assert f["record_amounts"][0].to_list() == [52.0, 50.0]
+    assert f["record_ids"][0].to_list() == ["Z1", "Z5", "Z9"]
+    assert f["record_amounts"][0].to_list() == [0.0, 52.0, 50.0]
 
 
 def test_works_without_standards(kit, ids):
