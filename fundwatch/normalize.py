@@ -224,14 +224,16 @@ def normalize_date(expr: pl.Expr, settings: LoadSettings) -> Normalized:
     """Date (``pl.Date``) from any accepted text format or an Excel serial number."""
 
     def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-        # Fast path for the canonical form; the other formats only where it fails.
-        iso = t.str.to_date("%Y-%m-%d", strict=False)
-        s = t.str.replace_all(r"[年月/.]", "-").str.replace_all("日", "", literal=True)
-        g = s.str.extract_groups(_DATE)  # one regex pass for all five groups
-        y = g.struct[0]
-        m = pl.coalesce(g.struct[1], g.struct[3])
-        d = pl.coalesce(g.struct[2], g.struct[4])
-        other = (y + "-" + m.str.zfill(2) + "-" + d.str.zfill(2)).str.to_date("%Y-%m-%d", strict=False)
+        # One cheap rewrite to "Y-M-D" (chrono accepts 1-digit months/days), no regex groups:
+        # a group extraction referenced several times is re-run per reference (no CSE there).
+        s = (
+            t.str.replace_all(r"[年月/.]", "-")
+            .str.replace_all("日", "", literal=True)
+            .str.replace(r"[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$", "")
+        )
+        iso = s.str.to_date("%Y-%m-%d", strict=False)
+        compact = pl.when(s.str.contains(r"^[0-9]{8}$")).then(s.str.to_date("%Y%m%d", strict=False))
+        other = compact
         value = pl.coalesce(iso, other)
         if settings.accept_excel_serial_dates:
             serial = (
