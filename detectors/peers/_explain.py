@@ -62,6 +62,8 @@ def evidence(
     n_peers: int,
     group_zh: str,
     group_en: str,
+    median_zh: str,
+    median_en: str,
     entity_zh: str,  # measure word, e.g. 个 / 名 / 家
     entity_en: str,
     min_z: float,
@@ -74,11 +76,11 @@ def evidence(
         spec = specs[e["name"]]
         zh_parts.append(
             f"{spec.label_zh} {fmt_value(e['value'], spec, 'zh')},"
-            f"{group_zh}中位数 {fmt_value(e['peer_median'], spec, 'zh')}"
+            f"{median_zh}中位数 {fmt_value(e['peer_median'], spec, 'zh')}"
         )
         en_parts.append(
             f"{spec.label_en}: {fmt_value(e['value'], spec, 'en')} vs "
-            f"{group_en} median {fmt_value(e['peer_median'], spec, 'en')}"
+            f"{median_en} median {fmt_value(e['peer_median'], spec, 'en')}"
         )
     zh = f"对比{group_zh}(共{n_peers}{entity_zh}):" + ";".join(zh_parts)
     en = f"Compared with {n_peers} {entity_en} ({group_en}): " + "; ".join(en_parts)

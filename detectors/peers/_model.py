@@ -60,6 +60,8 @@ class PeerOutlierModel(Detector):
     peer_levels: ClassVar[tuple[str, ...]]
     #: level -> (zh, en) label of the peer group, used in evidence sentences
     group_labels: ClassVar[dict[str, tuple[str, str]]]
+    #: level -> (zh, en) short name of the peers in "<name> median" (e.g. 同县 / county)
+    median_labels: ClassVar[dict[str, tuple[str, str]]]
 
     def __init__(
         self,
@@ -220,9 +222,9 @@ class PeerOutlierModel(Detector):
         for row in flagged.iter_rows(named=True):  # a handful of flagged entities, not records
             entries = feature_entries(row, self.feature_specs_, self.max_peer_values)
             level = row["peer_group"].split("|", 1)[0]
-            gzh, gen = self.group_labels[level]
             zh, en = evidence(
-                entries, specs, int(row["n_peers"]), gzh, gen, *self.entity_label,
+                entries, specs, int(row["n_peers"]), *self.group_labels[level],
+                *self.median_labels[level], *self.entity_label,
                 self.min_feature_z, self.evidence_features,
             )
             top = entries[0]

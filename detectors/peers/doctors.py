@@ -41,6 +41,7 @@ class DoctorOutlierModel(PeerOutlierModel):
         "institution": ("同机构医师", "same institution"),
         "kind_level": ("同类同级机构医师", "same kind and level of institution"),
     }
+    median_labels = {"institution": ("同机构", "colleague"), "kind_level": ("同类同级", "peer")}
 
     def _peer_min_sizes(self) -> list[int]:
         return [self.min_doctors_per_institution, self.min_peer_group_size]

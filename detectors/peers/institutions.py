@@ -69,6 +69,7 @@ class InstitutionOutlierModel(PeerOutlierModel):
     optional = ("findings",)
     peer_levels = ("kind_level",)
     group_labels = {"kind_level": ("同类同级机构", "same kind and level")}
+    median_labels = {"kind_level": ("同类同级", "peer")}
 
     def _peer_min_sizes(self) -> list[int]:
         return [self.min_institution_peers]

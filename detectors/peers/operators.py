@@ -32,6 +32,7 @@ class OperatorOutlierModel(PeerOutlierModel):
         "county_mix": ("同县同补贴结构经办人", "same county and subsidy mix"),
         "county": ("同县经办人", "same county"),
     }
+    median_labels = {"county_mix": ("同县", "county"), "county": ("同县", "county")}
 
     def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
         d = _subsidy.disbursements(datasets)

@@ -33,6 +33,7 @@ class VillageOutlierModel(PeerOutlierModel):
         "county_mix": ("同县同补贴结构村(社区)", "same county and subsidy mix"),
         "county": ("同县村(社区)", "same county"),
     }
+    median_labels = {"county_mix": ("同县", "county"), "county": ("同县", "county")}
 
     def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
         d = _subsidy.disbursements(datasets)
