@@ -275,7 +275,7 @@ def plant_items(ctx, sk: pl.DataFrame, lines: pl.DataFrame, cfg: SynthConfig) ->
     base = sk.filter(pl.col("grp").is_null() & (pl.col("vt") <= 1)).select("cid", "pidx", "vt", "inst", "visit").join(pinfo, on="pidx")
     used = ctx.used
     base = base.filter(~pl.Series(used[base["pidx"].to_numpy()]))
-    base = base.sample(fraction=1.0, shuffle=True, seed=int(rng.integers(1 << 31)))
+    base = base.sample(min(len(base), 40_000), shuffle=True, seed=int(rng.integers(1 << 31)))
     taken: set[int] = set()
     new_lines, edits, tags = [], [], []
 

@@ -134,11 +134,11 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
         "assets": _conform(ctx.assets.sort(["registered_date", "person_id", "asset_type"]), "assets"),
         "subsidy_standards": _conform(standards, "subsidy_standards"),
         "land": _conform(ctx.land.sort("household_id"), "land"),
-        "disbursements": _conform(pay.sort("disbursement_id"), "disbursements"),
+        "disbursements": _conform(pay, "disbursements"),  # already in id order
         "institutions": _conform(ctx.institutions.sort("inst"), "institutions"),
         "item_catalog": _conform(catalog, "item_catalog"),
-        "claims": _conform(claims.sort("claim_id"), "claims"),
-        "claim_items": _conform(items.sort(["claim_id", "line_no"]), "claim_items"),
+        "claims": _conform(claims, "claims"),  # finalize_medical emits id order
+        "claim_items": _conform(items, "claim_items"),
     }
     return City(datasets=datasets, labels=labels, n_persons=n, seed=seed, config=cfg)
 

@@ -327,28 +327,38 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     q = np.minimum(rng.integers(1, 3, size=len(c3)), maxq[it]).astype(float)
     out.append(_lines(c3, it, q, d3, src=1))
     lines = pl.concat(out)
-    # catalogue limits: a normal line never breaks a gender or age limit (with a margin)
-    info = sk.select("cid", "pidx").join(ctx.persons.select("pidx", "gender", "age0"), on="pidx", how="left")
-    lines = lines.join(info.select("cid", "gender", "age0"), on="cid", how="left").join(
-        cat.select(item=pl.int_range(pl.len()).cast(pl.Int64), g="gender_limit", mn="min_age", mx="max_age", c="category"),
-        on="item", how="left")
-    bad = ((pl.col("g").is_not_null() & (pl.col("g") != pl.col("gender")))
-           | (pl.col("mn").is_not_null() & (pl.col("age0") < pl.col("mn") + 2))
-           | (pl.col("mx").is_not_null() & (pl.col("age0") > pl.col("mx") - 2)))
-    fallback = pl.when(pl.col("c") == "drug").then(IDX["D004"]).otherwise(IDX["E001"])
-    lines = lines.with_columns(item=pl.when(bad).then(fallback).otherwise(pl.col("item")),
-                               quantity=pl.when(bad).then(1.0).otherwise(pl.col("quantity")))
-    lines = lines.select("cid", "item", "quantity", "sdate", "src")
-    # one line per (claim, item, day): repeated lines would be duplicate billing
-    lines = lines.sort(["cid", "sdate", "src"], maintain_order=True).unique(["cid", "item", "sdate"], keep="first", maintain_order=True)
+    # catalogue limits: a normal line never breaks a gender or age limit (with a margin).
+    # cid is the skeleton's row number, so per-claim facts are plain array gathers.
+    lc = lines["cid"].to_numpy()
+    item = lines["item"].to_numpy().copy()
+    qty = lines["quantity"].to_numpy().copy()
+    pidx = sk["pidx"].to_numpy()[lc]
+    male = (ctx.persons["gender"].to_numpy() == "M")[pidx]
+    age = ctx.persons["age0"].to_numpy()[pidx]
+    g_lim = cat["gender_limit"].to_numpy()
+    mn = cat["min_age"].fill_null(-1000).to_numpy()
+    mx = cat["max_age"].fill_null(1000).to_numpy()
+    is_drug = (cat["category"] == "drug").to_numpy()
+    bad = ((g_lim[item] == "M") & ~male) | ((g_lim[item] == "F") & male) | (age < mn[item] + 2) | (age > mx[item] - 2)
+    item[bad] = np.where(is_drug[item[bad]], IDX["D004"], IDX["E001"])
+    qty[bad] = 1.0
+    sdate = lines["sdate"].to_numpy().astype(np.int64)
+    src = lines["src"].to_numpy().astype(np.int64)
+    # one line per (claim, item, day): repeated lines would be duplicate billing; keep the first
+    key = (lc.astype(np.int64) << 20) | (item << 13) | (sdate - sdate.min())
+    order = np.lexsort((src, key))
+    ks = key[order]
+    keep = order[np.r_[True, ks[1:] != ks[:-1]]]
+    keep.sort()
+    lc, item, qty, sdate, src = lc[keep], item[keep], qty[keep], sdate[keep], src[keep]
     # prices: per institution factor, never above the cap
-    inst_f = sk.select("cid", "inst").join(ctx.institutions.select("inst", "price_factor"), on="inst", how="left")
-    lines = lines.join(inst_f.select("cid", "price_factor"), on="cid", how="left").join(
-        cat.select(item=pl.int_range(pl.len()).cast(pl.Int64), p="_price", cap="price_cap"), on="item", how="left")
-    price_c = (pl.col("p") * 100 * pl.col("price_factor")).round(0).cast(pl.Int64)
-    cap_c = (pl.col("cap") * 100).round(0).cast(pl.Int64)
-    lines = lines.with_columns(price_c=pl.when(cap_c.is_not_null()).then(pl.min_horizontal(price_c, cap_c)).otherwise(price_c))
-    lines = lines.with_columns(risk_c=pl.when(pl.col("src") == 1).then((pl.col("quantity") * pl.col("price_c")).round(0).cast(pl.Int64)).otherwise(0))
+    pf = ctx.institutions["price_factor"].to_numpy()[sk["inst"].to_numpy()[lc]]
+    base_c = np.round(cat["_price"].to_numpy()[item] * 100 * pf).astype(np.int64)
+    cap_c = np.round(cat["price_cap"].fill_null(1e9).to_numpy() * 100).astype(np.int64)[item]
+    price_c = np.minimum(base_c, cap_c)
+    risk_c = np.where(src == 1, np.round(qty * price_c), 0).astype(np.int64)
+    lines = pl.DataFrame({"cid": lc, "item": item, "quantity": qty, "sdate": sdate.astype(np.int32),
+                          "src": src.astype(np.int8), "price_c": price_c, "risk_c": risk_c})
     return lines.select("cid", "item", "quantity", "sdate", "src", "price_c", "risk_c")
 
 
@@ -359,9 +369,18 @@ def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfi
     sk = sk.sort(["visit", "inst", "pidx", "cid"]).with_columns(
         claim_id=pl.lit(f"JS{y}") + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(10)
     )
-    lines = lines.join(sk.select("cid", "claim_id"), on="cid", how="left")
-    lines = lines.sort(["cid", "sdate", "src", "item"]).with_columns(
-        line_no=pl.int_range(1, pl.len() + 1).over("cid").cast(pl.Int64),
+    # claim order = id order; lines follow it, numbered within their claim
+    rank = np.empty(len(sk), dtype=np.int64)
+    rank[sk["cid"].to_numpy()] = np.arange(len(sk))
+    lines = lines.with_columns(rk=pl.Series(rank[lines["cid"].to_numpy()])).sort(["rk", "sdate", "src", "item"])
+    rk = lines["rk"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]])
+    counts = np.diff(np.r_[starts, len(rk)])
+    line_no = np.arange(len(rk)) - np.repeat(starts, counts) + 1
+    claim_ids = sk["claim_id"]
+    lines = lines.with_columns(
+        claim_id=claim_ids.gather(rk),
+        line_no=pl.Series(line_no),
         amount_c=(pl.col("quantity") * pl.col("price_c")).round(0).cast(pl.Int64),
     )
     tot = lines.group_by("cid").agg(total_c=pl.col("amount_c").sum(), risk_c=pl.col("risk_c").sum())

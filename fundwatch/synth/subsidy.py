@@ -247,8 +247,10 @@ PAY_COLUMNS = ["pidx", "subsidy_type", "month", "holder_pidx", "grp", "quantity"
 
 
 def number_disbursements(pay: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
-    """Stable ids after all planting: sorted by period, batch, region, person, then row order."""
-    pay = pay.with_row_index("_r").sort(["period", "batch_id", "region_code", "person_id", "_r"])
+    """Stable ids after all planting: ordered by month, county, type, village, person, row."""
+    types = {t: i for i, t in enumerate(TYPE_ABBR)}
+    pay = pay.with_row_index("_r").with_columns(_t=pl.col("subsidy_type").replace_strict(types, return_dtype=pl.Int64))
+    pay = pay.sort(["month", "county", "_t", "village", "pidx", "_r"], nulls_last=True)
     return pay.with_columns(
         disbursement_id=pl.lit(f"FF{cfg.year}") + pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(10)
-    ).drop("_r")
+    ).drop("_r", "_t")
