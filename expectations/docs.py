@@ -18,10 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
-from fundwatch.idnumber import mask_id, mask_name
+from fundwatch.idnumber import mask_name
 from fundwatch.privacy import ID_COLUMNS
 
-from .gxsession import PERSONAL_NAME_DATASETS
+from .gxsession import PERSONAL_NAME_DATASETS, mask_id_safe
 from .spec import Check
 
 SUMMARY_SCHEMA = pl.Schema(
@@ -45,7 +45,7 @@ SUMMARY_SCHEMA = pl.Schema(
 def _masked(dataset: str, col: str) -> pl.Expr:
     e = pl.col(col).cast(pl.String)
     if col in ID_COLUMNS:
-        return mask_id(e)
+        return mask_id_safe(e)
     if col == "name" and dataset in PERSONAL_NAME_DATASETS:
         return mask_name(e)
     return e
@@ -56,19 +56,13 @@ def examples_of(dataset: str, frame: pl.DataFrame, check: Check, fail: pl.Series
     if k == 0 or not fail.any():
         return []
     cols = [c for c in check.shown_columns if c in frame.columns]
-    rows = (
-        frame.with_row_index("__row", offset=1)
-        .filter(fail)
-        .head(k)
-        .select(
-            pl.format(
-                "row {}: " + ", ".join(f"{c}={{}}" for c in cols),
-                pl.col("__row"),
-                *[_masked(dataset, c).fill_null("∅") for c in cols],
-            )
-        )
-    )
-    return rows.to_series().to_list()
+    # at most k rows: formatted in Python (pl.format on a filtered slice panics in polars 2.1)
+    sub = frame.select(cols).with_row_index("__row", offset=1).filter(fail).head(k).rechunk()
+    sub = sub.with_columns(_masked(dataset, c).alias(c) for c in cols)
+    return [
+        f"row {r['__row']}: " + ", ".join(f"{c}={'∅' if r[c] is None else r[c]}" for c in cols)
+        for r in sub.to_dicts()
+    ]
 
 
 def write_validation_json(
@@ -99,8 +93,33 @@ nav,.navbar{margin-bottom:1rem}a{color:#0645ad}
 </style>"""
 
 
-def make_offline(site_dir: Path) -> None:
-    """Remove remote assets from every page of the Data Docs site and inline a stylesheet."""
+def make_offline(site_dir: Path, status: dict[str, bool] | None = None) -> None:
+    """Remove remote assets from every page of the Data Docs site and inline a stylesheet.
+
+    GE's index page fills its tables with JavaScript from a CDN; a plain list of links to every
+    validation and suite page (with ``status``: dataset -> success) is added so the index
+    works without it.
+    """
+    status = status or {}
+    index = site_dir / "index.html"
+    if index.exists():
+        items = []
+        for page in sorted((site_dir / "validations").rglob("*.html")):
+            ds = page.stem
+            ok = status.get(ds)
+            mark = "passed" if ok else ("failed" if ok is not None else "")
+            items.append(f'<li><a href="{page.relative_to(site_dir).as_posix()}">validation: {ds}</a> {mark}</li>')
+        for page in sorted((site_dir / "expectations").rglob("*.html")):
+            items.append(f'<li><a href="{page.relative_to(site_dir).as_posix()}">suite: {page.stem}</a></li>')
+        block = (
+            '<div id="fw-offline-index"><h2>fundwatch validation (offline index)</h2><ul>'
+            + "".join(items)
+            + "</ul></div>"
+        )
+        html = index.read_text(encoding="utf-8")
+        if 'id="fw-offline-index"' not in html:
+            html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + block, html, count=1)
+            index.write_text(html, encoding="utf-8")
     for page in site_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         html = _REMOTE_SCRIPT.sub("", html)

@@ -30,7 +30,7 @@ from great_expectations.validator.validation_statistics import calc_validation_s
 
 import polars as pl
 
-from fundwatch.idnumber import mask_id, mask_name
+from fundwatch.idnumber import mask_name
 from fundwatch.privacy import ID_COLUMNS
 from fundwatch.settings.validation import ValidationSettings
 
@@ -50,6 +50,27 @@ def mostly_of(dataset: str, check: Check, s: ValidationSettings) -> float:
     return s.mostly_overrides.get(f"{dataset}.{check.name}", s.mostly)
 
 
+def mask_id_safe(expr: pl.Expr) -> pl.Expr:
+    """:func:`fundwatch.idnumber.mask_id`'s format (first 6 + stars + last 4; short values first
+    and last character), computed without a negative ``repeat_by`` count.
+
+    ``mask_id`` builds its long-value mask for every row, and a value of 10 characters or fewer
+    (``"123"``: a garbage identity number, exactly what validation reports) gives a negative
+    count that makes polars panic; until that is fixed there, this is used for examples.
+    """
+    s = expr.cast(pl.String)
+    n = s.str.len_chars()
+    stars = pl.lit("*" * 256)
+    stars_long = stars.str.slice(0, (n - 10).clip(lower_bound=0))
+    stars_short = stars.str.slice(0, (n - 2).clip(lower_bound=1))
+    return (
+        pl.when(s.is_null()).then(None)
+        .when(n > 10).then(s.str.slice(0, 6) + stars_long + s.str.slice(-4, 4))
+        .when(n > 2).then(s.str.slice(0, 1) + stars_short + s.str.slice(-1, 1))
+        .otherwise(pl.lit("**"))
+    )
+
+
 def mask_values(dataset: str, column: str | None, values: list[Any]) -> list[Any]:
     """Mask ``values`` when ``column`` holds personal data; other values pass unchanged.
 
@@ -59,7 +80,7 @@ def mask_values(dataset: str, column: str | None, values: list[Any]) -> list[Any
     if column is None or not values:
         return values
     if column in ID_COLUMNS:
-        fn = mask_id
+        fn = mask_id_safe
     elif column == "name" and dataset in PERSONAL_NAME_DATASETS:
         fn = mask_name
     else:

@@ -147,7 +147,10 @@ def validate(
                 continue
             bad_any = bad_any | fail
             quarantines.append(_quarantine_rows(name, frame, c, fail))
-        if name not in unusable:
+        if name in unusable:
+            # checks of later datasets that read this one are skipped rather than run on bad data
+            context_frames.pop(name, None)
+        else:
             acc = frame.filter(~bad_any)
             accepted[name] = acc
             context_frames[name] = acc
@@ -165,6 +168,7 @@ def validate(
             "seconds": round(seconds, 3),
             "rows_per_second": round(rps[name], 1),
             "chunks": len(chunk_results),
+            "ge_success": bool(merged.success),
             "expectations": rows,
         }
 
@@ -172,9 +176,10 @@ def validate(
         pl.concat(quarantines, how="vertical") if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     )
     summary = pl.DataFrame(summary_rows, schema=SUMMARY_SCHEMA) if summary_rows else pl.DataFrame(schema=SUMMARY_SCHEMA)
+    dataset_success = {d: bool(r["ge_success"]) for d, r in report.items()}
     docs_index = session.build_docs()
     if docs_index is not None:
-        make_offline(docs_index.parent)
+        make_offline(docs_index.parent, dataset_success)
     write_validation_json(out / "validation.json", report, unusable, unknown, docs_index, out)
     return ValidationResult(accepted, quarantine, unusable, summary, docs_index, rps)
 

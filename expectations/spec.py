@@ -212,7 +212,7 @@ def matches(col: str, regex: str, text: str, name: str, severity: Severity = CRI
 
 
 REGION_RE = r"^[0-9]{12}$"
-PERIOD_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PERIOD_RE = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
 
 
 def region_code(col: str = "region_code", severity: Severity = CRITICAL) -> Check:

@@ -15,7 +15,7 @@ def checks(s: ValidationSettings) -> list[Check]:
         *schema_checks(DATASET),
         # not a contract rule, so only reported: the longest-prefix lookup stays well defined
         unique("subsidy_type", "region_prefix", "valid_from", severity=WARNING),
-        matches("region_prefix", r"^([0-9]{6}|\*)$", "is a 6-digit county code or *", "region_prefix_format"),
+        matches("region_prefix", r"^(?:[0-9]{6}|\*)$", "is a 6-digit county code or *", "region_prefix_format"),
         period("valid_from"),
         period("valid_to"),
         pair_ge("valid_to", "valid_from"),
