@@ -34,6 +34,23 @@ def fmt_short(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _text_px(text: str, size: int = 12) -> float:
+    """Rough rendered width: wide (CJK) characters about one em, others about 0.6 em."""
+    return sum(size if ord(ch) > 0x2E80 else size * 0.6 for ch in text)
+
+
+def fit_label(text: str, max_px: float, size: int = 12) -> str:
+    """``text`` cut with an ellipsis so that it fits ``max_px`` at font ``size``."""
+    if _text_px(text, size) <= max_px:
+        return text
+    out = ""
+    for ch in text:
+        if _text_px(out + ch + "…", size) > max_px:
+            break
+        out += ch
+    return out + "…"
+
+
 def _empty(width: int, height: int, no_data: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
@@ -77,7 +94,7 @@ def dual_bar_chart(
         y = top + i * (bar_h + gap)
         wc = max(1.0, (half - 50) * count / max_c) if count else 0
         wm = max(1.0, (half - 50) * money / max_m) if money else 0
-        short = label if len(label) <= 24 else label[:23] + "…"
+        short = fit_label(label, label_width - 8)
         parts.append(
             f'<g><title>{escape(label)}: {count} / {escape(fmt_money(money))}</title>'
             f'<text x="{label_width}" y="{y + 12}" font-size="12" text-anchor="end" fill="{PALETTE["text"]}">{escape(short)}</text>'

@@ -41,6 +41,7 @@ from .i18n import (
 )
 from .prepare import (
     evidence_frame,
+    examples_as_text,
     known_names,
     leads_frame,
     localise_leads,
@@ -314,11 +315,7 @@ def write_workbook(
     )
     vcols = [c for c in WORKBOOK_VALIDATION_COLUMNS if c in V.columns]
     V = V.select(vcols)
-    if "examples" in V.columns and V.schema["examples"] != pl.String:
-        V = V.with_columns(
-            (pl.col("examples").cast(pl.List(pl.String), strict=False).list.join("; ")
-             if isinstance(V.schema["examples"], pl.List) else pl.col("examples").cast(pl.String, strict=False))
-        )
+    V = examples_as_text(V)
     V = _safe_text(mask_all(V, names, masked, unmask))
     _write_frame(
         wb, "Validation", V, [WORKBOOK_VALIDATION_COLUMNS[c][lang] for c in vcols],

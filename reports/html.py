@@ -29,6 +29,7 @@ from . import charts
 from .i18n import check_lang, js_labels, rule_labels, t, value_label, value_labels
 from .prepare import (
     evidence_frame,
+    examples_as_text,
     known_names,
     leads_frame,
     localise_leads,
@@ -268,8 +269,7 @@ def _validation_html(validation: pl.DataFrame, quarantine: pl.DataFrame, docs_hr
         ).sort(["success", "_s", "unexpected_count", "dataset", "expectation"], descending=[False, False, True, False, False], nulls_last=True)
         has_examples = "examples" in v.columns
         if has_examples:
-            v = v.with_columns(pl.col("examples").cast(pl.String))
-            v = mask_all(v, [], [], unmask)
+            v = mask_all(examples_as_text(v), [], [], unmask)
         head = [t("dataset", lang), t("v_expectation", lang), t("v_severity", lang), t("v_success", lang), t("v_unexpected", lang), t("v_percent", lang)]
         if has_examples:
             head.append(t("v_examples", lang))

@@ -263,3 +263,17 @@ def unusable_datasets(run_info: dict) -> dict[str, str]:
     v = run_info.get("validation")
     u = v.get("unusable") if isinstance(v, dict) else run_info.get("unusable")
     return {str(k): str(w) for k, w in (u or {}).items()}
+
+
+def examples_as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """The validation summary's ``examples`` (a list or any scalar) as one ``;``-joined string."""
+    if "examples" not in frame.columns:
+        return frame
+    dtype = frame.schema["examples"]
+    if isinstance(dtype, pl.List):
+        expr = pl.col("examples").list.eval(pl.element().cast(pl.String, strict=False)).list.join("; ")
+    elif dtype == pl.String:
+        return frame
+    else:
+        expr = pl.col("examples").cast(pl.String, strict=False)
+    return frame.with_columns(expr.alias("examples"))

@@ -118,6 +118,7 @@ def make_inputs(n: int = 12, seed: int = 7, hostile: bool = True) -> dict:
             "success": [True, False, False],
             "unexpected_count": [0, 3, 1],
             "unexpected_percent": [0.0, 1.5, 0.1],
+            "examples": [[], [person_id("510302", "19400111", 10), "dup"], ["2025-01-03 < 2025-01-02"]],
         }
     )
     first_pid = person_id("510302", "19400111", 10)

@@ -7,6 +7,7 @@ must render as text and never run.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -86,13 +87,15 @@ class Page:
 
 @pytest.fixture
 def small(browser, tmp_path):
-    pg = Page(browser, _write(tmp_path / "small", 12, unmask=True))
+    pg = Page(browser, _write(tmp_path / "small", 12))
     yield pg
     pg.close()
 
 
 def test_loads_offline_without_errors_or_requests(small, tmp_path):
     assert small.errors == []
+    # masked by default: no whole identity number anywhere on the rendered page
+    assert not re.search(r"(?<![0-9])\d{17}[\dX](?![0-9])", small.page.inner_text("body"))
     # the only request is the file itself (no CDN, font, image, favicon or fetch)
     assert small.requests == [small.url]
     assert len(small.ids()) == 12
@@ -108,7 +111,8 @@ def test_hostile_name_renders_as_text_and_never_runs(small):
     small.page.click("#leads-body tr[data-lead-id='L00001']")
     small.page.wait_for_selector("#detail:not([hidden])")
     cells = small.page.eval_on_selector_all("#detail-evidence td", "tds => tds.map(t => t.textContent)")
-    assert HOSTILE_NAME in cells
+    assert HOSTILE_NAME in cells  # as the institution/subsidy column, which is not personal
+    assert "<" + "*" * 8 in cells  # the same string as a name: masked
     # text, not markup: no element was made from it
     assert small.page.eval_on_selector_all("#detail-body script, #detail-body img", "els => els.length") == 0
     assert small.page.eval_on_selector_all("img", "els => els.length") == 0
