@@ -71,7 +71,7 @@
     { key: 'rules', label: 'col_rules', get: function (l) { return l.rules.join(','); }, fmt: function (l) { return l.rules.join(', '); } },
     { key: 'title', label: 'col_title', get: function (l) { return l.title; } },
     { key: 'amount', label: 'col_amount', num: true, get: function (l) { return l.amount; }, fmt: function (l) { return money(l.amount); } },
-    { key: 'period', label: 'col_period', get: function (l) { return l.ps + l.pe; }, fmt: function (l) { return l.ps === l.pe ? l.ps : l.ps + ' – ' + l.pe; } },
+    { key: 'period', label: 'col_period', get: function (l) { return l.ps + l.pe; }, fmt: function (l) { return l.ps === l.pe ? l.ps : l.ps + ' – ' + l.pe; }, cls: function () { return 'nowrap'; } },
     { key: 'region', label: 'col_region', get: function (l) { return l.region; } },
     { key: 'status', label: 'col_status', get: function (l) { return vl('status', l.status); }, fmt: function (l) { return vl('status', l.status); } }
   ];

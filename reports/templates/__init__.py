@@ -1,0 +1,1 @@
+"""Inline assets of the HTML report (CSS and script), shipped as package data."""
