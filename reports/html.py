@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -316,9 +317,20 @@ def _validation_html(validation: pl.DataFrame, quarantine: pl.DataFrame, docs_hr
 
 
 # --------------------------------------------------------------------------- data
+def _finite(obj: object) -> object:
+    """``obj`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _thin(values: list, k: int) -> list:
     """At most ``k`` evenly spaced order statistics of ``values`` (keeps min, max, shape)."""
-    vals = sorted(float(v) for v in values if isinstance(v, (int, float)) and v == v)
+    vals = sorted(float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v))
     if len(vals) <= k:
         return vals
     return [vals[round(i * (len(vals) - 1) / (k - 1))] for i in range(k)]
@@ -334,6 +346,7 @@ def _details(text: str | None, k: int) -> object:
         return None
     if not isinstance(d, dict) or not d:
         return None
+    d = _finite(d)
     feats = d.get("features")
     if isinstance(feats, list):
         for f in feats:
@@ -344,6 +357,12 @@ def _details(text: str | None, k: int) -> object:
 
 
 def _columns(frame: pl.DataFrame) -> dict[str, list]:
+    """Column name -> values, non-finite floats as null."""
+    frame = frame.with_columns(
+        pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c)
+        for c, dt_ in frame.schema.items()
+        if dt_.is_float()
+    )
     return {c: frame[c].to_list() for c in frame.columns}
 
 

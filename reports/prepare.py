@@ -67,7 +67,14 @@ def conform(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
 
 def leads_frame(leads: pl.DataFrame) -> pl.DataFrame:
     """The leads in contract order, best first."""
-    return conform(leads, LEADS_SCHEMA).select(LEADS_SCHEMA.names()).sort("rank", nulls_last=True)
+    return _finite(conform(leads, LEADS_SCHEMA).select(LEADS_SCHEMA.names())).sort("rank", nulls_last=True)
+
+
+def _finite(frame: pl.DataFrame) -> pl.DataFrame:
+    """NaN and infinities in float columns as null: they mean "unknown" to a reader."""
+    return frame.with_columns(
+        pl.when(pl.col(c).is_finite()).then(pl.col(c)).alias(c) for c, dt_ in frame.schema.items() if dt_.is_float()
+    )
 
 
 def status_frame(status: pl.DataFrame | None) -> pl.DataFrame:
@@ -76,7 +83,7 @@ def status_frame(status: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def evidence_frame(evidence: pl.DataFrame | None) -> pl.DataFrame:
-    return conform(evidence, EVIDENCE_SCHEMA).select(EVIDENCE_SCHEMA.names())
+    return _finite(conform(evidence, EVIDENCE_SCHEMA).select(EVIDENCE_SCHEMA.names()))
 
 
 def quarantine_frame(quarantine: pl.DataFrame | None) -> pl.DataFrame:

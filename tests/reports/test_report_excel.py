@@ -174,3 +174,12 @@ def test_empty_inputs(tmp_path):
     )
     assert load_workbook(path).sheetnames[1] == "Leads"
     assert reports.read_dispositions(path).height == 0
+
+
+def test_non_finite_amounts_written_as_empty_cells(tmp_path):
+    d = make_inputs()
+    d["leads"] = d["leads"].with_columns(
+        pl.when(pl.col("rank") == 1).then(float("nan")).otherwise(pl.col("amount_at_risk")).alias("amount_at_risk")
+    )
+    ws = load_workbook(_write(tmp_path, d))["Leads"]
+    assert ws.cell(2, _header(ws).index("涉及金额(元)") + 1).value is None

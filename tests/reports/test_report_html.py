@@ -177,3 +177,18 @@ def test_ids_in_free_text_masked(tmp_path):
     d["leads"] = d["leads"].with_columns(pl.lit(f"见 {pid} 与 {FORMULA}").alias("explanation"))
     html = _write(tmp_path, d).read_text(encoding="utf-8")
     assert pid not in html and f"{pid[:6]}********{pid[-4:]}" in html
+
+
+def test_non_finite_numbers_do_not_break_the_report(tmp_path):
+    d = make_inputs()
+    d["leads"] = d["leads"].with_columns(
+        pl.when(pl.col("rank") == 1).then(float("nan")).otherwise(pl.col("score")).alias("score"),
+        pl.when(pl.col("rank") == 2).then(float("inf")).otherwise(pl.col("amount_at_risk")).alias("amount_at_risk"),
+    )
+    d["findings"] = d["findings"].with_columns(
+        pl.col("details").str.replace('"value": 31.5', '"value": NaN')
+    )
+    data = _payload(_write(tmp_path, d).read_text(encoding="utf-8"))
+    assert data["leads"]["score"][0] is None and data["leads"]["amount_at_risk"][1] is None
+    i = data["findings"]["rule_code"].index("VILLAGE_OUTLIER")
+    assert data["findings"]["details"][i]["features"][0]["value"] is None
