@@ -63,7 +63,7 @@
   // ---------------------------------------------------------------- columns
   var COLS = [
     { key: 'rank', label: 'col_rank', num: true, get: function (l) { return l.rank; } },
-    { key: 'id', label: 'col_lead_id', get: function (l) { return l.id; } },
+    { key: 'id', label: 'col_lead_id', get: function (l) { return l.id; }, cls: function () { return 'nowrap'; } },
     { key: 'score', label: 'col_score', num: true, get: function (l) { return l.score; }, fmt: function (l) { return l.score === null ? '' : l.score.toFixed(3); } },
     { key: 'severity', label: 'col_severity', get: function (l) { return SEV[l.severity] || 0; }, fmt: function (l) { return vl('severity', l.severity); }, cls: function (l) { return 'sev-' + l.severity; } },
     { key: 'domain', label: 'col_domain', get: function (l) { return vl('domain', l.domain); }, fmt: function (l) { return vl('domain', l.domain); } },
@@ -289,7 +289,7 @@
         var tr = el('tr');
         ecols.forEach(function (c) {
           var v = EV[c][j];
-          if (c === 'amount') { tr.appendChild(el('td', { 'class': 'num' }, money(v))); } else if (c === 'record_type') { tr.appendChild(el('td', null, vl('record_type', v))); } else { tr.appendChild(el('td', null, v)); }
+          if (c === 'amount') { tr.appendChild(el('td', { 'class': 'num' }, money(v))); } else if (c === 'date' || c === 'record_id') { tr.appendChild(el('td', { 'class': 'nowrap' }, v)); } else if (c === 'record_type') { tr.appendChild(el('td', null, vl('record_type', v))); } else { tr.appendChild(el('td', null, v)); }
         });
         tb.appendChild(tr);
       });
