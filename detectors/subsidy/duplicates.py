@@ -73,10 +73,16 @@ class DuplicatePaymentRule(SubsidyRule):
             ),
             standards,
         ).drop("subsidy_type")
-        # count first (cheap group-by), then rank only the few duplicated keys
-        dup_keys = base.group_by(_KEYS).agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).drop("_n")
+        # Grouping millions of rows on three strings is the expensive part: group on a 64-bit
+        # hash of the key first to find the few candidate rows, then confirm on the real key
+        # (a hash collision can only add candidates, never lose a duplicate).
+        key_hash = pl.col("person_id").hash(1) ^ pl.col("type_code").hash(2) ^ pl.col("period").hash(3)
+        base = base.with_columns(key_hash.alias("_h"))
+        hot = base.group_by("_h").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).select("_h")
+        candidates = base.join(hot, on="_h", how="semi").drop("_h")
+        dup_keys = candidates.group_by(_KEYS).agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).drop("_n")
         ranked = (
-            base.join(dup_keys, on=_KEYS, how="semi")
+            candidates.join(dup_keys, on=_KEYS, how="semi")
             .sort([*_KEYS, "pay_date", "disbursement_id"], nulls_last=True)
             .with_columns(pl.int_range(pl.len()).over(_KEYS).alias("_rank"))
         )
