@@ -107,8 +107,8 @@ def mask_id(expr: pl.Expr) -> pl.Expr:
     only their first and last character so that a short code cannot be read back whole.
     """
     s = expr.cast(pl.String)
-    n = s.str.len_chars()
-    long_mask = s.str.slice(0, 6) + pl.lit("*").repeat_by(n - 10).list.join("") + s.str.slice(-4, 4)
+    n = s.str.len_chars().cast(pl.Int64)  # UInt32 would wrap below zero in n - 10
+    long_mask = s.str.slice(0, 6) + pl.lit("*").repeat_by((n - 10).clip(lower_bound=0)).list.join("") + s.str.slice(-4, 4)
     short_mask = s.str.slice(0, 1) + pl.lit("*").repeat_by((n - 2).clip(lower_bound=1)).list.join("") + s.str.slice(-1, 1)
     return pl.when(s.is_null()).then(None).when(n > 10).then(long_mask).when(n > 2).then(short_mask).otherwise(pl.lit("**"))
 
@@ -119,13 +119,13 @@ def mask_name(expr: pl.Expr) -> pl.Expr:
     ``张三丰`` -> ``张**``; a one-character name becomes ``*``.
     """
     s = expr.cast(pl.String)
-    n = s.str.len_chars()
+    n = s.str.len_chars().cast(pl.Int64)  # UInt32 would wrap below zero in n - 10
     return (
         pl.when(s.is_null())
         .then(None)
         .when(n <= 1)
         .then(pl.lit("*"))
-        .otherwise(s.str.slice(0, 1) + pl.lit("*").repeat_by((n - 1).clip(upper_bound=8)).list.join(""))
+        .otherwise(s.str.slice(0, 1) + pl.lit("*").repeat_by((n - 1).clip(lower_bound=0, upper_bound=8)).list.join(""))
     )
 
 
