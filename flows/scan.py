@@ -167,10 +167,12 @@ def report_task(out_dir: str, leads, status, findings, evidence, quarantine, run
     html = reports.write_report(
         out_dir, leads=leads, status=status, findings=findings, evidence=evidence,
         run_info=run_info, validation_summary=summary, docs_link=docs_link, lang=lang, unmask=unmask,
+        quarantine=quarantine, settings=settings,
     )
     xlsx = reports.write_workbook(
         out_dir, leads=leads, status=status, evidence=evidence, quarantine=quarantine,
         validation_summary=summary, run_info=run_info, lang=lang, unmask=unmask,
+        findings=findings, settings=settings,
     )
     return {"report": str(html), "workbook": str(xlsx)}
 
@@ -262,7 +264,7 @@ def scan(
     if partitions:
         settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(update={"partitions": partitions})})
     domains = pipeline.parse_domains(domain)
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     store_url = store_url or pipeline.default_store_url(out)
     timer = pipeline.StepTimer()
