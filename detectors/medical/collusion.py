@@ -109,33 +109,85 @@ class CollusiveGroupModel(MedicalDetector):
         ``n_a``, ``n_b``, ``open_days``, ``expected``, ``lift``, ``pvalue``."""
         s = self._settings()
         k = int(s.collusion_min_shared_days)
-        days = self._visits(datasets).select("person_id", "institution_id", "visit_date").unique()
-        open_days = days.group_by("institution_id").agg(pl.col("visit_date").n_unique().alias("open_days"))
-        cand = days.with_columns(n=pl.len().over("person_id", "institution_id")).filter(pl.col("n") >= k)
-        # small integer codes make the self-join cheap; candidates are a small part of visits
-        codes = (
-            cand.select("person_id").unique().sort("person_id")
-            .with_row_index("pc").with_columns(pl.col("pc").cast(pl.UInt32))
+        # integer keys from the start: 64-bit hashes of the ids, the day as Int32; the self-join
+        # and the pair counting are the hot path and strings would triple their cost
+        visits = self._visits(datasets).select(
+            "person_id", "institution_id",
+            pl.col("person_id").hash(seed=0).alias("ph"),
+            pl.col("institution_id").hash(seed=0).alias("ih"),
+            pl.col("visit_date").cast(pl.Int32).alias("d"),
         )
+        days = visits.select("ph", "ih", "d").unique()
+        open_days = days.group_by("ih").agg(pl.col("d").n_unique().cast(pl.Int64).alias("open_days"))
         cand = (
-            cand.join(codes, on="person_id", how="inner")
-            .with_columns(bucket=pl.len().over("institution_id", "visit_date"))
+            days.with_columns(n=pl.len().over("ph", "ih")).filter(pl.col("n") >= k)
+            .with_columns(bucket=pl.len().over("ih", "d"))
             .filter((pl.col("bucket") >= 2) & (pl.col("bucket") <= s.collusion_max_bucket))
-            .select("pc", "institution_id", "visit_date", "n")
-        )
-        pairs = (
-            cand.join(cand, on=["institution_id", "visit_date"], how="inner", suffix="_b")
+            # dense codes let one u64 hold (institution, person a, person b): one-key grouping
+            .with_columns(pc=pl.col("ph").rank("dense").cast(pl.UInt64),
+                          ic=pl.col("ih").rank("dense").cast(pl.UInt64))
+            .select("ph", "ih", "pc", "ic", "d", "n")
+        ).collect()
+        if cand.height == 0:
+            return pl.DataFrame(schema={"a": pl.String, "b": pl.String, "institution_id": pl.String,
+                                        "shared": pl.Int64, "n_a": pl.Int64, "n_b": pl.Int64,
+                                        "open_days": pl.Int64, "expected": pl.Float64,
+                                        "lift": pl.Float64, "pvalue": pl.Float64})
+        pbits = max(int(cand["pc"].max()).bit_length(), 1)
+        ibits = max(int(cand["ic"].max()).bit_length(), 1)
+        packed = 2 * pbits + ibits <= 64
+        lc = cand.lazy()
+        joined = (
+            lc.select("ic", "d", "pc").join(lc.select("ic", "d", pl.col("pc").alias("pc_b")),
+                                            on=["ic", "d"], how="inner")
             .filter(pl.col("pc") < pl.col("pc_b"))
-            .group_by("institution_id", "pc", "pc_b")
-            .agg(pl.len().alias("shared"), pl.col("n").first().alias("n_a"), pl.col("n_b").first())
-            .filter(pl.col("shared") >= k)
-            .join(open_days, on="institution_id", how="left")
+        )
+        if packed:
+            lo = pl.lit(1 << pbits, dtype=pl.UInt64)
+            hi = pl.lit(1 << (2 * pbits), dtype=pl.UInt64)
+            key = pl.col("ic") * hi + pl.col("pc") * lo + pl.col("pc_b")
+            counted = (
+                joined.select(key.alias("key")).group_by("key").agg(pl.len().alias("shared"))
+                .filter(pl.col("shared") >= k)
+                .with_columns(ic=pl.col("key") // hi, pc=(pl.col("key") // lo) % lo,
+                              pc_b=pl.col("key") % lo)
+                .drop("key")
+            )
+        else:
+            counted = joined.group_by("ic", "pc", "pc_b").agg(pl.len().alias("shared")).filter(
+                pl.col("shared") >= k)
+        persons = lc.select("pc", "ph", "n", "ic").unique()
+        insts = lc.select("ic", "ih").unique()
+        pairs = (
+            counted.join(persons.rename({"ph": "ph_a", "n": "n_a"}), on=["pc", "ic"])
+            .join(persons.rename({"pc": "pc_b", "ph": "ph_b", "n": "n_b"}), on=["pc_b", "ic"])
+            .join(insts, on="ic").join(open_days, on="ih")
+            .with_columns(pl.col("shared").cast(pl.Int64), pl.col("n_a").cast(pl.Int64),
+                          pl.col("n_b").cast(pl.Int64))
             .with_columns(expected=pl.col("n_a").cast(pl.Float64) * pl.col("n_b") / pl.col("open_days"))
             .with_columns(lift=pl.col("shared") / pl.col("expected"))
             .filter(pl.col("lift") >= s.collusion_min_lift)
-            .join(codes.select(pl.col("pc"), pl.col("person_id").alias("a")), on="pc", how="left")
-            .join(codes.select(pl.col("pc").alias("pc_b"), pl.col("person_id").alias("b")), on="pc_b", how="left")
-            .drop("pc", "pc_b")
+            .collect()
+        )
+        # back from hashes to ids, looking up only the few people and places in kept pairs
+        hashes = pl.concat([pairs["ph_a"], pairs["ph_b"]]).unique()
+        ids = (
+            visits.filter(pl.col("ph").is_in(hashes.implode()))
+            .select("ph", "person_id").unique("ph").collect()
+        )
+        inst_names = (
+            visits.filter(pl.col("ih").is_in(pairs["ih"].unique().implode()))
+            .select("ih", "institution_id").unique("ih").collect()
+        )
+        pairs = (
+            pairs.lazy()
+            .join(inst_names.lazy(), on="ih", how="left")
+            .join(ids.lazy().rename({"ph": "ph_a", "person_id": "a"}), on="ph_a", how="left")
+            .join(ids.lazy().rename({"ph": "ph_b", "person_id": "b"}), on="ph_b", how="left")
+            .with_columns(
+                # order the pair by id so that the output does not depend on hash values
+                pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b").alias("b"))
+            .drop("pc", "pc_b", "ic", "ih", "ph_a", "ph_b")
         )
         households = lazy(datasets, "persons").select("person_id", "household_id").unique("person_id", keep="first")
         pairs = (
