@@ -61,16 +61,26 @@ class FrequentVisitsRule(MedicalDetector):
                     pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0).alias("at_risk"))
             .filter(pl.col("visit_date").is_not_null() & pl.col("person_id").is_not_null())
         )
+        m = int(s.frequent_min_visit_days)
         days = claims.select("person_id", "visit_date").unique()
-        # quick pre-filter: a person needs the threshold's number of visit days at all
-        days = days.filter(pl.len().over("person_id") >= s.frequent_min_visit_days)
-        # window ending on each visit day: (d - w days, d]
-        ends = (
+        # who can fire at all: m distinct days within w days means the day m-1 visits earlier is
+        # less than w days back; a sort and a shift, no per-person window over the whole city
+        hot = (
             days.sort("person_id", "visit_date")
+            .filter(
+                (pl.col("person_id").shift(m - 1) == pl.col("person_id"))
+                & ((pl.col("visit_date") - pl.col("visit_date").shift(m - 1)).dt.total_days() < w)
+            )
+            .select("person_id").unique()
+        )
+        # exact window counts for those few people only: window ending on each visit day (d - w, d]
+        ends = (
+            days.join(hot, on="person_id", how="semi")
+            .sort("person_id", "visit_date")
             .rolling(index_column="visit_date", period=f"{w}d", group_by="person_id")
             .agg(pl.len().alias("n_days"))
-            .filter(pl.col("n_days") >= s.frequent_min_visit_days)
-        )
+            .filter(pl.col("n_days") >= m)
+        ).collect().lazy()
         best = ends.group_by("person_id").agg(
             pl.col("n_days").max().alias("max_days"),
             pl.col("visit_date").sort_by("n_days", "visit_date", descending=[True, False]).first()
