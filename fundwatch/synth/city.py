@@ -118,7 +118,9 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
     lines = medical.generate_items(sk, ctx, cfg)
     sk, lines = anomalies_medical.plant_items(ctx, sk, lines, cfg)
-    claims, items = medical.finalize_medical(sk, lines, ctx, cfg)
+    parts = {"sk": sk, "lines": lines}
+    del sk, lines  # finalize_medical empties ``parts`` so the big frames are freed as it goes
+    claims, items = medical.finalize_medical(parts, ctx, cfg)
 
     records = pl.concat([
         pay.select(record_id="disbursement_id", grp="grp", risk="risk"),

@@ -327,6 +327,7 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     q = np.minimum(rng.integers(1, 3, size=len(c3)), maxq[it]).astype(float)
     out.append(_lines(c3, it, q, d3, src=1))
     lines = pl.concat(out)
+    del out
     # catalogue limits: a normal line never breaks a gender or age limit (with a margin).
     # cid is the skeleton's row number, so per-claim facts are plain array gathers.
     lc = lines["cid"].to_numpy()
@@ -344,13 +345,16 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     qty[bad] = 1.0
     sdate = lines["sdate"].to_numpy().astype(np.int64)
     src = lines["src"].to_numpy().astype(np.int64)
+    del lines, pidx, male, age  # keep the peak low at a million persons
     # one line per (claim, item, day): repeated lines would be duplicate billing; keep the first
     key = (lc.astype(np.int64) << 20) | (item << 13) | (sdate - sdate.min())
     order = np.lexsort((src, key))
     ks = key[order]
     keep = order[np.r_[True, ks[1:] != ks[:-1]]]
+    del key, order, ks
     keep.sort()
     lc, item, qty, sdate, src = lc[keep], item[keep], qty[keep], sdate[keep], src[keep]
+    del keep
     # prices: per institution factor, never above the cap
     pf = ctx.institutions["price_factor"].to_numpy()[sk["inst"].to_numpy()[lc]]
     base_c = np.round(cat["_price"].to_numpy()[item] * 100 * pf).astype(np.int64)
@@ -362,8 +366,12 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     return lines.select("cid", "item", "quantity", "sdate", "src", "price_c", "risk_c")
 
 
-def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Claim ids, line numbers, money; returns (claims, claim_items) with internal grp/risk on claims."""
+def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Claim ids, line numbers, money; returns (claims, claim_items) with internal grp/risk on claims.
+
+    ``parts`` holds ``sk`` and ``lines`` and is emptied, so the big frames can be freed early.
+    """
+    sk, lines = parts.pop("sk"), parts.pop("lines")
     y = cfg.year
     cat = ctx.catalog_internal.with_row_index("item").with_columns(pl.col("item").cast(pl.Int64))
     sk = sk.sort(["visit", "inst", "pidx", "cid"]).with_columns(
@@ -372,7 +380,8 @@ def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfi
     # claim order = id order; lines follow it, numbered within their claim
     rank = np.empty(len(sk), dtype=np.int64)
     rank[sk["cid"].to_numpy()] = np.arange(len(sk))
-    lines = lines.with_columns(rk=pl.Series(rank[lines["cid"].to_numpy()])).sort(["rk", "sdate", "src", "item"])
+    lines = lines.with_columns(rk=pl.Series(rank[lines["cid"].to_numpy()])).drop("cid").sort(["rk", "sdate", "src", "item"])
+    del rank
     rk = lines["rk"].to_numpy()
     starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]])
     counts = np.diff(np.r_[starts, len(rk)])
@@ -383,17 +392,20 @@ def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfi
         line_no=pl.Series(line_no),
         amount_c=(pl.col("quantity") * pl.col("price_c")).round(0).cast(pl.Int64),
     )
-    tot = lines.group_by("cid").agg(total_c=pl.col("amount_c").sum(), risk_c=pl.col("risk_c").sum())
+    # sk row i is the claim of rank i: per-claim sums are bincounts (exact: cents < 2**53)
+    total_c = np.bincount(rk, weights=lines["amount_c"].to_numpy(), minlength=len(sk)).round().astype(np.int64)
+    risk_c = np.bincount(rk, weights=lines["risk_c"].to_numpy(), minlength=len(sk)).round().astype(np.int64)
+    del rk, starts, counts, line_no
     inst = ctx.institutions.select("inst", "institution_id", "level", n_doc="n_doctors")
     rate = cfg.fund_rate
-    sk = sk.join(tot, on="cid", how="left").join(inst, on="inst", how="left").with_columns(
-        pl.col("total_c").fill_null(0), pl.col("risk_c").fill_null(0))
+    sk = sk.with_columns(total_c=pl.Series(total_c), risk_c=pl.Series(risk_c)).join(
+        inst, on="inst", how="left", maintain_order="left")
     fr = pl.col("vt").replace_strict({0: rate["outpatient"], 1: rate["pharmacy"], 2: rate["inpatient"]}, return_dtype=pl.Float64)
     fr = pl.when((pl.col("vt") == 2) & (pl.col("level") == 3)).then(fr - 0.1).otherwise(fr)
     sk = sk.with_columns(fund_c=(pl.col("total_c") * fr).floor().cast(pl.Int64))
     disc = pl.when(pl.col("vt") == 2).then(pl.col("visit") + pl.col("stay").cast(pl.Int32)).otherwise(None)
     p = ctx.persons.select("pidx", "person_id")
-    claims = sk.join(p, on="pidx", how="left").with_columns(
+    claims = sk.join(p, on="pidx", how="left", maintain_order="left").with_columns(
         doctor_id=pl.when(pl.col("doc") >= 0).then(pl.col("institution_id") + "-" + pl.col("doc").cast(pl.String).str.zfill(3)).otherwise(None),
         visit_type=pl.col("vt").replace_strict({0: "outpatient", 1: "pharmacy", 2: "inpatient"}, return_dtype=pl.String),
         visit_date=pl.col("visit").cast(pl.Date),
@@ -405,8 +417,10 @@ def finalize_medical(sk: pl.DataFrame, lines: pl.DataFrame, ctx, cfg: SynthConfi
         self_amount=(pl.col("total_c") - pl.col("fund_c")) / 100,
         risk=pl.col("risk_c") / 100,
     )
-    items = lines.join(cat.select("item", "item_code", "item_name", "category"), on="item", how="left").select(
-        "claim_id", "line_no", "item_code", "item_name", "category", "quantity",
+    item = lines["item"]
+    items = lines.select(
+        "claim_id", "line_no", item_code=cat["item_code"].gather(item), item_name=cat["item_name"].gather(item),
+        category=cat["category"].gather(item), quantity="quantity",
         unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
     )
     return claims, items
