@@ -57,7 +57,7 @@ ROLE_ZH = {"civil_servant": "公务员", "public_institution": "事业单位", "
 ROLE_EN = {"civil_servant": "civil servant", "public_institution": "public-institution staff",
            "village_cadre": "village cadre"}
 ASSET_ZH = {"vehicle": "车辆", "business": "工商登记", "property": "房产"}
-ASSET_EN = {"vehicle": "vehicle", "business": "business registration", "property": "property"}
+ASSET_EN = {"vehicle": "vehicle", "business": "business", "property": "property"}
 
 
 class SubsidyRule(Detector):

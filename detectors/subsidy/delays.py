@@ -110,7 +110,7 @@ class DelayedPaymentRule(SubsidyRule):
             + pl.lit(str(self.max_delay_days)) + pl.lit(" days after the period began (longest ")
             + pl.col("max_delay").cast(pl.String) + pl.lit(" days, median ") + pl.col("median_delay").cast(pl.String)
             + pl.lit(" days, ") + plural(n_batches, "batch").str.replace("batchs", "batches")
-            + pl.lit("); periods ") + period_range_en() + pl.lit(", totalling ") + money(pl.col("amount_at_risk"))
+            + pl.lit(") for ") + period_range_en() + pl.lit(", totalling ") + money(pl.col("amount_at_risk"))
             + pl.lit(" CNY")
         )
         details = json_details(batches=pl.col("batches"), max_delay_days=pl.col("max_delay"),

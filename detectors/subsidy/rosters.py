@@ -226,7 +226,7 @@ class AssetOwnerRecipientRule(SubsidyRule):
             + money(pl.col("amount_at_risk")) + pl.lit(" 元")
         )
         en = (
-            pl.lit("Owns a ") + first_en + pl.lit(" registered ") + first_date
+            pl.lit("Registered owner of a ") + first_en + pl.lit(" since ") + first_date
             + pl.when(pl.col("asset_types").list.len() > 1)
             .then(pl.lit(" (also ") + pl.col("asset_types").list.slice(1).list.eval(pl.element().replace(ASSET_EN)).list.join(", ") + pl.lit(")"))
             .otherwise(pl.lit(""))
