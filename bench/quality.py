@@ -1,0 +1,301 @@
+"""Benchmark: how good are the leads, against two baselines measured in the same run.
+
+Usage::
+
+    .venv/bin/python bench/quality.py             # 5k and 20k persons x seeds 1,2,3 + one shifted city
+    .venv/bin/python bench/quality.py --quick     # 5k seed 1 + the shifted city at 5k
+
+Each synthetic city (``fundwatch.synth``; cached under ``bench/results/cities/q*``) is scanned by
+calling the pipeline steps directly: ``load_step -> validate_step -> every rule (run_detector,
+as the flow's detection_plan says) -> every model with its domain's rule findings
+(with_findings) -> rank_step(as_of = the data's latest month)``. The leads are scored with
+``fundwatch.evaluate.evaluate``: per anomaly type recall and best rank, precision@50/100/500,
+money-weighted recall at the top 1 % of leads, false alarms on the legitimate look-alikes.
+
+Baselines, same cities, same run:
+
+* **IsolationForest** (what a data team would try first): ``sklearn.ensemble.IsolationForest``
+  over per-claim features (total, fund and self amounts, fund share, days to settle, length of
+  stay, number of items, total and largest item quantity, largest unit price, patient age) and,
+  separately, per-payment features (amount, quantity, amount per unit, days from the period's
+  first day to payment, payee age). Each record is a "lead", all records ranked by
+  ``-score_samples`` (the normalised path-length score, comparable across the two models). A
+  label is found when one of its ``record_ids`` is ranked; precision@k is the share of the top
+  k records that belong to any non-look-alike label. Since every record is ranked, recall and
+  look-alike false alarms are counted within the first *B* records, *B* = the number of leads
+  fundwatch gave on that city (the same review budget).
+* **Rules only**: the same scan without the detectors whose ``kind == "model"`` (the peer
+  models and the collusive-group model), ranked and evaluated exactly like fundwatch.
+
+Also reported for all three: money-weighted recall within the first 100 leads (a fixed review
+budget; the top 1 % is 1 lead on a 5k city but 1 % of a million records for the baseline).
+Prints fundwatch / baseline ratios; writes ``bench/results/quality.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, ensure_city, machine_info, ratio, table, write_json  # noqa: E402
+
+import polars as pl  # noqa: E402
+
+KS = (50, 100, 500)
+TOP_FRACTION = 0.01
+FIXED_BUDGET = 100
+FULL = [(5_000, s, "default") for s in (1, 2, 3)] + [(20_000, s, "default") for s in (1, 2, 3)] + [(20_000, 4, "shifted")]
+QUICK = [(5_000, 1, "default"), (5_000, 4, "shifted")]
+
+
+# ----------------------------------------------------------------------------- scan
+def scan(input_dir: Path, out_dir: Path) -> dict:
+    """Load, validate, detect, rank: fundwatch leads, rules-only leads, the validated datasets."""
+    from fundwatch import pipeline
+    from fundwatch.settings import DEFAULT_SETTINGS as S
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    t0 = time.perf_counter()
+    domains = pipeline.parse_domains("all")
+    loaded = pipeline.load_step(input_dir, domains, S)
+    validation = pipeline.validate_step(loaded.datasets, out_dir, S)
+    data = validation.datasets
+    rules, models, skipped = pipeline.detection_plan(data, domains, S, validation.unusable)
+    rule_results = [pipeline.run_detector(data, name, S, (i, n)) for name, n in rules for i in range(n)]
+    rule_findings = pipeline.merge_findings(rule_results).findings
+    model_results = []
+    for name in models:
+        domain = pipeline.detector_by_name(name, S).domain
+        with_rules = pipeline.with_findings(data, rule_findings.filter(pl.col("domain") == domain))
+        model_results.append(pipeline.run_detector(with_rules, name, S, (0, 1)))
+    findings = pipeline.merge_findings(rule_results + model_results).findings
+    as_of = pipeline.period_range(data)[1]
+    leads = pipeline.rank_step(findings, S, "en", as_of)
+    rules_only = pipeline.rank_step(rule_findings, S, "en", as_of)
+    return {"leads": leads, "rules_only": rules_only, "datasets": data, "seconds": time.perf_counter() - t0,
+            "skipped": skipped, "unusable": dict(validation.unusable), "models": models,
+            "quarantined": loaded.quarantine.height + validation.quarantine.height}
+
+
+# ------------------------------------------------------------------------ baseline
+def claim_features(d: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    items = d["claim_items"].group_by("claim_id").agg(
+        pl.len().alias("n_items"),
+        pl.col("quantity").sum().alias("qty_total"),
+        pl.col("quantity").max().alias("qty_max"),
+        pl.col("unit_price").max().alias("price_max"),
+    )
+    births = d["persons"].select("person_id", "birth_date")
+    c = d["claims"].join(items, on="claim_id", how="left").join(births, on="person_id", how="left")
+    return c.select(
+        pl.col("claim_id").alias("record_id"),
+        "total_amount", "fund_amount", "self_amount",
+        (pl.col("fund_amount") / pl.col("total_amount")).alias("fund_share"),
+        (pl.col("settle_date") - pl.col("visit_date")).dt.total_days().alias("days_to_settle"),
+        (pl.col("discharge_date") - pl.col("visit_date")).dt.total_days().fill_null(0).alias("stay_days"),
+        "n_items", "qty_total", "qty_max", "price_max",
+        ((pl.col("visit_date") - pl.col("birth_date")).dt.total_days() / 365.25).alias("age"),
+    )
+
+
+def payment_features(d: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    births = d["persons"].select("person_id", "birth_date")
+    p = d["disbursements"].join(births, on="person_id", how="left")
+    start = pl.concat_str(pl.col("period"), pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
+    return p.select(
+        pl.col("disbursement_id").alias("record_id"),
+        "amount", "quantity",
+        (pl.col("amount") / pl.col("quantity")).alias("per_unit"),
+        (pl.col("pay_date") - start).dt.total_days().alias("days_to_pay"),
+        ((pl.col("pay_date") - pl.col("birth_date")).dt.total_days() / 365.25).alias("age"),
+    )
+
+
+def isolation_forest_ranking(d: dict[str, pl.DataFrame], seed: int = 0) -> pl.DataFrame:
+    """Every claim and payment ranked by IsolationForest score: ``record_id, score, rank``."""
+    import numpy as np
+    from sklearn.ensemble import IsolationForest
+
+    parts = []
+    for feats in (claim_features(d), payment_features(d)):
+        f = feats.drop("record_id").cast(pl.Float64).fill_nan(None)
+        x = f.with_columns(pl.all().fill_null(pl.all().median())).fill_null(0.0).to_numpy()
+        x[~np.isfinite(x)] = 0.0
+        model = IsolationForest(n_estimators=200, random_state=seed, n_jobs=1).fit(x)
+        parts.append(feats.select("record_id").with_columns(score=pl.Series(-model.score_samples(x))))
+    ranked = pl.concat(parts).sort(["score", "record_id"], descending=[True, False])
+    return ranked.with_columns(rank=pl.int_range(1, pl.len() + 1))
+
+
+def evaluate_records(ranked: pl.DataFrame, labels: pl.DataFrame, budget: int) -> dict:
+    """The metrics of :func:`fundwatch.evaluate.evaluate` for a ranking of single records."""
+    from fundwatch.evaluate import _labels
+
+    lab = _labels(labels)
+    recs = lab.select("label_idx", "record_ids").explode("record_ids").drop_nulls()
+    best = (recs.join(ranked.select("record_id", "rank"), left_on="record_ids", right_on="record_id", how="inner")
+            .group_by("label_idx").agg(pl.col("rank").min().alias("best_rank")))
+    lab = lab.join(best, on="label_idx", how="left")
+    real, look = lab.filter(~pl.col("lookalike")), lab.filter(pl.col("lookalike"))
+    found = pl.col("best_rank") <= budget
+    per_type = (real.group_by("anomaly_type").agg(
+        pl.len().alias("n_labels"), found.sum().alias("n_found"), pl.col("best_rank").min().alias("best_rank"))
+        .with_columns((pl.col("n_found") / pl.col("n_labels")).alias("recall")).sort("anomaly_type"))
+    real_recs = set(real.select(pl.col("record_ids").explode()).drop_nulls().to_series().to_list())
+    prec = []
+    for k in KS:
+        top = ranked.head(k)["record_id"].to_list()
+        tp = sum(r in real_recs for r in top)  # k <= 500 ids, not data
+        prec.append({"k": k, "n_leads": len(top), "true_positives": tp, "precision": tp / len(top) if top else float("nan")})
+    n = ranked.height
+    top_n = max(1, math.ceil(TOP_FRACTION * n))
+    return {
+        "n_leads": n, "budget": budget, "recall": float(real.select(found.fill_null(False).mean()).item()),
+        "per_type": per_type, "precision_at_k": pl.DataFrame(prec),
+        "top_n": top_n, "money_recall_top": money_recall(real, top_n),
+        "money_recall_fixed": money_recall(real, FIXED_BUDGET),
+        "lookalike_false_alarms": int(look.select(found.fill_null(False).sum()).item()),
+        "lookalikes": look.group_by("anomaly_type").agg(pl.len().alias("n_lookalikes"),
+                                                        found.fill_null(False).sum().alias("n_flagged")).sort("anomaly_type"),
+    }
+
+
+def money_recall(real_with_best: pl.DataFrame, n: int) -> float:
+    total = float(real_with_best["amount"].sum())
+    got = float(real_with_best.filter(pl.col("best_rank") <= n)["amount"].sum())
+    return got / total if total > 0 else float("nan")
+
+
+def evaluate_leads(leads: pl.DataFrame, labels: pl.DataFrame) -> dict:
+    from fundwatch.evaluate import _labels, evaluate
+
+    ev = evaluate(leads, labels, ks=KS, top_fraction=TOP_FRACTION)
+    best = ev["matches"].group_by("label_idx").agg(pl.col("rank").min().alias("best_rank"))
+    real = _labels(labels).filter(~pl.col("lookalike")).join(best, on="label_idx", how="left")
+    ev["money_recall_fixed"] = money_recall(real, FIXED_BUDGET)
+    return ev
+
+
+# ----------------------------------------------------------------------------- run
+def precision(ev: dict, k: int) -> float:
+    p = ev["precision_at_k"].filter(pl.col("k") == k)
+    return float(p["precision"][0]) if p.height else float("nan")
+
+
+def bench_city(persons: int, seed: int, variant: str) -> dict:
+    name = f"q{persons // 1000}k-{seed}-{variant}"
+    meta = ensure_city(name, persons, seed, variant)
+    city = RESULTS / "cities" / name
+    labels = pl.read_parquet(city / "labels.parquet")
+    s = scan(city / "input", RESULTS / "runs" / f"quality-{name}")
+    t0 = time.perf_counter()
+    iso = isolation_forest_ranking(s["datasets"])
+    iso_seconds = time.perf_counter() - t0
+    fw = evaluate_leads(s["leads"], labels)
+    ro = evaluate_leads(s["rules_only"], labels)
+    bl = evaluate_records(iso, labels, budget=max(1, s["leads"].height))
+    print(f"{name}: {s['leads'].height} leads ({s['rules_only'].height} rules only), {iso.height:,} records for "
+          f"IsolationForest; scan {s['seconds']:.1f} s, IsolationForest {iso_seconds:.1f} s; "
+          f"recall {fw['recall']:.3f} / rules only {ro['recall']:.3f} / IsolationForest@{bl['budget']} {bl['recall']:.3f}",
+          flush=True)
+    methods = {"fundwatch": fw, "rules_only": ro, "isolation_forest": bl}
+    return {
+        "city": name, "persons": persons, "seed": seed, "variant": variant, "labels": meta["labels"],
+        "rows": meta["rows"], "scan_seconds": round(s["seconds"], 2), "iforest_seconds": round(iso_seconds, 2),
+        "skipped": s["skipped"], "unusable": s["unusable"], "quarantined": s["quarantined"],
+        "methods": {m: _jsonable(ev) for m, ev in methods.items()},
+    }
+
+
+def _jsonable(ev: dict) -> dict:
+    out = {}
+    for k, v in ev.items():
+        if k == "matches":
+            continue
+        out[k] = v.to_dicts() if isinstance(v, pl.DataFrame) else v
+    return out
+
+
+def summary_rows(results: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Per city: metrics of the three methods, and the fundwatch / baseline ratios."""
+    metrics, ratios = [], []
+    for r in results:
+        vals = {}
+        for m, ev in r["methods"].items():
+            p = {row["k"]: row["precision"] for row in ev["precision_at_k"]}
+            vals[m] = {"p@50": p.get(50), "p@100": p.get(100), "p@500": p.get(500),
+                       "money@1%": ev["money_recall_top"], f"money@{FIXED_BUDGET}": ev["money_recall_fixed"]}
+            metrics.append({"city": r["city"], "method": m, "leads": ev["n_leads"], "recall": ev["recall"],
+                            **vals[m], "lookalike_fp": ev["lookalike_false_alarms"]})
+        for base in ("isolation_forest", "rules_only"):
+            ratios.append({"city": r["city"], "fundwatch / ": base,
+                           **{k: ratio(vals["fundwatch"][k], vals[base][k]) for k in vals["fundwatch"]}})
+    return metrics, ratios
+
+
+def per_type_rows(results: list[dict]) -> list[dict]:
+    """Pooled over cities: per anomaly type, labels found by each method and best ranks."""
+    acc: dict[str, dict] = {}
+    for r in results:
+        for m, ev in r["methods"].items():
+            for row in ev["per_type"]:
+                a = acc.setdefault(row["anomaly_type"], {"anomaly_type": row["anomaly_type"]})
+                if m == "fundwatch":
+                    a["labels"] = a.get("labels", 0) + row["n_labels"]
+                a[f"{m}_found"] = a.get(f"{m}_found", 0) + row["n_found"]
+                a.setdefault(f"{m}_best", []).append(row["best_rank"])
+            for row in ev["lookalikes"]:
+                a = acc.setdefault(row["anomaly_type"], {"anomaly_type": row["anomaly_type"]})
+                a[f"{m}_lookalike_fp"] = a.get(f"{m}_lookalike_fp", 0) + row["n_flagged"]
+                if m == "fundwatch":
+                    a["lookalikes"] = a.get("lookalikes", 0) + row["n_lookalikes"]
+    rows = []
+    for t, a in sorted(acc.items()):
+        n = a.get("labels", 0)
+        row = {"anomaly_type": t, "labels": n}
+        for m, short in (("fundwatch", "fw"), ("rules_only", "rules"), ("isolation_forest", "iforest")):
+            row[f"{short}_recall"] = a.get(f"{m}_found", 0) / n if n else None
+            bests = sorted(b for b in a.get(f"{m}_best", []) if b is not None)
+            row[f"{short}_median_best_rank"] = bests[len(bests) // 2] if bests else None
+        row["lookalikes"] = a.get("lookalikes", 0)
+        row["fw_lookalike_fp"] = a.get("fundwatch_lookalike_fp", 0)
+        row["rules_lookalike_fp"] = a.get("rules_only_lookalike_fp", 0)
+        row["iforest_lookalike_fp"] = a.get("isolation_forest_lookalike_fp", 0)
+        rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="two 5k cities only (default + shifted)")
+    a = ap.parse_args(argv)
+    plan = QUICK if a.quick else FULL
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    results = [bench_city(*c) for c in plan]
+    metrics, ratios = summary_rows(results)
+    per_type = per_type_rows(results)
+    text = "\n".join([
+        "\n### Per city and method (precision@k, money-weighted recall at the top 1 % and in the first "
+        f"{FIXED_BUDGET} leads, look-alike false alarms)\n",
+        table(metrics),
+        "\n### fundwatch / baseline\n",
+        table(ratios, digits=2),
+        "\n### Per anomaly type, pooled over the cities (recall; IsolationForest within fundwatch's lead count)\n",
+        table(per_type, digits=2),
+    ])
+    print(text)
+    path = write_json(RESULTS / ("quality-quick.json" if a.quick else "quality.json"),
+                      {"started": started, "machine": machine_info(), "argv": ["bench/quality.py", *(argv or sys.argv[1:])],
+                       "cities": results, "metrics": metrics, "ratios": ratios, "per_type": per_type, "table": text})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
