@@ -199,14 +199,26 @@ class MedicalDetector(Detector):
         return DEFAULT_SETTINGS.medical.model_copy(update=self.get_params())
 
 
-def claim_header(datasets: Datasets) -> pl.LazyFrame:
-    """The claim columns item-level rules need, with the institution's region and name."""
+def claim_header(datasets: Datasets, only: pl.Series | None = None) -> pl.LazyFrame:
+    """The claim columns item-level rules need, with the institution's region and name.
+
+    ``only``: restrict to these claim ids first (a hash-set filter on the claims), so that
+    the few flagged lines never make polars join the region onto every claim of the city.
+    """
+    claims = lazy(datasets, "claims")
+    if only is not None:
+        claims = claims.filter(pl.col("claim_id").is_in(only.unique().implode()))
     return (
-        lazy(datasets, "claims")
-        .select("claim_id", "person_id", "institution_id", "visit_type", "visit_date",
-                "total_amount", "fund_amount")
+        claims.select("claim_id", "person_id", "institution_id", "visit_type", "visit_date",
+                      "total_amount", "fund_amount")
         .join(institution_regions(datasets), on="institution_id", how="left")
     )
+
+
+def with_claims(datasets: Datasets, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Collect the (few) flagged ``lines`` and join their claim headers."""
+    small = lines.collect()
+    return small.lazy().join(claim_header(datasets, small["claim_id"]), on="claim_id", how="inner")
 
 
 def flagged_items(datasets: Datasets, catalog_filter: pl.Expr, catalog_cols: list[str]) -> pl.LazyFrame:
@@ -232,7 +244,7 @@ def flagged_items(datasets: Datasets, catalog_filter: pl.Expr, catalog_cols: lis
         .with_columns(item_name=pl.coalesce("cat_item_name", "item_name"))
         .drop("cat_item_name")
     )
-    return items.join(claim_header(datasets), on="claim_id", how="inner")
+    return with_claims(datasets, items)
 
 
 def per_claim_at_risk(lines: pl.LazyFrame, keys: list[str], line_risk: pl.Expr,

@@ -14,7 +14,7 @@ from fundwatch.settings import DEFAULT_SETTINGS
 
 from ..base import Datasets, lazy
 from ._common import (
-    MedicalDetector, claim_header, claims_to_findings, finish, json_details, money, num,
+    MedicalDetector, claims_to_findings, finish, json_details, money, num, with_claims,
     per_claim_at_risk, ramp_score, ymd,
 )
 
@@ -89,7 +89,7 @@ class ExcessQuantityRule(_RuleBase):
             .agg(pl.col("quantity").sum(), pl.col("amount").sum(), pl.col("limit").first(),
                  pl.col("item_name").first(), pl.len().alias("lines"))
             .filter(pl.col("quantity") > pl.col("limit") + s.quantity_tolerance)
-            .join(claim_header(datasets), on="claim_id", how="inner")
+            .pipe(lambda lf: with_claims(datasets, lf))
             .with_columns(
                 excess=pl.col("quantity") - pl.col("limit"),
                 ratio=pl.col("quantity") / pl.col("limit"),
@@ -164,7 +164,7 @@ class OverPriceRule(_RuleBase):
             .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount")
             .join(cat, on="item_code", how="inner")
             .filter(pl.col("unit_price") > pl.col("cap") + s.price_tolerance)
-            .join(claim_header(datasets), on="claim_id", how="inner")
+            .pipe(lambda lf: with_claims(datasets, lf))
             .with_columns(
                 ratio=pl.when(pl.col("cap") > 0).then(pl.col("unit_price") / pl.col("cap"))
                 .otherwise(float("inf"))
@@ -257,7 +257,7 @@ class DuplicateBillingRule(_RuleBase):
                 pl.col("limit").is_null()
                 | (pl.col("quantity") * pl.col("copies") > pl.col("limit") + _S.quantity_tolerance)
             )
-            .join(claim_header(datasets), on="claim_id", how="inner")
+            .pipe(lambda lf: with_claims(datasets, lf))
         )
         per_claim = per_claim_at_risk(
             sets, ["institution_id"], (pl.col("copies") - 1) * pl.col("amount"),
