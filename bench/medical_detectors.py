@@ -134,12 +134,26 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=10_000_000)
     ap.add_argument("--items", type=int, default=30_000_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save", help="write the generated city as <dataset>.parquet files here")
+    ap.add_argument("--input", help="read <dataset>.parquet files from here instead of generating")
     args = ap.parse_args()
     from detectors.medical import build_detectors
     from fundwatch.settings import DEFAULT_SETTINGS
 
     t0 = time.perf_counter()
-    ds = make_city(args.persons, args.claims, args.items, args.seed)
+    if args.input:
+        from pathlib import Path
+
+        ds = {k: pl.read_parquet(Path(args.input) / f"{k}.parquet") for k in DATASETS
+              if (Path(args.input) / f"{k}.parquet").exists()}
+    else:
+        ds = make_city(args.persons, args.claims, args.items, args.seed)
+    if args.save:
+        from pathlib import Path
+
+        Path(args.save).mkdir(parents=True, exist_ok=True)
+        for k, v in ds.items():
+            v.write_parquet(Path(args.save) / f"{k}.parquet")
     print(f"city: {ds['persons'].height:,} persons, {ds['claims'].height:,} claims, "
           f"{ds['claim_items'].height:,} items in {time.perf_counter() - t0:.1f}s", flush=True)
     total = 0.0
