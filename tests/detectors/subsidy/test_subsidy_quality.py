@@ -47,3 +47,11 @@ def test_recall_and_lookalikes(city_findings, code):
         assert not wrong, f"{code}: look-alike flagged ({r['note']}): {sorted(wrong)[:5]}"
         if check_entity:
             assert r["entity_id"] not in entities, f"{code}: look-alike entity flagged ({r['note']})"
+
+
+def test_deterministic_whatever_the_row_order(city_findings):
+    _, findings = city_findings
+    city = synth.generate_city(5000, seed=7)
+    shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=99) for k, v in city.datasets.items()}
+    again = pl.concat([d.fit_detect(shuffled) for d in build_detectors(DEFAULT_SETTINGS)])
+    assert again.equals(findings)
