@@ -85,3 +85,12 @@ def test_same_household_is_never_linked_but_would_be_without_households():
 def test_group_id_is_stable_and_order_free():
     assert group_id(["b", "a"]) == group_id(["a", "b"])
     assert group_id(["a", "b"]).startswith("G-")
+
+
+def test_findings_do_not_depend_on_row_order():
+    ds, _, _ = _city()
+    shuffled = {**ds, "claims": ds["claims"].sample(fraction=1.0, shuffle=True, seed=11),
+                "persons": ds["persons"].sample(fraction=1.0, shuffle=True, seed=12)}
+    a = CollusiveGroupModel().fit_detect(ds)
+    b = CollusiveGroupModel().fit_detect(shuffled)
+    assert a.equals(b)
