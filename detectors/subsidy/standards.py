@@ -113,14 +113,14 @@ class OverStandardRule(SubsidyRule):
                 pl.col("expected").sum().alias("expected"),
                 pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
                 pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
-                # one example payment for the text: the largest excess
-                pl.col("amount").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_amount"),
-                pl.col("std_amount").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_std"),
-                pl.col("quantity").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_qty"),
-                pl.col("std_unit").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_unit"),
-                pl.col("std_region_prefix").sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("ex_prefix"),
+                # one example payment for the text: the largest excess (one sort per person)
+                pl.struct(
+                    pl.col("amount").alias("ex_amount"), pl.col("std_amount").alias("ex_std"),
+                    pl.col("quantity").alias("ex_qty"), pl.col("std_unit").alias("ex_unit"),
+                    pl.col("std_region_prefix").alias("ex_prefix"),
+                ).sort_by(["at_risk", *worst], descending=[True, False, False]).first().alias("_ex"),
             ],
-        )
+        ).unnest("_ex")
         unit_zh = pl.col("ex_unit").replace(UNIT_ZH).fill_null("")
         zh = (
             pl.col("types_zh") + pl.lit(" 所属期 ") + period_range_zh() + pl.lit(" 发放 ")
@@ -225,11 +225,12 @@ class IneligibleAgeRule(SubsidyRule):
                 .alias("side"),
             )
         )
-        first = ["period", "disbursement_id"]
-
-        def ex(c: str) -> pl.Expr:
-            return pl.col(c).sort_by(first).first()
-
+        # the first ineligible payment is the example in the text (one sort per person)
+        example = pl.struct(
+            pl.col("age").alias("ex_age"), pl.col("period").alias("ex_period"),
+            pl.col("std_min_age").alias("ex_min"), pl.col("std_max_age").alias("ex_max"),
+            pl.col("side").alias("ex_side"),
+        ).sort_by(["period", "disbursement_id"]).first().alias("_ex")
         grouped = group_records(
             records,
             "person_id",
@@ -237,13 +238,9 @@ class IneligibleAgeRule(SubsidyRule):
                 pl.col("_score").max().alias("score"),
                 pl.col("type_zh").unique().sort().str.join("、").alias("types_zh"),
                 pl.col("type_code").unique().sort().str.join(", ").alias("types_en"),
-                ex("age").alias("ex_age"),
-                ex("period").alias("ex_period"),
-                ex("std_min_age").alias("ex_min"),
-                ex("std_max_age").alias("ex_max"),
-                ex("side").alias("ex_side"),
+                example,
             ],
-        )
+        ).unnest("_ex")
         limit_zh = (
             pl.when(pl.col("ex_side") == "below")
             .then(pl.lit("低于最低年龄 ") + pl.col("ex_min").cast(pl.String))
