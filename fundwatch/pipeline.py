@@ -224,8 +224,9 @@ def partition(datasets: Mapping[str, pl.DataFrame], by: tuple[str, str], n: int,
         return dict(datasets)
     dataset, column = by
     out = dict(datasets)
-    # hash() with fixed seeds is stable across processes and machines (unlike Python's hash).
-    key = pl.col(column).fill_null("").hash(seed=0, seed_1=1, seed_2=2, seed_3=3)
+    # hash() with a fixed seed is stable across processes within one polars version (unlike
+    # Python's salted hash), which is all partitions of one run need.
+    key = pl.col(column).fill_null("").hash(seed=0)
     out[dataset] = datasets[dataset].filter((key % n) == i)
     if dataset == "claims" and "claim_items" in datasets:
         out["claim_items"] = datasets["claim_items"].join(out["claims"].select("claim_id"), on="claim_id", how="semi")

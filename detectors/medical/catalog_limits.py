@@ -49,6 +49,7 @@ class GenderLimitRule(MedicalDetector):
     """
 
     codes = ("GENDER_LIMIT",)
+    partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("item_catalog", "claims", "claim_items")
     optional = ("persons", "institutions")
@@ -127,6 +128,7 @@ class AgeLimitRule(MedicalDetector):
     """
 
     codes = ("AGE_LIMIT",)
+    partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("item_catalog", "claims", "claim_items")
     optional = ("persons", "institutions")

@@ -34,6 +34,7 @@ class ClaimAfterDeathRule(MedicalDetector):
     """
 
     codes = ("CLAIM_AFTER_DEATH",)
+    partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("deaths", "claims")
     optional = ("institutions",)

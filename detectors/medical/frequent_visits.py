@@ -35,6 +35,7 @@ class FrequentVisitsRule(MedicalDetector):
     """
 
     codes = ("FREQUENT_VISITS",)
+    partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("claims",)
     optional = ("institutions",)

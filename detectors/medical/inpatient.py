@@ -63,6 +63,7 @@ class OverlappingStaysRule(_InpatientRule):
     """
 
     codes = ("OVERLAPPING_STAYS",)
+    partition_by = ("claims", "person_id")
 
     def __init__(self, overlap_min_days: int = _S.overlap_min_days,
                  overlap_full_score_days: int = _S.overlap_full_score_days,
@@ -175,6 +176,7 @@ class SplitAdmissionRule(_InpatientRule):
     """
 
     codes = ("SPLIT_ADMISSION",)
+    partition_by = ("claims", "person_id")
 
     def __init__(self, readmission_days: int = _S.readmission_days,
                  split_min_readmissions: int = _S.split_min_readmissions,
@@ -269,6 +271,7 @@ class PhantomInpatientRule(_InpatientRule):
     """
 
     codes = ("PHANTOM_INPATIENT",)
+    partition_by = ("claims", "person_id")
     requires = ("claims", "claim_items")
 
     def __init__(self, phantom_min_days: int = _S.phantom_min_days,

@@ -62,6 +62,7 @@ class ExcessQuantityRule(_RuleBase):
     """
 
     codes = ("EXCESS_QUANTITY",)
+    partition_by = ("claims", "institution_id")
 
     def __init__(self, quantity_tolerance: float = _S.quantity_tolerance,
                  excess_full_score_ratio: float = _S.excess_full_score_ratio,
@@ -140,6 +141,7 @@ class OverPriceRule(_RuleBase):
     """
 
     codes = ("OVER_PRICE",)
+    partition_by = ("claims", "institution_id")
 
     def __init__(self, price_tolerance: float = _S.price_tolerance,
                  price_full_score_ratio: float = _S.price_full_score_ratio,
@@ -218,6 +220,7 @@ class DuplicateBillingRule(_RuleBase):
     """
 
     codes = ("DUPLICATE_BILLING",)
+    partition_by = ("claims", "institution_id")
     optional = ("item_catalog", "institutions")
     requires = ("claims", "claim_items")
 

@@ -60,6 +60,7 @@ class CadreHeldCardsRule(SubsidyRule):
     """
 
     codes = ("CADRE_HELD_CARDS",)
+    partition_by = ("disbursements", "account_holder_id")
     requires = ("persons", "officials", "disbursements")
 
     def __init__(
@@ -161,6 +162,7 @@ class SharedAccountRule(SubsidyRule):
     """
 
     codes = ("SHARED_ACCOUNT",)
+    partition_by = ("disbursements", "account_no")
     requires = ("persons", "disbursements")
 
     def __init__(

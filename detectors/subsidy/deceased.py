@@ -52,6 +52,7 @@ class DeceasedPayeeRule(SubsidyRule):
     """
 
     codes = ("DECEASED_PAYEE",)
+    partition_by = ("disbursements", "person_id")
     requires = ("deaths", "disbursements")
 
     def __init__(

@@ -51,6 +51,7 @@ class DelayedPaymentRule(SubsidyRule):
     """
 
     codes = ("DELAYED_PAYMENT",)
+    partition_by = ("disbursements", "operator_id")
     requires = ("disbursements",)
 
     def __init__(

@@ -51,6 +51,7 @@ class DuplicatePaymentRule(SubsidyRule):
     """
 
     codes = ("DUPLICATE_PAYMENT",)
+    partition_by = ("disbursements", "person_id")
     requires = ("disbursements",)
     optional = ("subsidy_standards",)
 

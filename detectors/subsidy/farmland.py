@@ -55,6 +55,7 @@ class AreaInflationRule(SubsidyRule):
     """
 
     codes = ("AREA_INFLATION",)
+    partition_by = ("disbursements", "person_id")
     requires = ("land", "disbursements")
     optional = ("subsidy_standards", "persons")
 

@@ -58,6 +58,7 @@ class GhostBeneficiaryRule(SubsidyRule):
     """
 
     codes = ("GHOST_BENEFICIARY",)
+    partition_by = ("disbursements", "person_id")
     requires = ("persons", "disbursements")
 
     def __init__(

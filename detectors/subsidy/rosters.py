@@ -56,6 +56,7 @@ class OfficialRecipientRule(SubsidyRule):
     """
 
     codes = ("OFFICIAL_RECIPIENT",)
+    partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "officials", "disbursements")
 
     def __init__(
@@ -154,6 +155,7 @@ class AssetOwnerRecipientRule(SubsidyRule):
     """
 
     codes = ("ASSET_OWNER_RECIPIENT",)
+    partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "assets", "disbursements")
 
     def __init__(

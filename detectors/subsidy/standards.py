@@ -62,6 +62,7 @@ class OverStandardRule(SubsidyRule):
     """
 
     codes = ("OVER_STANDARD",)
+    partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "disbursements")
 
     def __init__(
@@ -171,6 +172,7 @@ class IneligibleAgeRule(SubsidyRule):
     """
 
     codes = ("INELIGIBLE_AGE",)
+    partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "disbursements")
     optional = ("persons",)
 
