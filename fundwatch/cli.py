@@ -17,6 +17,8 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 DEMO_PERSONS = 6000
 DEMO_SEED = 20251
+#: how long a scan waits for the local ephemeral Prefect server to start
+EPHEMERAL_STARTUP_SECONDS = 180
 #: parts per partitionable rule on a Dask cluster unless --partitions says otherwise.
 DASK_PARTITIONS = 4
 
@@ -308,6 +310,9 @@ def _quiet_prefect() -> None:
     # reaches the Prefect API/UI. Users can override with the same environment variable.
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+    # Without a Prefect server configured, each scan starts a local ephemeral one; on a busy
+    # machine it can take longer than Prefect's 20 s default to answer.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_SECONDS))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,7 +102,7 @@ def validate_step(datasets: Mapping[str, pl.DataFrame], out_dir: str | Path, set
     import expectations
 
     checkpoint("validate", settings)
-    return expectations.validate(dict(datasets), Path(out_dir), settings)
+    return expectations.validate(dict(datasets), Path(out_dir).resolve(), settings)
 
 
 def restrict_periods(
