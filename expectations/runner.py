@@ -151,7 +151,8 @@ def validate(
             # checks of later datasets that read this one are skipped rather than run on bad data
             context_frames.pop(name, None)
         else:
-            acc = frame.filter(~bad_any)
+            # no copy of a clean dataset: at city scale a filtered copy costs gigabytes
+            acc = frame.filter(~bad_any) if bad_any.any() else frame
             accepted[name] = acc
             context_frames[name] = acc
         seconds = time.perf_counter() - t0

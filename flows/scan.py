@@ -285,6 +285,9 @@ def scan(
     timer.add("validate", t)
     logger.info("validation: %d row(s) quarantined; unusable: %s", validation.quarantine.height, sorted(validation.unusable) or "none")
 
+    # The accepted rows are all the later steps need; drop the loaded frames (Prefect keeps
+    # task results referenced) so peak memory holds one copy of the data, not two.
+    loaded.datasets.clear()
     data = restrict_task(validation.datasets, period_start, period_end)
     t = time.perf_counter()
     detected = detect_all(data, domains, settings, validation.unusable)
