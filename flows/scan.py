@@ -45,28 +45,30 @@ def _retry_unless_input_error(task_obj, task_run, state) -> bool:
     return False
 
 
-def input_fingerprint(input_dir: str | Path) -> str:
-    """sha256 over (relative path, size, mtime_ns) of every file under ``input_dir``."""
-    import hashlib
-
+def input_files(input_dir: str | Path) -> list[tuple[str, int, int]]:
+    """(relative path, size, mtime_ns) of every file under ``input_dir``, sorted."""
     root = Path(input_dir)
-    h = hashlib.sha256()
+    out = []
     for p in sorted(root.rglob("*")):
         if p.is_file():
             st = p.stat()
-            h.update(f"{p.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+            out.append((str(p.relative_to(root)), st.st_size, st.st_mtime_ns))
+    return out
 
 
-def _load_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+def _load_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
+    """Cache key of the load task: the input files' paths, sizes and mtimes, the domains and
+    the settings; ``None`` (no caching) for inputs above ``runtime.cache_max_input_mb``."""
+    import hashlib
+
     settings: Settings = parameters["settings"]
-    return "load-" + "-".join(
-        [
-            input_fingerprint(parameters["input_dir"])[:32],
-            ".".join(parameters["domains"]),
-            pipeline.settings_hash(settings),
-        ]
-    )
+    files = input_files(parameters["input_dir"])
+    if sum(size for _, size, _ in files) > settings.runtime.cache_max_input_mb * 1e6:
+        return None
+    h = hashlib.sha256(repr(files).encode())
+    h.update(".".join(parameters["domains"]).encode())
+    h.update(pipeline.settings_hash(settings).encode())
+    return "load-" + h.hexdigest()[:40]
 
 
 # --------------------------------------------------------------------------- tasks

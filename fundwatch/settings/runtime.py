@@ -21,6 +21,9 @@ class RuntimeSettings(BaseModel):
         worker cores. Results are identical whatever the number.
     detect_workers : detector tasks run at once on the local thread pool. Polars already
         uses every core inside one query, so more workers mostly add peak memory.
+    cache_max_input_mb : the Prefect load task caches its result (keyed on the input files'
+        paths, sizes and mtimes) only for inputs up to this size; a city-scale input would be
+        pickled to Prefect's result storage at every run, which costs more than loading it.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,3 +32,4 @@ class RuntimeSettings(BaseModel):
     random_state: int = 0
     partitions: int = Field(default=1, ge=1, le=4096)
     detect_workers: int = Field(default=2, ge=1, le=64)
+    cache_max_input_mb: float = Field(default=200.0, ge=0)
