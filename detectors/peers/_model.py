@@ -87,6 +87,7 @@ class PeerOutlierModel(Detector):
         min_residents=_P.min_residents,
         mix_min_share=_P.mix_min_share,
         growth_min_base=_P.growth_min_base,
+        min_operator_peers=_P.min_operator_peers,
         min_entity_disbursements=_P.min_entity_disbursements,
         min_entity_claims=_P.min_entity_claims,
     ):
@@ -112,6 +113,7 @@ class PeerOutlierModel(Detector):
         self.min_residents = min_residents
         self.mix_min_share = mix_min_share
         self.growth_min_base = growth_min_base
+        self.min_operator_peers = min_operator_peers
         self.min_entity_disbursements = min_entity_disbursements
         self.min_entity_claims = min_entity_claims
 
@@ -174,6 +176,7 @@ class PeerOutlierModel(Detector):
                 combination=self.ensemble_combination,
                 n_estimators=self.n_estimators,
                 n_neighbors=self.n_neighbors,
+                scale_features=False,  # already robust z-scores within peer groups
                 random_state=self.random_state,
             ).fit(Z)
 

@@ -99,10 +99,13 @@ def entity_features(
     residents: pl.LazyFrame,
     growth_min_base: int,
     mix_min_share: float,
+    region_residents: pl.LazyFrame | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Feature frame of ``entity`` (``region_code`` or ``operator_id``) and the subsidy types.
 
-    ``residents`` has ``entity_id, residents``. Returns columns ``entity_id, residents,
+    ``residents`` has ``entity_id, residents``. With ``region_residents`` (``region_code,
+    residents``) the rate of each type is the *highest* among the villages the entity pays
+    into (an operator inflating one of its villages is not diluted by the others). Returns columns ``entity_id, residents,
     n_disbursements, money, period_start, period_end, mix, county, n_regions, first_region,
     growth_peak_period`` and the features.
     """
@@ -134,12 +137,23 @@ def entity_features(
         .group_by("entity_id")
         .agg(pl.col("subsidy_type").sort().str.join("+").alias("mix"))
     )
-    wide = by_type.pivot(
+    rates = by_type.with_columns(pl.col("recipients").cast(pl.Float64()))
+    if region_residents is not None:
+        rates = (
+            d.group_by("entity_id", "region_code", "subsidy_type")
+            .agg(pl.col("person_id").n_unique().alias("n"))
+            .join(region_residents, on="region_code", how="inner")
+            .filter(pl.col("residents") > 0)
+            .group_by("entity_id", "subsidy_type")
+            .agg((pl.col("n") * 100.0 / pl.col("residents")).max().alias("recipients"))
+            .collect()
+        )
+    wide = rates.pivot(
         on="subsidy_type", index="entity_id", values="recipients", on_columns=types
     ) if types else pl.DataFrame({"entity_id": []}, schema={"entity_id": pl.String()})
     monthly = (
         d.group_by("entity_id", "period")
-        .agg(pl.col("person_id").n_unique().alias("m"))
+        .agg(pl.col("person_id").n_unique().cast(pl.Float64()).alias("m"))  # no u32 wrap below
         .sort("entity_id", "period")
         .with_columns(pl.col("m").shift(1).over("entity_id").alias("prev"))
         .with_columns(
@@ -167,17 +181,21 @@ def entity_features(
         )
     )
     res = pl.col("residents").cast(pl.Float64())
+    per_100 = 1.0 if region_residents is not None else 100.0 / res
     frame = frame.with_columns(
-        [(pl.col(t).fill_null(0) * 100.0 / res).alias(RATE_PREFIX + t) for t in types]
+        [(pl.col(t).fill_null(0) * per_100).alias(RATE_PREFIX + t) for t in types]
         + [(pl.col("money") / res).alias("money_per_resident")]
     ).drop(types)
     return frame, types
 
 
-def feature_specs(types: list[str], labels: dict[str, str]) -> list[FeatureSpec]:
+def feature_specs(
+    types: list[str], labels: dict[str, str], highest_village: bool = False
+) -> list[FeatureSpec]:
+    zh, en = ("所经办村中最高的", "highest among its villages: ") if highest_village else ("", "")
     specs = [
-        FeatureSpec(RATE_PREFIX + t, f"{labels[t]}受益人每百名居民",
-                    f"recipients of {t} per 100 residents", "rate", "人")
+        FeatureSpec(RATE_PREFIX + t, f"{zh}{labels[t]}受益人每百名居民",
+                    f"{en}recipients of {t} per 100 residents", "rate", "人")
         for t in types
     ]
     specs += [

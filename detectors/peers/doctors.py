@@ -5,8 +5,10 @@ doctors of the same institution when it has at least ``min_doctors_per_instituti
 doctors, else all doctors of institutions of the same kind and level (at least
 ``min_peer_group_size``); doctors with fewer than ``min_entity_claims`` claims are not scored.
 A doctor working in several institutions is placed in the one with most of their claims.
-Features: drug cost per visit, items per visit, patients per working day (claims per distinct
-visit date). Evidence records: the doctor's claims (with drugs, for drug cost), money = fund.
+Features: drug cost and items per outpatient visit (in-patient stays are few per doctor and
+cost tens of times a visit: a doctor with two more stays is not an outlier), patients per
+working day (claims per distinct visit date). Evidence records: the doctor's outpatient claims
+(with drugs, for drug cost) or all claims (patients per day); money = fund amount.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from ._model import PeerOutlierModel
 from .institutions import medical_aggregates
 
 SPECS = [
-    FeatureSpec("drug_cost_per_visit", "次均药品费用", "drug cost per visit", "money"),
-    FeatureSpec("items_per_visit", "次均明细项目数", "items per visit", "number", "项"),
+    FeatureSpec("drug_cost_per_visit", "门诊次均药品费用", "drug cost per outpatient visit", "money"),
+    FeatureSpec("items_per_visit", "门诊次均明细项目数", "items per outpatient visit", "number", "项"),
     FeatureSpec("patients_per_day", "日均接诊人次", "patients per working day", "number", "人次"),
 ]
-FILTERS = {"drug_cost_per_visit": pl.col("drug_amount") > 0}
+FILTERS = {
+    "drug_cost_per_visit": ~pl.col("inpatient") & (pl.col("drug_amount") > 0),
+    "items_per_visit": ~pl.col("inpatient"),
+}
 
 
 class DoctorOutlierModel(PeerOutlierModel):

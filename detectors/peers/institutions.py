@@ -5,11 +5,13 @@ hospital is never compared with clinics or pharmacies); a kind-level group with 
 ``min_institution_peers`` institutions is not scored, nor is an institution with fewer than
 ``min_entity_claims`` claims. Features (over the data window):
 
-cost per visit (mean total), items per visit (claim_items lines per claim), drug share (drug
-money / itemised money), in-patient rate, average length of stay (in-patient claims, days),
+cost per outpatient/pharmacy visit and per in-patient stay (mean total, apart: case mix),
+items per outpatient/pharmacy visit (claim_items lines), drug share (drug money / itemised
+money), in-patient rate, average length of stay (in-patient claims, days),
 fund share (fund / total money), and — when rule findings are passed under ``FINDINGS_KEY`` at
 fit time — the share of claims cited by a medical rule. Evidence records: the institution's
-claims behind the top feature (in-patient claims for in-patient rate and stay, claims with
+claims behind the top feature (in-patient claims for in-patient cost, rate and stay,
+outpatient/pharmacy claims for their cost and items, claims with
 drugs for drug share, rule-cited claims for the rule share, else all), money = fund amount.
 """
 
@@ -23,8 +25,10 @@ from ._features import FeatureSpec
 from ._model import PeerOutlierModel
 
 SPECS = [
-    FeatureSpec("cost_per_visit", "次均费用", "cost per visit", "money"),
-    FeatureSpec("items_per_visit", "次均明细项目数", "items per visit", "number", "项"),
+    FeatureSpec("cost_per_visit", "门诊(购药)次均费用", "cost per outpatient/pharmacy visit", "money"),
+    FeatureSpec("cost_per_stay", "住院次均费用", "cost per in-patient stay", "money"),
+    FeatureSpec("items_per_visit", "门诊(购药)次均明细项目数", "items per outpatient/pharmacy visit",
+                "number", "项"),
     FeatureSpec("drug_share", "药占比", "drug share of cost", "share"),
     FeatureSpec("inpatient_rate", "住院率", "in-patient share of visits", "share"),
     FeatureSpec("avg_length_of_stay", "平均住院日", "average length of stay", "days"),
@@ -33,6 +37,9 @@ SPECS = [
 RULE_SPEC = FeatureSpec("rule_hit_share", "规则命中结算占比", "share of claims hit by rules", "share")
 
 FILTERS = {
+    "cost_per_visit": ~pl.col("inpatient"),
+    "items_per_visit": ~pl.col("inpatient"),
+    "cost_per_stay": pl.col("inpatient"),
     "inpatient_rate": pl.col("inpatient"),
     "avg_length_of_stay": pl.col("inpatient"),
     "drug_share": pl.col("drug_amount") > 0,
@@ -41,16 +48,24 @@ FILTERS = {
 
 
 def medical_aggregates() -> list[pl.Expr]:
+    """Per-entity aggregates of claim facts.
+
+    Per-visit money and items are taken over visits of one type (outpatient and pharmacy visits
+    apart from in-patient stays): an in-patient stay costs tens of times a visit, so a few more
+    stays would otherwise swamp the comparison (case mix, not excess).
+    """
+    out = ~pl.col("inpatient")
     return [
         pl.len().alias("n_claims"),
-        pl.col("total_amount").mean().alias("cost_per_visit"),
-        pl.col("n_items").mean().alias("items_per_visit"),
+        pl.col("total_amount").filter(out).mean().alias("cost_per_visit"),
+        pl.col("total_amount").filter(pl.col("inpatient")).mean().alias("cost_per_stay"),
+        pl.col("n_items").filter(out).mean().alias("items_per_visit"),
         (pl.col("drug_amount").sum() / pl.col("items_amount").sum()).alias("drug_share"),
         pl.col("inpatient").mean().cast(pl.Float64()).alias("inpatient_rate"),
         pl.col("los_days").mean().alias("avg_length_of_stay"),
         (pl.col("fund_amount").sum() / pl.col("total_amount").sum()).alias("fund_share"),
         pl.col("rule_hit").mean().cast(pl.Float64()).alias("rule_hit_share"),
-        pl.col("drug_amount").mean().alias("drug_cost_per_visit"),
+        pl.col("drug_amount").filter(out).mean().alias("drug_cost_per_visit"),
         (pl.len() / pl.col("visit_date").n_unique()).cast(pl.Float64()).alias("patients_per_day"),
         pl.col("visit_date").min().dt.strftime("%Y-%m").alias("period_start"),
         pl.col("visit_date").max().dt.strftime("%Y-%m").alias("period_end"),

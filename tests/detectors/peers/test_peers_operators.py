@@ -15,7 +15,7 @@ OPERATOR = "OP51030202"  # serves villages ...005 and ...006 of county 510302
 
 @pytest.fixture(scope="module")
 def world():
-    return subsidy_world(seed=5, extra_operator=OPERATOR, extra_rate=0.16)
+    return subsidy_world(seed=5, extra_operator=OPERATOR, extra_rate=0.24)
 
 
 def test_planted_operator_ranks_first_and_is_flagged(world):

@@ -1,0 +1,84 @@
+"""INSTITUTION_OUTLIER on a small synthetic set of hospitals, clinics and pharmacies."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from conftest import medical_world
+
+from detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, empty_findings
+from detectors.peers import InstitutionOutlierModel
+
+PLANTED = "C105"  # a level-1 clinic billing 2.5x the cost, more items, more drugs
+
+
+@pytest.fixture(scope="module")
+def world():
+    return medical_world(seed=0, inflated_institution=PLANTED)
+
+
+@pytest.fixture(scope="module")
+def fitted(world):
+    return InstitutionOutlierModel().fit(world)
+
+
+def test_inflated_clinic_ranks_first_big_hospitals_do_not(world, fitted):
+    scored = fitted.score_entities(world).sort("score", descending=True)
+    assert scored["entity_id"][0] == PLANTED
+    f = fitted.detect(world)
+    assert f["entity_id"].to_list() == [PLANTED] or PLANTED in f["entity_id"].to_list()
+    # level-3 hospitals cost ~10x a clinic per visit but are compared only with each other
+    assert not f["entity_id"].str.starts_with("H3").any()
+    h3 = scored.filter(pl.col("entity_id").str.starts_with("H3"))
+    assert h3["peer_group"].unique().to_list() == ["kind_level|hospital-3"]
+    assert (h3["max_z"] < 3).all()
+
+
+def test_finding_content(world, fitted):
+    f = fitted.detect(world)
+    assert f.schema == FINDINGS_SCHEMA
+    r = f.filter(pl.col("entity_id") == PLANTED).row(0, named=True)
+    assert r["domain"] == "medical" and r["entity_type"] == "institution"
+    details = json.loads(r["details"])
+    assert details["peer_group"] == "kind_level|clinic-1"
+    strong = {e["name"] for e in details["features"] if e["contribution"] >= 3}
+    assert strong & {"cost_per_visit", "items_per_visit"}
+    assert "同类同级中位数" in r["evidence_zh"] and "peer median" in r["evidence_en"]
+    own = world["claims"].filter(pl.col("institution_id") == PLANTED)
+    assert set(r["record_ids"]) <= set(own["claim_id"].to_list())
+    assert 0 < r["amount_at_risk"] <= own["fund_amount"].sum()
+    assert r["period_start"] == "2025-01" and r["period_end"] <= "2025-03"
+
+
+def test_rule_findings_add_a_feature(world):
+    # a rule cited most claims of one pharmacy: its rule-hit share stands out among pharmacies
+    claims = world["claims"].filter(pl.col("institution_id") == "P003")["claim_id"]
+    rule = empty_findings().vstack(
+        pl.DataFrame(
+            {"rule_code": ["OVER_PRICE"], "domain": ["medical"], "entity_type": ["institution"],
+             "entity_id": ["P003"], "record_ids": [claims.to_list()[: int(claims.len() * 0.8)]],
+             "record_amounts": [[1.0] * int(claims.len() * 0.8)], "amount_at_risk": [1.0],
+             "score": [1.0], "severity": ["high"], "period_start": ["2025-01"],
+             "period_end": ["2025-03"], "region_code": [""], "evidence_zh": [""],
+             "evidence_en": [""], "details": ["{}"]},
+            schema=empty_findings().schema,
+        )
+    )
+    with_rules = {**world, FINDINGS_KEY: rule}
+    model = InstitutionOutlierModel().fit(with_rules)
+    assert "rule_hit_share" in model.feature_names_
+    scored = model.score_entities(with_rules)
+    row = scored.filter(pl.col("entity_id") == "P003").row(0, named=True)
+    assert row["rule_hit_share"] == pytest.approx(0.8, abs=0.01)
+    assert row["rule_hit_share__z"] >= 3
+    # without findings the feature is absent and nothing breaks
+    assert "rule_hit_share" not in InstitutionOutlierModel().fit(world).feature_names_
+
+
+def test_small_kind_level_groups_are_not_scored(world):
+    model = InstitutionOutlierModel(min_institution_peers=5).fit(world)
+    scored = model.score_entities(world)
+    assert not scored["entity_id"].str.starts_with("H3").any()  # only 4 level-3 hospitals
+    assert model.n_unscored_ == 4
