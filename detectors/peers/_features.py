@@ -82,13 +82,15 @@ def peer_statistics(
     floor_relative: float,
     floor_global: float,
     max_peer_values: int,
+    abs_floor: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """Per peer group: size, and per feature median, robust scale and a sample of values.
 
     The scale is the group's MAD (as a standard deviation), else its IQR, else its standard
     deviation, and never below ``floor_relative * |median|`` nor ``floor_global`` times the
-    feature's robust scale over all entities (``global_scale``).
+    feature's robust scale over all entities (``global_scale``), nor ``abs_floor[feature]``.
     """
+    abs_floor = abs_floor or {}
     frame = frame.filter(pl.col("peer_group").is_not_null())
     aggs: list[pl.Expr] = [pl.len().alias("n_peers")]
     for f in features:
@@ -99,7 +101,9 @@ def peer_statistics(
         sd = x.std(ddof=0).fill_null(0.0)
         spread = pl.when(mad > 0).then(mad).when(iqr > 0).then(iqr).otherwise(sd)
         floor = pl.max_horizontal(
-            med.abs() * floor_relative, pl.lit(global_scale[f] * floor_global), pl.lit(1e-9)
+            med.abs() * floor_relative,
+            pl.lit(global_scale[f] * floor_global),
+            pl.lit(max(abs_floor.get(f, 0.0), 1e-9)),
         )
         aggs += [
             med.alias(f"{f}__median"),

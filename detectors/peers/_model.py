@@ -75,6 +75,7 @@ class PeerOutlierModel(Detector):
         min_doctors_per_institution=_P.min_doctors_per_institution,
         scale_floor_relative=_P.scale_floor_relative,
         scale_floor_global=_P.scale_floor_global,
+        share_scale_floor=_P.share_scale_floor,
         max_z=_P.max_z,
         one_sided=_P.one_sided,
         score_threshold=_P.score_threshold,
@@ -101,6 +102,7 @@ class PeerOutlierModel(Detector):
         self.min_doctors_per_institution = min_doctors_per_institution
         self.scale_floor_relative = scale_floor_relative
         self.scale_floor_global = scale_floor_global
+        self.share_scale_floor = share_scale_floor
         self.max_z = max_z
         self.one_sided = one_sided
         self.score_threshold = score_threshold
@@ -163,6 +165,7 @@ class PeerOutlierModel(Detector):
             self.scale_floor_relative,
             self.scale_floor_global,
             self.max_peer_values,
+            {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"},
         )
         self.peer_groups_ = set(self.peer_stats_["peer_group"].to_list())
         self.n_entities_ = grouped.height

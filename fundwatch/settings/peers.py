@@ -57,6 +57,12 @@ class PeerSettings(BaseModel):
         description="... and at least this share of the feature's robust scale over all entities, "
         "so zero-inflated features (shares that are 0 for most peers) keep a sane scale.",
     )
+    share_scale_floor: float = Field(
+        0.05,
+        description="For share features (drug share, shared-account share, rule-hit share …) the "
+        "scale is at least 5 percentage points: when nearly every peer is at 0%, a 0.2% share is "
+        "not 50 standard deviations out.",
+    )
     max_z: float = Field(
         50.0, description="Robust z-scores are capped here before the ensemble (numerical safety)."
     )
