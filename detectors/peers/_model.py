@@ -153,20 +153,26 @@ class PeerOutlierModel(Detector):
         names = [s.name for s in specs]
         self.feature_specs_ = specs
         self.feature_names_ = names
-        frame = frame.with_columns(
-            assign_peer_groups(frame, list(self.peer_levels), self._peer_min_sizes())
-        )
+        # Statistics of every peer group at every level, each over *all* entities sharing the
+        # key (a county's statistics include the villages that also have a finer group), kept
+        # where the group is big enough; each entity then takes its most specific kept group.
+        levels, sizes = list(self.peer_levels), self._peer_min_sizes()
+        self.global_scale_ = global_scales(frame, names)
+        per_level = []
+        for i, level in enumerate(levels):
+            sub = frame.filter(pl.col(f"peer_{i}").is_not_null()).with_columns(
+                (pl.lit(level + "|") + pl.col(f"peer_{i}")).alias("peer_group")
+            )
+            st = peer_statistics(
+                sub, names, self.global_scale_, self.scale_floor_relative,
+                self.scale_floor_global, self.max_peer_values,
+                {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"},
+            )
+            per_level.append(st.filter(pl.col("n_peers") >= sizes[i]))
+        self.peer_stats_ = pl.concat(per_level).sort("peer_group")
+        known = set(self.peer_stats_["peer_group"].to_list())
+        frame = frame.with_columns(assign_peer_groups(frame, levels, sizes, known=known))
         grouped = frame.filter(pl.col("peer_group").is_not_null())
-        self.global_scale_ = global_scales(grouped, names)
-        self.peer_stats_ = peer_statistics(
-            grouped,
-            names,
-            self.global_scale_,
-            self.scale_floor_relative,
-            self.scale_floor_global,
-            self.max_peer_values,
-            {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"},
-        )
         self.peer_groups_ = set(self.peer_stats_["peer_group"].to_list())
         self.n_entities_ = grouped.height
         self.n_unscored_ = frame.height - grouped.height

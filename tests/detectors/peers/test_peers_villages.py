@@ -94,3 +94,12 @@ def test_clean_world_gives_few_findings():
     clean = subsidy_world(seed=3)
     f = VillageOutlierModel().fit_detect(clean)
     assert f.height <= 2  # 24 ordinary villages: at most the odd chance excess
+
+
+def test_county_statistics_cover_every_village_of_the_county(world, fitted):
+    # fallback groups are described by all their members, not only the villages that fell back
+    stats = fitted.peer_stats_.filter(pl.col("peer_group") == "county|510302")
+    n_county = world["persons"].filter(pl.col("region_code").str.starts_with("510302"))[
+        "region_code"
+    ].n_unique()
+    assert stats["n_peers"].to_list() == [n_county]
