@@ -143,3 +143,12 @@ def robust_z(
         .alias(f"{f}__z")
         for f in features
     )
+
+
+def cents(column: str) -> pl.Expr:
+    """Money in whole cents (Int64).
+
+    Sums of floats depend on the order rows arrive in, which hash group-bys do not fix; sums
+    of integer cents are exact, so features and the leads built on them are deterministic.
+    """
+    return (pl.col(column) * 100).round(0).cast(pl.Int64())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from ._features import cents
+
 from fundwatch.rules_catalog import RULES
 
 from ..base import FINDINGS_KEY, Datasets, lazy
@@ -29,16 +31,16 @@ def claim_facts(datasets: Datasets) -> pl.LazyFrame:
             .group_by("claim_id")
             .agg(
                 pl.len().alias("n_items"),
-                pl.col("amount").filter(pl.col("category") == "drug").sum().alias("drug_amount"),
-                pl.col("amount").sum().alias("items_amount"),
+                cents("amount").filter(pl.col("category") == "drug").sum().alias("drug_cents"),
+                cents("amount").sum().alias("items_cents"),
             )
         )
         claims = claims.join(items, on="claim_id", how="left")
     else:
         claims = claims.with_columns(
             pl.lit(None, pl.UInt32()).alias("n_items"),
-            pl.lit(None, pl.Float64()).alias("drug_amount"),
-            pl.lit(None, pl.Float64()).alias("items_amount"),
+            pl.lit(None, pl.Int64()).alias("drug_cents"),
+            pl.lit(None, pl.Int64()).alias("items_cents"),
         )
     inpatient = pl.col("visit_type") == "inpatient"
     claims = claims.with_columns(
@@ -48,8 +50,11 @@ def claim_facts(datasets: Datasets) -> pl.LazyFrame:
         .cast(pl.Float64())
         .alias("los_days"),
         pl.col("n_items").fill_null(0).cast(pl.Float64()),
-        pl.col("drug_amount").fill_null(0.0),
-        pl.col("items_amount").fill_null(0.0),
+        pl.col("drug_cents").fill_null(0),
+        pl.col("items_cents").fill_null(0),
+        (pl.col("drug_cents").fill_null(0) / 100).alias("drug_amount"),
+        cents("total_amount").alias("total_cents"),
+        cents("fund_amount").alias("fund_cents"),
     )
     if has_rule_findings(datasets):
         rule_codes = [c for c, r in RULES.items() if r.kind == "rule" and r.domain == "medical"]

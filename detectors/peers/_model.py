@@ -150,6 +150,9 @@ class PeerOutlierModel(Detector):
     # -- fit ----------------------------------------------------------------------------
     def _fit(self, datasets: Datasets) -> None:
         frame, specs = self._entity_frame(datasets)
+        # Entity frames come out of hash group-bys in no fixed order; the peer statistics keep
+        # lists of peer values (for the report's charts), so fix the order for determinism.
+        frame = frame.sort("entity_id")
         names = [s.name for s in specs]
         self.feature_specs_ = specs
         self.feature_names_ = names
@@ -282,6 +285,18 @@ class PeerOutlierModel(Detector):
                 .alias("record_amounts"),
             )
             .drop("recs")
+            # Records beyond max_record_ids are not listed; spread the whole estimate over the
+            # listed ones so that amount_at_risk = sum(record_amounts), which the leads rely on
+            # to count each record's money once.
+            .with_columns(
+                pl.when(pl.col("record_amounts").list.sum() > 0)
+                .then(
+                    pl.col("record_amounts")
+                    * (pl.col("amount_at_risk") / pl.col("record_amounts").list.sum())
+                )
+                .otherwise(pl.col("record_amounts"))
+                .alias("record_amounts")
+            )
         )
         out = (
             flagged.select("entity_id", "region_code", "period_start", "period_end")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..base import Datasets, lazy
-from ._features import FeatureSpec
+from ._features import FeatureSpec, cents
 
 RATE_PREFIX = "recipients_per_100:"
 
@@ -112,7 +112,7 @@ def entity_features(
     d = d.with_columns(pl.col(entity).alias("entity_id"))
     totals = d.group_by("entity_id").agg(
         pl.len().alias("n_disbursements"),
-        pl.col("amount").sum().alias("money"),
+        (cents("amount").sum() / 100).alias("money"),  # exact, order-free (see _features.cents)
         pl.col("period").min().alias("period_start"),
         pl.col("period").max().alias("period_end"),
         pl.col("shared").mean().cast(pl.Float64()).alias("shared_account_share"),

@@ -57,15 +57,16 @@ def medical_aggregates() -> list[pl.Expr]:
     out = ~pl.col("inpatient")
     return [
         pl.len().alias("n_claims"),
-        pl.col("total_amount").filter(out).mean().alias("cost_per_visit"),
-        pl.col("total_amount").filter(pl.col("inpatient")).mean().alias("cost_per_stay"),
+        # money in integer cents (see _features.cents): exact sums, deterministic features
+        (pl.col("total_cents").filter(out).mean() / 100).alias("cost_per_visit"),
+        (pl.col("total_cents").filter(pl.col("inpatient")).mean() / 100).alias("cost_per_stay"),
         pl.col("n_items").filter(out).mean().alias("items_per_visit"),
-        (pl.col("drug_amount").sum() / pl.col("items_amount").sum()).alias("drug_share"),
+        (pl.col("drug_cents").sum() / pl.col("items_cents").sum()).alias("drug_share"),
         pl.col("inpatient").mean().cast(pl.Float64()).alias("inpatient_rate"),
         pl.col("los_days").mean().alias("avg_length_of_stay"),
-        (pl.col("fund_amount").sum() / pl.col("total_amount").sum()).alias("fund_share"),
+        (pl.col("fund_cents").sum() / pl.col("total_cents").sum()).alias("fund_share"),
         pl.col("rule_hit").mean().cast(pl.Float64()).alias("rule_hit_share"),
-        pl.col("drug_amount").filter(out).mean().alias("drug_cost_per_visit"),
+        (pl.col("drug_cents").filter(out).mean() / 100).alias("drug_cost_per_visit"),
         (pl.len() / pl.col("visit_date").n_unique()).cast(pl.Float64()).alias("patients_per_day"),
         pl.col("visit_date").min().dt.strftime("%Y-%m").alias("period_start"),
         pl.col("visit_date").max().dt.strftime("%Y-%m").alias("period_end"),
