@@ -21,7 +21,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 #: Seeds and sizes of the shared test cities. Sizes are small on purpose: the detectors'
 #: quality is judged on several seeds in bench/quality.py, not by tuning to these.
-CITY_PERSONS = 4000
+CITY_PERSONS = 10000
 CITY_SEED = 7
 
 
