@@ -71,8 +71,25 @@ def _load_cache_key(context: Any, parameters: dict[str, Any]) -> str | None:
     return "load-" + h.hexdigest()[:40]
 
 
+def _step_started(task_obj, task_run, state) -> None:
+    from fundwatch import progress
+
+    progress.current().started(task_run.name)
+
+
+def _step_finished(task_obj, task_run, state) -> None:
+    from fundwatch import progress
+
+    progress.current().finished(task_run.name, ok=state.is_completed())
+
+
+#: Every task tells the terminal progress display (if any) when it starts and ends.
+PROGRESS_HOOKS = {"on_running": [_step_started], "on_completion": [_step_finished], "on_failure": [_step_finished]}
+
+
 # --------------------------------------------------------------------------- tasks
 @task(
+    **PROGRESS_HOOKS,
     name="load",
     task_run_name="load {input_dir}",
     retries=IO_RETRIES,
@@ -85,27 +102,28 @@ def load_task(input_dir: str, domains: tuple[str, ...], settings: Settings):
     return pipeline.load_step(input_dir, domains, settings)
 
 
-@task(name="validate", task_run_name="validate", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="validate", task_run_name="validate", cache_policy=NONE)
 def validate_task(datasets: dict, out_dir: str, settings: Settings):
     return pipeline.validate_step(datasets, out_dir, settings)
 
 
-@task(name="restrict-periods", task_run_name="restrict to {period_start}..{period_end}", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="restrict-periods", task_run_name="restrict to {period_start}..{period_end}", cache_policy=NONE)
 def restrict_task(datasets: dict, period_start: str | None, period_end: str | None) -> dict:
     return pipeline.restrict_periods(datasets, period_start, period_end)
 
 
-@task(name="detect", task_run_name="detect {name} part {part[0]}/{part[1]}", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="detect", task_run_name="detect {name} part {part[0]}/{part[1]}", cache_policy=NONE)
 def detect_task(datasets: dict, name: str, settings: Settings, part: tuple[int, int]):
     return pipeline.run_detector(datasets, name, settings, part)
 
 
-@task(name="rank", task_run_name="rank", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="rank", task_run_name="rank", cache_policy=NONE)
 def rank_task(findings: pl.DataFrame, settings: Settings, lang: str, as_of: str | None) -> pl.DataFrame:
     return pipeline.rank_step(findings, settings, lang, as_of)
 
 
 @task(
+    **PROGRESS_HOOKS,
     name="read-dispositions",
     task_run_name="read dispositions",
     cache_policy=NONE,
@@ -117,7 +135,7 @@ def dispositions_task(leads: pl.DataFrame, store_url: str, settings: Settings):
     return pipeline.disposition_step(leads, store_url, settings)
 
 
-@task(name="evidence", task_run_name="collect evidence", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="evidence", task_run_name="collect evidence", cache_policy=NONE)
 def evidence_task(leads: pl.DataFrame, datasets: dict) -> pl.DataFrame:
     from fundwatch.leads import evidence_table
 
@@ -125,6 +143,7 @@ def evidence_task(leads: pl.DataFrame, datasets: dict) -> pl.DataFrame:
 
 
 @task(
+    **PROGRESS_HOOKS,
     name="write-outputs",
     task_run_name="write leads, findings, quarantine",
     cache_policy=NONE,
@@ -143,6 +162,7 @@ def write_outputs_task(out_dir: str, leads: pl.DataFrame, findings: pl.DataFrame
 
 
 @task(
+    **PROGRESS_HOOKS,
     name="store",
     task_run_name="store run",
     cache_policy=NONE,
@@ -154,7 +174,7 @@ def store_task(store_url: str, run_record: dict, leads: pl.DataFrame, evidence: 
     return pipeline.store_step(store_url, run_record, leads, evidence, counts, settings)
 
 
-@task(name="report", task_run_name="report ({lang})", cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAY_SECONDS)
+@task(**PROGRESS_HOOKS, name="report", task_run_name="report ({lang})", cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAY_SECONDS)
 def report_task(out_dir: str, leads, status, findings, evidence, quarantine, run_info: dict, validation, lang: str, unmask: bool, settings: Settings) -> dict:
     import reports
 
@@ -179,7 +199,7 @@ def report_task(out_dir: str, leads, status, findings, evidence, quarantine, run
     return {"report": str(html), "workbook": str(xlsx)}
 
 
-@task(name="publish-artifacts", task_run_name="publish summary", cache_policy=NONE)
+@task(**PROGRESS_HOOKS, name="publish-artifacts", task_run_name="publish summary", cache_policy=NONE)
 def artifacts_task(run: dict, leads: pl.DataFrame) -> None:
     """Markdown summary and a masked table of the top leads, under fixed keys."""
     from fundwatch.privacy import mask_frame

@@ -150,8 +150,15 @@ def run_scan(dask_address: str | None = None, **params) -> dict:
         from flows.dask import with_dask
 
         flow = with_dask(scan, dask_address)
-    with _progress("scanning: load → validate → detect → rank → report → store"):
+    from . import progress
+
+    listener = progress.for_terminal()  # one line per step on a terminal; silent otherwise
+    progress.install(listener)
+    try:
         return flow(**params)
+    finally:
+        listener.close()
+        progress.install(progress.NullProgress())
 
 
 def cmd_validate(args) -> int:
