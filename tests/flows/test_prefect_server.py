@@ -4,6 +4,7 @@ worker on a small synthetic city, and check that the run completed and wrote lea
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -101,27 +102,30 @@ def test_deploy_all_and_run_a_deployment_on_a_real_server(prefect_server, small_
         assert name in deployed
     started = _run(["deployment", "run", "fundwatch-scan/nightly-subsidy"], env)
     assert "Created flow run" in started
+    match = re.search(r"UUID:\s*([0-9a-f-]{36})", started)
+    assert match, started
+    run_id = match.group(1)
+
+    from prefect.client.orchestration import SyncPrefectClient
 
     worker_log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "fundwatch-process", "--run-once"],
+    worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "fundwatch-process"],
                               env=env, cwd=tmp_path, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        worker.wait(timeout=600)
+        with SyncPrefectClient(prefect_server["PREFECT_API_URL"]) as client:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                run = client.read_flow_run(run_id)
+                if run.state is not None and run.state.is_final():
+                    break
+                time.sleep(2)
     finally:
         _stop(worker)
         worker_log.close()
-
-    from prefect.client.orchestration import SyncPrefectClient
-    from prefect.client.schemas.sorting import FlowRunSort
-
-    with SyncPrefectClient(prefect_server["PREFECT_API_URL"]) as client:
-        runs = client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=5)
-        assert runs, "no flow run recorded"
-        state = runs[0].state
-        assert state is not None and state.is_completed(), (
-            f"flow run ended {state}; worker log:\n{(tmp_path / 'worker.log').read_text()[-4000:]}"
-        )
-        assert runs[0].name.startswith("scan-subsidy")
+    assert run.state is not None and run.state.is_completed(), (
+        f"flow run ended {run.state}; worker log:\n{(tmp_path / 'worker.log').read_text()[-4000:]}"
+    )
+    assert run.name.startswith("scan-subsidy")
     leads = out / "subsidy" / "leads.parquet"
     assert leads.exists()
     import polars as pl
