@@ -62,6 +62,10 @@ class PeerOutlierModel(Detector):
     group_labels: ClassVar[dict[str, tuple[str, str]]]
     #: level -> (zh, en) short name of the peers in "<name> median" (e.g. 同县 / county)
     median_labels: ClassVar[dict[str, tuple[str, str]]]
+    #: level -> the only features compared at that level (default: all). A feature that
+    #: depends on what the peers share at a finer level (a doctor's patients per day depends
+    #: on the institution's patient stream) means nothing against a coarser group.
+    level_features: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self,
@@ -181,8 +185,8 @@ class PeerOutlierModel(Detector):
         self.n_unscored_ = frame.height - grouped.height
         self.ensemble_ = None
         if grouped.height >= 3 and names:
-            Z = self._z_matrix(robust_z(grouped.sort("entity_id"), self.peer_stats_, names,
-                                        self.one_sided, self.max_z))
+            Z = self._z_matrix(self._level_mask(robust_z(grouped.sort("entity_id"), self.peer_stats_, names,
+                                        self.one_sided, self.max_z)))
             self.ensemble_ = EntityOutlierEnsemble(
                 members=tuple(self.ensemble_members),
                 combination=self.ensemble_combination,
@@ -191,6 +195,16 @@ class PeerOutlierModel(Detector):
                 scale_features=False,  # already robust z-scores within peer groups
                 random_state=self.random_state,
             ).fit(Z)
+
+    def _level_mask(self, scored: pl.DataFrame) -> pl.DataFrame:
+        """Zero the z-scores of features not compared at an entity's peer level."""
+        exprs = []
+        for level, allowed in self.level_features.items():
+            at_level = pl.col("peer_group").str.starts_with(level + "|")
+            for f in self.feature_names_:
+                if f not in allowed:
+                    exprs.append(pl.when(at_level).then(0.0).otherwise(pl.col(f"{f}__z")).alias(f"{f}__z"))
+        return scored.with_columns(exprs) if exprs else scored
 
     def _z_matrix(self, scored: pl.DataFrame) -> np.ndarray:
         return scored.select(f"{f}__z" for f in self.feature_names_).to_numpy().astype(float)
@@ -212,7 +226,9 @@ class PeerOutlierModel(Detector):
                 frame, list(self.peer_levels), self._peer_min_sizes(), known=self.peer_groups_
             )
         ).filter(pl.col("peer_group").is_not_null())
-        scored = robust_z(frame.sort("entity_id"), self.peer_stats_, names, self.one_sided, self.max_z)
+        scored = self._level_mask(
+            robust_z(frame.sort("entity_id"), self.peer_stats_, names, self.one_sided, self.max_z)
+        )
         if self.ensemble_ is None or scored.height == 0:
             return scored.with_columns(
                 pl.lit(0.0).alias("score"), pl.lit(0.0).alias("raw_score"), pl.lit(0.0).alias("max_z")

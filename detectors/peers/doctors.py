@@ -7,7 +7,8 @@ doctors, else all doctors of institutions of the same kind and level (at least
 A doctor working in several institutions is placed in the one with most of their claims.
 Features: drug cost and items per outpatient visit (in-patient stays are few per doctor and
 cost tens of times a visit: a doctor with two more stays is not an outlier), patients per
-working day (claims per distinct visit date). Evidence records: the doctor's outpatient claims
+working day (claims per distinct visit date; compared with colleagues of the same institution
+only, since it follows the institution's patient stream). Evidence records: the doctor's outpatient claims
 (with drugs, for drug cost) or all claims (patients per day); money = fund amount.
 """
 
@@ -47,6 +48,9 @@ class DoctorOutlierModel(PeerOutlierModel):
         "kind_level": ("同类同级机构医师", "same kind and level of institution"),
     }
     median_labels = {"institution": ("同机构", "colleague"), "kind_level": ("同类同级", "peer")}
+    # Colleagues share one patient stream, so patients per day is compared among them only:
+    # the lone doctor of a busy village clinic sees more patients than doctors of a quiet one.
+    level_features = {"kind_level": ("drug_cost_per_visit", "items_per_visit")}
 
     def _peer_min_sizes(self) -> list[int]:
         return [self.min_doctors_per_institution, self.min_peer_group_size]
