@@ -114,6 +114,33 @@ def fmt_money(expr: pl.Expr) -> pl.Expr:
     return sign + whole + pl.lit(".") + (cents % 100).cast(pl.String).str.zfill(2)
 
 
+def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:
+    """Move findings whose parent entity is flagged too into the parent's lead.
+
+    Declared per code in ``rules_catalog`` (``folds_into``): e.g. a DOCTOR_OUTLIER finding of
+    a doctor whose institution has an INSTITUTION_OUTLIER finding takes the institution as its
+    entity and the institution's family, so the supervisor gets one lead for the clinic, with
+    its doctors' evidence and records (each record's money still counted once).
+    """
+    for code, info in sorted(RULES.items()):
+        if info.folds_into is None:
+            continue
+        parent_code, key = info.folds_into
+        parent = RULES[parent_code]
+        parents = f.filter(pl.col("rule_code") == parent_code)
+        if parents.height == 0 or f.filter(pl.col("rule_code") == code).height == 0:
+            continue
+        parent_type = parents["entity_type"][0]
+        parent_id = pl.col("details").str.json_path_match(f"$.{key}")
+        folds = (pl.col("rule_code") == code) & parent_id.is_in(parents["entity_id"].unique().implode())
+        f = f.with_columns(
+            pl.when(folds).then(pl.lit(parent_type)).otherwise(pl.col("entity_type")).alias("entity_type"),
+            pl.when(folds).then(parent_id).otherwise(pl.col("entity_id")).alias("entity_id"),
+            pl.when(folds).then(pl.lit(parent.family)).otherwise(pl.col("family")).alias("family"),
+        )
+    return f
+
+
 def build_leads(
     findings: pl.DataFrame | pl.LazyFrame,
     settings: Settings | ScoringSettings = DEFAULT_SETTINGS,
@@ -154,7 +181,7 @@ def build_leads(
         pl.col("score").fill_null(0.0).clip(0.0, 1.0).alias("score"),
         pl.col("evidence_zh" if lang == "zh" else "evidence_en").alias("_evidence"),
     ).with_columns((pl.col("_weight") * pl.col("score")).alias("_strength"))
-    f = f.collect().lazy()  # findings are read by three aggregations below
+    f = _fold_into_parents(f.collect()).lazy()  # findings are read by three aggregations below
 
     # -- per lead: codes, periods, score inputs, evidence text ----------------------------
     per_lead = f.group_by(KEY).agg(

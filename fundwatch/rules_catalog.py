@@ -22,6 +22,10 @@ class RuleInfo:
     title_en: str
     meaning_zh: str
     meaning_en: str
+    #: ``(parent code, details key)``: a finding of this code whose parent entity (named in
+    #: ``details[key]``) is itself flagged by the parent code joins the parent's lead: the
+    #: doctors of an inflated clinic are evidence of the clinic's problem, not leads of their own.
+    folds_into: tuple[str, str] | None = None
 
 
 def _r(*args) -> RuleInfo:
@@ -107,7 +111,8 @@ RULES: dict[str, RuleInfo] = {
            "与同类别同等级机构相比,次均费用、药占比等明显偏高", "Cost per visit, drug share etc. far above institutions of the same kind and level"),
         _r("DOCTOR_OUTLIER", "medical", "model", "doctor_outlier", 0.6,
            "医师诊疗异常", "Doctor out of line with peers",
-           "与同机构医师相比,次均药费、日接诊量等明显偏高", "Drug cost per visit, patients per day etc. far above colleagues"),
+           "与同机构医师相比,次均药费、日接诊量等明显偏高", "Drug cost per visit, patients per day etc. far above colleagues",
+           ("INSTITUTION_OUTLIER", "institution_id")),
         _r("COLLUSIVE_GROUP", "medical", "model", "collusion", 0.8,
            "团伙结伴就诊购药", "Group visiting together",
            "非同户人员反复在同一机构同一天就诊", "People of different households repeatedly visiting the same place on the same days"),

@@ -66,6 +66,9 @@ class PeerOutlierModel(Detector):
     #: depends on what the peers share at a finer level (a doctor's patients per day depends
     #: on the institution's patient stream) means nothing against a coarser group.
     level_features: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: ``(details key, peer level)``: the entity this one belongs to, named in ``details``
+    #: (a doctor's institution), so that leads can fold it into its parent's lead.
+    parent: ClassVar[tuple[str, str] | None] = None
 
     def __init__(
         self,
@@ -196,6 +199,12 @@ class PeerOutlierModel(Detector):
                 random_state=self.random_state,
             ).fit(Z)
 
+    def _parent_of(self, row: dict) -> dict:
+        if self.parent is None:
+            return {}
+        key, level = self.parent
+        return {key: row.get(f"peer_{self.peer_levels.index(level)}")}
+
     def _level_mask(self, scored: pl.DataFrame) -> pl.DataFrame:
         """Zero the z-scores of features not compared at an entity's peer level."""
         exprs = []
@@ -274,7 +283,8 @@ class PeerOutlierModel(Detector):
                     "evidence_en": en,
                     "details": details_json(
                         entries, row["peer_group"],
-                        {"n_peers": int(row["n_peers"]), "raw_score": round(float(row["raw_score"]), 6)},
+                        {"n_peers": int(row["n_peers"]), "raw_score": round(float(row["raw_score"]), 6),
+                         **self._parent_of(row)},
                     ),
                 }
             )

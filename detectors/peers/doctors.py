@@ -51,6 +51,7 @@ class DoctorOutlierModel(PeerOutlierModel):
     # Colleagues share one patient stream, so patients per day is compared among them only:
     # the lone doctor of a busy village clinic sees more patients than doctors of a quiet one.
     level_features = {"kind_level": ("drug_cost_per_visit", "items_per_visit")}
+    parent = ("institution_id", "institution")
 
     def _peer_min_sizes(self) -> list[int]:
         return [self.min_doctors_per_institution, self.min_peer_group_size]
