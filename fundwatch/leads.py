@@ -27,6 +27,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from .textfmt import money
+
 from . import scoring
 from .contract import LEADS_SCHEMA
 from .rules_catalog import RULES
@@ -101,17 +103,7 @@ def _lead_ids(keys: pl.DataFrame, settings: ScoringSettings) -> pl.Series:
 
 def fmt_money(expr: pl.Expr) -> pl.Expr:
     """``1640.0`` -> ``1,640.00``, vectorised (thousands separators, two decimals)."""
-    cents = (expr.abs() * 100).round(0).cast(pl.Int64)
-    whole = (
-        (cents // 100)
-        .cast(pl.String)
-        .str.reverse()
-        .str.replace_all(r"(\d{3})", "${1},")
-        .str.reverse()
-        .str.strip_chars_start(",")
-    )
-    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return sign + whole + pl.lit(".") + (cents % 100).cast(pl.String).str.zfill(2)
+    return money(expr)
 
 
 def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:

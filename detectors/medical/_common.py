@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from fundwatch.textfmt import age_on, money, num  # noqa: F401 - shared with subsidy and leads
+
 from fundwatch.idnumber import birth_date_of, gender_of
 from fundwatch.settings.medical import MedicalSettings
 
@@ -71,40 +73,11 @@ def fund_share() -> pl.Expr:
     )
 
 
-def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
-    """Age in whole years on ``day`` (birthday counted on the day itself)."""
-    years = day.dt.year() - birth.dt.year()
-    before_birthday = (day.dt.month() * 100 + day.dt.day()) < (birth.dt.month() * 100 + birth.dt.day())
-    return (years - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
 # -- text -------------------------------------------------------------------------------------
-def money(expr: pl.Expr) -> pl.Expr:
-    """CNY amount as text with thousands separators and two decimals: ``3,420.00``."""
-    cents = (expr.abs() * 100).round(0).cast(pl.Int64)
-    units = cents // 100
-    frac = (cents % 100).cast(pl.String).str.zfill(2)
-    groups = [(units // 10**9), (units // 10**6) % 1000, (units // 1000) % 1000, units % 1000]
-    g = [x.cast(pl.String) for x in groups]
-    z = [x.cast(pl.String).str.zfill(3) for x in groups]
-    text = (
-        pl.when(units >= 10**9).then(pl.concat_str([g[0], z[1], z[2], z[3]], separator=","))
-        .when(units >= 10**6).then(pl.concat_str([g[1], z[2], z[3]], separator=","))
-        .when(units >= 1000).then(pl.concat_str([g[2], z[3]], separator=","))
-        .otherwise(g[3])
-    )
-    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return pl.concat_str([sign, text, pl.lit("."), frac])
 
 
-def num(expr: pl.Expr) -> pl.Expr:
-    """A quantity as short text: ``3`` for whole numbers, else up to 2 decimals."""
-    r = expr.round(2)
-    return (
-        pl.when(r == r.floor())
-        .then(r.cast(pl.Int64).cast(pl.String))
-        .otherwise(r.cast(pl.String))
-    )
 
 
 def ymd(expr: pl.Expr) -> pl.Expr:

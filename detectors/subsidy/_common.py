@@ -29,6 +29,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from fundwatch.textfmt import age_on, money, num  # noqa: F401 - shared with medical and leads
+
 from fundwatch.settings import DEFAULT_SETTINGS
 from fundwatch.settings.subsidy import SubsidySettings
 
@@ -278,35 +280,11 @@ def period_last_day(expr: pl.Expr) -> pl.Expr:
     return period_first_day(expr).dt.month_end()
 
 
-def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
-    """Age in whole years on ``day`` of a person born on ``birth``."""
-    before_birthday = (day.dt.month() < birth.dt.month()) | (
-        (day.dt.month() == birth.dt.month()) & (day.dt.day() < birth.dt.day())
-    )
-    return (day.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(pl.Int64)
 
 
 # -- evidence text -------------------------------------------------------------------------------
-def money(expr: pl.Expr) -> pl.Expr:
-    """CNY text with thousands separators and two decimals: ``1640`` -> ``1,640.00``."""
-    cents = (expr.abs() * 100).round(0).cast(pl.Int64)
-    integer = (cents // 100).cast(pl.String)
-    grouped = (
-        integer.str.reverse().str.replace_all(r"(\d{3})", "${1},").str.strip_suffix(",").str.reverse()
-    )
-    frac = (cents % 100).cast(pl.String).str.zfill(2)
-    sign = pl.when(expr < 0).then(pl.lit("-")).otherwise(pl.lit(""))
-    return sign + grouped + pl.lit(".") + frac
 
 
-def num(expr: pl.Expr) -> pl.Expr:
-    """A quantity as short text: ``3.0`` -> ``3``, ``2.5`` -> ``2.5``, ``2.345`` -> ``2.35``."""
-    r = expr.round(2)
-    return (
-        pl.when(r == r.floor())
-        .then(r.cast(pl.Int64).cast(pl.String))
-        .otherwise(r.cast(pl.String))
-    )
 
 
 def period_range_zh(start: str = "period_start", end: str = "period_end") -> pl.Expr:
