@@ -21,18 +21,11 @@ from typing import Any
 
 import polars as pl
 
-LABELS_SCHEMA = pl.Schema(
-    {
-        "anomaly_type": pl.String(),
-        "domain": pl.String(),
-        "entity_type": pl.String(),
-        "entity_id": pl.String(),
-        "record_ids": pl.List(pl.String()),
-        "amount": pl.Float64(),
-        "lookalike": pl.Boolean(),
-        "note": pl.String(),
-    }
-)
+from .synth.labels import LABEL_SCHEMA
+
+#: The columns evaluation reads: the synthetic city's label schema (one definition, in
+#: ``fundwatch.synth.labels``), without the group members it adds for the detectors' tests.
+LABELS_SCHEMA = pl.Schema({c: t for c, t in LABEL_SCHEMA.items() if c != "member_ids"})
 
 
 def _labels(labels: pl.DataFrame) -> pl.DataFrame:
