@@ -50,3 +50,15 @@ def dirty_city_dir(tmp_path_factory, small_city):
     out = tmp_path_factory.mktemp("dirty-city")
     write_city(small_city, out, dirty=True, seed=CITY_SEED)
     return out
+
+
+# --------------------------------------------------------------------------- Prefect server
+from prefect_helpers import running_prefect_server  # noqa: E402 - tests/ is on sys.path here
+
+
+@pytest.fixture(scope="session")
+def prefect_env(tmp_path_factory):
+    """Environment for CLI subprocesses: one Prefect server for the whole session, so no
+    subprocess pays for (or, on a busy machine, times out starting) an ephemeral one."""
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
+        yield env

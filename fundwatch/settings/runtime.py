@@ -32,4 +32,4 @@ class RuntimeSettings(BaseModel):
     random_state: int = 0
     partitions: int = Field(default=1, ge=1, le=4096)
     detect_workers: int = Field(default=2, ge=1, le=64)
-    cache_max_input_mb: float = Field(default=200.0, ge=0)
+    cache_max_input_mb: float = Field(default=20.0, ge=0)

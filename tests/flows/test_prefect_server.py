@@ -6,78 +6,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from prefect_helpers import PREFECT, running_prefect_server, stop_process_group
 
 pytestmark = [pytest.mark.prefect_server, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-PREFECT = str(Path(sys.executable).with_name("prefect"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"prefect server exited early with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError("prefect server did not become healthy")
 
 
 @pytest.fixture()
 def prefect_server(tmp_path):
-    port = _free_port()
-    home = tmp_path / "prefect-home"
-    home.mkdir()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    env.pop("PREFECT_API_URL", None)
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        _wait_healthy(url, proc)
-        yield {**env, "PREFECT_API_URL": url}
-    finally:
-        _stop(proc)
-        log.close()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    import signal
-
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+    """A server of this test's own: deploying writes deployments and work pools into it."""
+    with running_prefect_server(tmp_path / "prefect-home") as env:
+        yield env
 
 
 def _run(args, env, cwd=REPO, timeout=180):
@@ -120,7 +66,7 @@ def test_deploy_all_and_run_a_deployment_on_a_real_server(prefect_server, small_
                     break
                 time.sleep(2)
     finally:
-        _stop(worker)
+        stop_process_group(worker)
         worker_log.close()
     assert run.state is not None and run.state.is_completed(), (
         f"flow run ended {run.state}; worker log:\n{(tmp_path / 'worker.log').read_text()[-4000:]}"

@@ -15,8 +15,17 @@ import pytest
 VERBS = ("synth", "scan", "validate", "demo", "review", "evaluate")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _shared_prefect_server(prefect_env):
+    global _ENV
+    _ENV = prefect_env
+
+
+_ENV: dict = {}
+
+
 def fundwatch(*args, cwd=None, timeout=600):
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = {**(_ENV or os.environ), "PYTHONIOENCODING": "utf-8"}
     env.pop("FUNDWATCH_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "fundwatch", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout, env=env)

@@ -4,12 +4,8 @@ starting, an ephemeral server), and a helper running the CLI."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,59 +67,6 @@ def no_docs_settings(tmp_path_factory) -> Path:
     p = tmp_path_factory.mktemp("settings") / "no-docs.toml"
     p.write_text("[validation]\nbuild_docs = false\n", encoding="utf-8")
     return p
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def prefect_env(tmp_path_factory):
-    """Environment for CLI subprocesses: a Prefect server started once for the session."""
-    import httpx
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'server.db'}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_UI_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PYTHONIOENCODING": "utf-8",
-    }
-    env.pop("PREFECT_API_URL", None)
-    env.pop("FUNDWATCH_DEBUG", None)
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited early with {proc.returncode}: see {home / 'server.log'}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("prefect server did not become healthy in 180 s")
-            time.sleep(1)
-        yield {**env, "PREFECT_API_URL": url}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="session")
