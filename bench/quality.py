@@ -7,7 +7,7 @@ Usage::
 
 Each synthetic city (``fundwatch.synth``; cached under ``bench/results/cities/q*``) is scanned by
 calling the pipeline steps directly: ``load_step -> validate_step -> every rule (run_detector,
-as the flow's detection_plan says) -> every model with its domain's rule findings
+as the flow's detection_plan says, via pipeline.detect_step) -> every model with its domain's rule findings
 (with_findings) -> rank_step(as_of = the data's latest month)``. The leads are scored with
 ``fundwatch.evaluate.evaluate``: per anomaly type recall and best rank, precision@50/100/500,
 money-weighted recall at the top 1 % of leads, false alarms on the legitimate look-alikes.
@@ -66,15 +66,9 @@ def scan(input_dir: Path, out_dir: Path) -> dict:
     loaded = pipeline.load_step(input_dir, domains, S)
     validation = pipeline.validate_step(loaded.datasets, out_dir, S)
     data = validation.datasets
-    rules, models, skipped = pipeline.detection_plan(data, domains, S, validation.unusable)
-    rule_results = [pipeline.run_detector(data, name, S, (i, n)) for name, n in rules for i in range(n)]
-    rule_findings = pipeline.merge_findings(rule_results).findings
-    model_results = []
-    for name in models:
-        domain = pipeline.detector_by_name(name, S).domain
-        with_rules = pipeline.with_findings(data, rule_findings.filter(pl.col("domain") == domain))
-        model_results.append(pipeline.run_detector(with_rules, name, S, (0, 1)))
-    findings = pipeline.merge_findings(rule_results + model_results).findings
+    detected = pipeline.detect_step(data, domains, S, validation.unusable)
+    findings, rule_findings, skipped = detected.findings, detected.rule_findings, detected.skipped
+    models = [name for name in detected.seconds if pipeline.detector_by_name(name, S).kind == "model"]
     as_of = pipeline.period_range(data)[1]
     leads = pipeline.rank_step(findings, S, "en", as_of)
     rules_only = pipeline.rank_step(rule_findings, S, "en", as_of)

@@ -356,7 +356,7 @@ def detect_all(data: dict, domains: tuple[str, ...], settings: Settings, unusabl
     """Every rule (part by part where it partitions) concurrently, then the models of each
     domain with that domain's rule findings. Runs on whatever task runner the flow has:
     threads locally, workers on a Dask cluster."""
-    pipeline.checkpoint("detect", settings)  # fault injection, as pipeline.detect_step does
+    pipeline.checkpoint("detect", settings)  # fault injection, as in pipeline.detect_step
     rules, models, skipped = pipeline.detection_plan(data, domains, settings, unusable)
     rule_futures = [detect_task.submit(data, name, settings, (i, n)) for name, n in rules for i in range(n)]
     rule_results = [f.result() for f in rule_futures]

@@ -132,41 +132,34 @@ class DetectResult:
     findings: pl.DataFrame
     skipped: dict[str, str] = field(default_factory=dict)  # detector -> why
     seconds: dict[str, float] = field(default_factory=dict)  # detector -> seconds
+    rule_findings: pl.DataFrame | None = None  # the rules' part of ``findings`` (models excluded)
 
 
 def detect_step(
     datasets: Mapping[str, pl.DataFrame],
-    domain: str,
+    domains: Iterable[str] = DOMAIN_CHOICES,
     settings: Settings = DEFAULT_SETTINGS,
     unusable: Mapping[str, str] | None = None,
 ) -> DetectResult:
-    """Run every detector of one domain; rules first, then models with the rule findings."""
-    import detectors
-    from detectors.base import FINDINGS_KEY, conform_findings, empty_findings
+    """Every detector of ``domains``, one after another, without Prefect.
 
+    Rules first (part by part where they partition), then each model with its domain's rule
+    findings. The flow (``flows.scan.detect_all``) runs the same plan as concurrent tasks;
+    analysts, benchmarks and tests call this.
+    """
     checkpoint("detect", settings)
-    unusable = dict(unusable or {})
-    frames: list[pl.DataFrame] = []
-    skipped: dict[str, str] = {}
-    seconds: dict[str, float] = {}
-    data = dict(datasets)
-    for det in detectors.all_detectors(settings, (domain,)):
-        lacking = [d for d in det.requires if d not in data]
-        broken = [d for d in det.requires if d in unusable]
-        if lacking or broken:
-            why = (
-                f"dataset(s) {', '.join(lacking)} absent" if lacking else
-                f"dataset(s) {', '.join(broken)} unusable: {'; '.join(unusable[b] for b in broken)}"
-            )
-            skipped[det.name()] = why
-            continue
-        if det.kind == "model" and FINDINGS_KEY not in data:
-            data[FINDINGS_KEY] = conform_findings(pl.concat(frames)) if frames else empty_findings()
-        t0 = time.perf_counter()
-        frames.append(det.fit_detect(data))
-        seconds[det.name()] = round(time.perf_counter() - t0, 3)
-    findings = conform_findings(pl.concat(frames)) if frames else empty_findings()
-    return DetectResult(findings, skipped, seconds)
+    rules, models, skipped = detection_plan(datasets, domains, settings, unusable)
+    rule_results = [run_detector(datasets, name, settings, (i, n)) for name, n in rules for i in range(n)]
+    rule_findings = merge_findings(rule_results).findings
+    model_results = []
+    for name in models:
+        domain = detector_by_name(name, settings).domain
+        with_rules = with_findings(datasets, rule_findings.filter(pl.col("domain") == domain))
+        model_results.append(run_detector(with_rules, name, settings))
+    result = merge_findings(rule_results + model_results)
+    result.skipped.update(skipped)
+    result.rule_findings = rule_findings
+    return result
 
 
 def detector_by_name(name: str, settings: Settings = DEFAULT_SETTINGS):

@@ -21,16 +21,8 @@ def leads(small_city):
 
 
 def _rank(city):
-    data = city.datasets
-    rules, models, _ = pipeline.detection_plan(data, ("subsidy", "medical"))
-    results = [pipeline.run_detector(data, name) for name, _ in rules]
-    rule_findings = pipeline.merge_findings(results).findings
-    for name in models:
-        domain = pipeline.detector_by_name(name).domain
-        with_rules = pipeline.with_findings(data, rule_findings.filter(pl.col("domain") == domain))
-        results.append(pipeline.run_detector(with_rules, name))
-    findings = pipeline.merge_findings(results).findings
-    return pipeline.rank_step(findings, as_of=pipeline.period_range(data)[1])
+    findings = pipeline.detect_step(city.datasets).findings
+    return pipeline.rank_step(findings, as_of=pipeline.period_range(city.datasets)[1])
 
 
 def test_precision_at_50(leads, small_city):
