@@ -93,7 +93,35 @@ def load_step(input_dir: str | Path, domains: tuple[str, ...], settings: Setting
             f"{', '.join(sorted(set(dets)))}: add {first}.csv/.parquet/.xlsx or a {first}/ folder, "
             f"or run with --domain for the data you have"
         )
-    return load_input(input_dir, only=datasets_for(domains, settings), settings=settings)
+    wanted = datasets_for(domains, settings)
+    check_memory(input_dir, {d: f for d, f in discover(input_dir).items() if d in wanted}, settings)
+    return load_input(input_dir, only=wanted, settings=settings)
+
+
+def estimate_memory_bytes(files: Mapping[str, list[Path]], settings: Settings = DEFAULT_SETTINGS) -> float:
+    """Memory a scan of these files is estimated to need (see ``runtime.memory_per_input_byte``)."""
+    factors = settings.runtime.memory_per_input_byte
+    return sum(
+        p.stat().st_size * factors.get(p.suffix.lstrip(".").lower(), max(factors.values()))
+        for paths in files.values()
+        for p in paths
+    )
+
+
+def check_memory(input_dir: Path, files: Mapping[str, list[Path]], settings: Settings = DEFAULT_SETTINGS) -> None:
+    """Stop with a clear message when the input will not fit in memory, before loading it."""
+    import psutil
+
+    need = estimate_memory_bytes(files, settings)
+    limit_gb = settings.runtime.memory_limit_gb
+    have = limit_gb * 1e9 if limit_gb else psutil.virtual_memory().available
+    if need > have:
+        raise InputError(
+            f"{input_dir}: a scan of this input needs about {need / 1e9:.1f} GB of memory but "
+            f"{have / 1e9:.1f} GB is available: scan fewer months at a time (--period-start/"
+            f"--period-end on a smaller input folder), run on a larger machine, or split the "
+            f"work on a Dask cluster (--dask-address)"
+        )
 
 
 # ------------------------------------------------------------------------- validate
@@ -115,10 +143,10 @@ def restrict_periods(
     hi = period_end or "9999-99"
     out = dict(datasets)
     if "disbursements" in out:
-        out["disbursements"] = out["disbursements"].filter(pl.col("period").is_between(lo, hi))
+        out["disbursements"] = out["disbursements"].filter(pl.col("period").is_between(pl.lit(lo), pl.lit(hi)))
     if "claims" in out:
         month = pl.col("visit_date").dt.strftime("%Y-%m")
-        out["claims"] = out["claims"].filter(month.is_between(lo, hi))
+        out["claims"] = out["claims"].filter(month.is_between(pl.lit(lo), pl.lit(hi)))
         if "claim_items" in out:
             out["claim_items"] = out["claim_items"].join(
                 out["claims"].select("claim_id"), on="claim_id", how="semi"

@@ -24,6 +24,12 @@ class RuntimeSettings(BaseModel):
     cache_max_input_mb : the Prefect load task caches its result (keyed on the input files'
         paths, sizes and mtimes) only for inputs up to this size; a city-scale input would be
         pickled to Prefect's result storage at every run, which costs more than loading it.
+    memory_per_input_byte : estimated bytes of memory a scan needs per byte of input file, by
+        file type (Parquet is compressed many times over; CSV text is not). Measured on the
+        synthetic cities of bench/speed.py; used by the memory check before loading.
+    memory_limit_gb : memory a scan may use; ``None`` = what the machine has available when
+        the scan starts. A scan whose estimate exceeds it stops with a clear message before
+        loading, instead of being killed by the kernel half-way.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -33,3 +39,7 @@ class RuntimeSettings(BaseModel):
     partitions: int = Field(default=1, ge=1, le=4096)
     detect_workers: int = Field(default=2, ge=1, le=64)
     cache_max_input_mb: float = Field(default=20.0, ge=0)
+    memory_per_input_byte: dict[str, float] = Field(
+        default_factory=lambda: {"parquet": 40.0, "csv": 6.0, "xlsx": 10.0}
+    )
+    memory_limit_gb: float | None = Field(default=None, gt=0)
