@@ -82,10 +82,30 @@ class ExcessQuantityRule(_RuleBase):
             .select("item_code", pl.col("max_qty_per_day").alias("limit"))
             .unique("item_code", keep="first")
         )
-        days = (
+        lines = (
             lazy(datasets, "claim_items")
             .select("claim_id", "item_code", "item_name", "quantity", "amount", "service_date")
             .join(cat, on="item_code", how="inner")
+            .with_columns(pl.struct("claim_id", "service_date", "item_code").hash(seed=0).alias("_key"))
+        )
+        # Nearly every (claim, day, item) has one line. Grouping tens of millions of lines by
+        # their string keys costs gigabytes, so only lines that can exceed the limit are
+        # grouped: those over it on their own, and those whose key (by a 64-bit hash; the
+        # exact group-by below corrects any collision) occurs more than once.
+        repeated = (
+            lines.group_by("_key").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1)
+            .select("_key", pl.lit(True).alias("_repeated"))
+        )
+        candidates = (
+            lines.join(repeated, on="_key", how="left")
+            .filter(
+                (pl.col("quantity") > pl.col("limit") + s.quantity_tolerance)
+                | pl.col("_repeated").fill_null(False)
+            )
+            .drop("_key", "_repeated")
+        )
+        days = (
+            candidates
             .group_by("claim_id", "service_date", "item_code")
             .agg(pl.col("quantity").sum(), pl.col("amount").sum(), pl.col("limit").first(),
                  pl.col("item_name").first(), pl.len().alias("lines"))
