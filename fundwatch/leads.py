@@ -348,11 +348,15 @@ def evidence_table(
         else None
     )
     parts: list[pl.LazyFrame] = []
+    # Only the evidence records are looked up: cutting the event datasets down to them first
+    # keeps the joins below small (a city has millions of claims, the leads cite thousands).
+    wanted = recs.select("record_id").unique()
 
     disb = _as_lazy(datasets, "disbursements")
     if disb is not None:
         std = _as_lazy(datasets, "subsidy_standards")
         d = disb.select("disbursement_id", "subsidy_type", "person_id", "name", "period", "pay_date", "amount", "batch_id", "quantity")
+        d = d.join(wanted, left_on="disbursement_id", right_on="record_id", how="semi")
         d = d.unique("disbursement_id", keep="first")
         if std is not None:
             names = std.select("subsidy_type", "subsidy_name").unique("subsidy_type", keep="first")
@@ -389,7 +393,7 @@ def evidence_table(
     if claims is not None:
         c = claims.select(
             "claim_id", "person_id", "institution_id", "visit_type", "visit_date", "discharge_date", "diagnosis_code", "total_amount", "fund_amount"
-        ).unique("claim_id", keep="first")
+        ).join(wanted, left_on="claim_id", right_on="record_id", how="semi").unique("claim_id", keep="first")
         inst = _as_lazy(datasets, "institutions")
         if inst is not None:
             c = c.join(inst.select("institution_id", pl.col("name").alias("_iname")).unique("institution_id", keep="first"), on="institution_id", how="left")
