@@ -150,7 +150,10 @@ def measure_steps(input_dir: Path, out_dir: Path, profile_dir: Path | None) -> d
 
     loaded = st.run("load", pipeline.load_step, input_dir, domains, S)
     validation = st.run("validate", pipeline.validate_step, loaded.datasets, out_dir, S)
-    data = pipeline.restrict_periods(validation.datasets, None, None)
+    data = st.run("compact", pipeline.compact_step, pipeline.restrict_periods(validation.datasets, None, None))
+    rows_loaded = {k: v.height for k, v in loaded.datasets.items()}
+    loaded.datasets.clear()  # as the flow does: only the compacted frames stay referenced
+    validation.datasets.clear()
 
     rules, models, skipped = pipeline.detection_plan(data, domains, S, validation.unusable)
     detectors_rows: list[dict] = []
@@ -209,14 +212,14 @@ def measure_steps(input_dir: Path, out_dir: Path, profile_dir: Path | None) -> d
         "families": list(families.values()),
         "findings": detected.findings.height,
         "leads": leads.height,
-        "rows": {k: v.height for k, v in loaded.datasets.items()},
+        "rows": rows_loaded,
     }
 
 
 def summarize_steps(steps: dict) -> list[dict]:
     """Step table: load, validate, detector families, rank ... store, and the sum."""
     by = {r["step"]: r for r in steps["steps"]}
-    rows = [by["imports"], by["load"], by["validate"]] if "imports" in by else [by["load"], by["validate"]]
+    rows = [by[s] for s in ("imports", "load", "validate", "compact") if s in by]
     for f in steps["families"]:
         rows.append({"step": f"detect: {f['family']} ({f['detectors']})", "seconds": f["seconds"],
                      "cpu_seconds": f["cpu_seconds"], "peak_rss": f["peak_rss"]})

@@ -27,6 +27,8 @@ import polars as pl
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from fundwatch.memory import as_text
+
 Datasets = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
 #: Key under which ``run_all`` passes rule findings on to model detectors.
@@ -97,8 +99,12 @@ def conform_findings(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 
 
 def lazy(datasets: Datasets, name: str) -> pl.LazyFrame:
-    """Dataset ``name`` as a LazyFrame."""
-    return datasets[name].lazy()
+    """Dataset ``name`` as a LazyFrame in the contract's types.
+
+    Columns the pipeline holds as ``Categorical`` to save memory (:mod:`fundwatch.memory`)
+    come back as ``String``, lazily: only the rows a query keeps are materialised as text.
+    """
+    return as_text(datasets[name])
 
 
 class Detector(BaseEstimator):

@@ -112,6 +112,11 @@ def restrict_task(datasets: dict, period_start: str | None, period_end: str | No
     return pipeline.restrict_periods(datasets, period_start, period_end)
 
 
+@task(**PROGRESS_HOOKS, name="compact", task_run_name="compact repetitive text columns", cache_policy=NONE)
+def compact_task(datasets: dict) -> dict:
+    return pipeline.compact_step(datasets)
+
+
 @task(**PROGRESS_HOOKS, name="detect", task_run_name="detect {name} part {part[0]}/{part[1]}", cache_policy=NONE)
 def detect_task(datasets: dict, name: str, settings: Settings, part: tuple[int, int]):
     return pipeline.run_detector(datasets, name, settings, part)
@@ -310,7 +315,11 @@ def scan(
     # The accepted rows are all the later steps need; drop the loaded frames (Prefect keeps
     # task results referenced) so peak memory holds one copy of the data, not two.
     loaded.datasets.clear()
-    data = restrict_task(validation.datasets, period_start, period_end)
+    restricted = restrict_task(validation.datasets, period_start, period_end)
+    data = compact_task(restricted)
+    # the same again: from here on only the compacted frames are referenced
+    restricted.clear()
+    validation.datasets.clear()
     t = time.perf_counter()
     detected = detect_all(data, domains, settings, validation.unusable)
     timer.add("detect", t)

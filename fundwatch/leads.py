@@ -31,6 +31,7 @@ from .textfmt import money
 
 from . import scoring
 from .contract import LEADS_SCHEMA
+from .memory import as_text
 from .rules_catalog import RULES
 from .settings import DEFAULT_SETTINGS, ScoringSettings, Settings
 
@@ -318,7 +319,7 @@ def build_leads(
 
 def _as_lazy(datasets: Mapping[str, pl.DataFrame | pl.LazyFrame], name: str) -> pl.LazyFrame | None:
     d = datasets.get(name)
-    return None if d is None else d.lazy()
+    return None if d is None else as_text(d)
 
 
 def evidence_table(

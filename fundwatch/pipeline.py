@@ -154,6 +154,13 @@ def restrict_periods(
     return out
 
 
+def compact_step(datasets: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Hold repetitive text columns as ``Categorical`` for detection (see :mod:`fundwatch.memory`)."""
+    from .memory import compact
+
+    return compact(datasets)
+
+
 # --------------------------------------------------------------------------- detect
 @dataclass
 class DetectResult:
@@ -247,7 +254,7 @@ def partition(datasets: Mapping[str, pl.DataFrame], by: tuple[str, str], n: int,
     out = dict(datasets)
     # hash() with a fixed seed is stable across processes within one polars version (unlike
     # Python's salted hash), which is all partitions of one run need.
-    key = pl.col(column).fill_null("").hash(seed=0)
+    key = pl.col(column).cast(pl.String).fill_null("").hash(seed=0)
     out[dataset] = datasets[dataset].filter((key % n) == i)
     if dataset == "claims" and "claim_items" in datasets:
         out["claim_items"] = datasets["claim_items"].join(out["claims"].select("claim_id"), on="claim_id", how="semi")
