@@ -107,6 +107,27 @@ def lazy(datasets: Datasets, name: str) -> pl.LazyFrame:
     return as_text(datasets[name])
 
 
+def lazy_rows(datasets: Datasets, name: str, predicate: pl.Expr) -> pl.LazyFrame:
+    """The rows of dataset ``name`` where ``predicate`` holds, in the contract's types.
+
+    Unlike ``lazy(...).filter(...)``, the predicate runs on the frame as held, before
+    compacted columns are cast back to text, so only the kept rows are ever materialised as
+    strings (on 35M claim items that is a gigabyte). The predicate must therefore accept
+    either type for compacted columns: compare them through ``.cast(pl.String)``, and hash
+    them only to compare with hashes computed the same way.
+    """
+    return as_text(lazy_held(datasets, name).filter(predicate))
+
+
+def lazy_held(datasets: Datasets, name: str) -> pl.LazyFrame:
+    """Dataset ``name`` as held: compacted columns may be ``Categorical`` (see :func:`lazy_rows`).
+
+    For passes that only compute numbers or hashes over every row and must not turn the
+    whole dataset back into text; anything that reads text values uses :func:`lazy`.
+    """
+    return datasets[name].lazy()
+
+
 class Detector(BaseEstimator):
     """Base class of every fundwatch detector.
 

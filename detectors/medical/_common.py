@@ -15,7 +15,7 @@ from fundwatch.settings.medical import MedicalSettings
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, Detector, lazy
+from ..base import Datasets, Detector, lazy, lazy_rows
 
 DOMAIN = "medical"
 
@@ -178,9 +178,10 @@ def claim_header(datasets: Datasets, only: pl.Series | None = None) -> pl.LazyFr
     ``only``: restrict to these claim ids first (a hash-set filter on the claims), so that
     the few flagged lines never make polars join the region onto every claim of the city.
     """
-    claims = lazy(datasets, "claims")
-    if only is not None:
-        claims = claims.filter(pl.col("claim_id").is_in(only.unique().implode()))
+    if only is None:
+        claims = lazy(datasets, "claims")
+    else:
+        claims = lazy_rows(datasets, "claims", pl.col("claim_id").is_in(only.unique().implode()))
     return (
         claims.select("claim_id", "person_id", "institution_id", "visit_type", "visit_date",
                       "total_amount", "fund_amount")

@@ -12,7 +12,7 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, lazy
+from ..base import Datasets, lazy, lazy_held, lazy_rows
 from ._common import (
     MedicalDetector, claims_to_findings, finish, json_details, money, num, with_claims,
     per_claim_at_risk, ramp_score, ymd,
@@ -81,28 +81,29 @@ class ExcessQuantityRule(_RuleBase):
             .filter(pl.col("max_qty_per_day").is_not_null() & (pl.col("max_qty_per_day") > 0))
             .select("item_code", pl.col("max_qty_per_day").alias("limit"))
             .unique("item_code", keep="first")
+            .collect()
         )
-        lines = (
-            lazy(datasets, "claim_items")
-            .select("claim_id", "item_code", "item_name", "quantity", "amount", "service_date")
-            .join(cat, on="item_code", how="inner")
-            .with_columns(pl.struct("claim_id", "service_date", "item_code").hash(seed=0).alias("_key"))
+        # item_code is Categorical when compacted: compare it in its own type, not as text
+        codes = cat["item_code"].cast(lazy_held(datasets, "claim_items").collect_schema()["item_code"])
+        limit = pl.col("item_code").replace_strict(codes, cat["limit"], default=None, return_dtype=cat.schema["limit"])
+        limited = pl.col("item_code").is_in(codes.implode())
+        key = pl.struct("claim_id", "service_date", "item_code").hash(seed=0)
+        # Nearly every (claim, day, item) has one line, so only lines that can exceed the
+        # limit are grouped: those over it on their own, and those whose key repeats. Keys are
+        # compared by a 64-bit hash (the exact group-by below corrects any collision), sorted
+        # rather than hashed into a table, and both passes run on the items as held, so only
+        # the candidate lines are turned back into text: on 35M item lines this costs a few
+        # hundred MB where grouping the string keys cost gigabytes.
+        hashes = (
+            lazy_held(datasets, "claim_items").select(pl.when(limited).then(key).alias("_key"))
+            .drop_nulls().collect().to_series().sort()
         )
-        # Nearly every (claim, day, item) has one line. Grouping tens of millions of lines by
-        # their string keys costs gigabytes, so only lines that can exceed the limit are
-        # grouped: those over it on their own, and those whose key (by a 64-bit hash; the
-        # exact group-by below corrects any collision) occurs more than once.
-        repeated = (
-            lines.group_by("_key").agg(pl.len().alias("_n")).filter(pl.col("_n") > 1)
-            .select("_key", pl.lit(True).alias("_repeated"))
-        )
+        repeated = hashes.filter(hashes == hashes.shift(1)).unique()
         candidates = (
-            lines.join(repeated, on="_key", how="left")
-            .filter(
-                (pl.col("quantity") > pl.col("limit") + s.quantity_tolerance)
-                | pl.col("_repeated").fill_null(False)
-            )
-            .drop("_key", "_repeated")
+            lazy_rows(datasets, "claim_items",
+                      limited & ((pl.col("quantity") > limit + s.quantity_tolerance) | key.is_in(repeated.implode())))
+            .join(cat.lazy(), on="item_code", how="inner")
+            .select("claim_id", "item_code", "item_name", "quantity", "amount", "service_date", "limit")
         )
         days = (
             candidates
@@ -184,7 +185,7 @@ class OverPriceRule(_RuleBase):
         lines = (
             lazy(datasets, "claim_items")
             .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount")
-            .join(cat, on="item_code", how="inner")
+            .join(cat.lazy(), on="item_code", how="inner")
             .filter(pl.col("unit_price") > pl.col("cap") + s.price_tolerance)
             .pipe(lambda lf: with_claims(datasets, lf))
             .with_columns(
