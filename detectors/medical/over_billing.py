@@ -185,7 +185,7 @@ class OverPriceRule(_RuleBase):
         lines = (
             lazy(datasets, "claim_items")
             .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount")
-            .join(cat.lazy(), on="item_code", how="inner")
+            .join(cat, on="item_code", how="inner")
             .filter(pl.col("unit_price") > pl.col("cap") + s.price_tolerance)
             .pipe(lambda lf: with_claims(datasets, lf))
             .with_columns(
