@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from fundwatch.memory import repeated_values
 from fundwatch.settings import DEFAULT_SETTINGS
 
 from ..base import Datasets, lazy, lazy_held, lazy_rows
@@ -90,15 +91,14 @@ class ExcessQuantityRule(_RuleBase):
         key = pl.struct("claim_id", "service_date", "item_code").hash(seed=0)
         # Nearly every (claim, day, item) has one line, so only lines that can exceed the
         # limit are grouped: those over it on their own, and those whose key repeats. Keys are
-        # compared by a 64-bit hash (the exact group-by below corrects any collision), sorted
-        # rather than hashed into a table, and both passes run on the items as held, so only
-        # the candidate lines are turned back into text: on 35M item lines this costs a few
-        # hundred MB where grouping the string keys cost gigabytes.
-        hashes = (
+        # compared by a 64-bit hash (the exact group-by below corrects any collision), and
+        # both passes run on the items as held, so only the candidate lines are turned back
+        # into text: on 35M item lines this costs a few hundred MB where grouping the string
+        # keys cost gigabytes.
+        repeated = repeated_values(
             lazy_held(datasets, "claim_items").select(pl.when(limited).then(key).alias("_key"))
-            .drop_nulls().collect().to_series().sort()
+            .drop_nulls().collect().to_series()
         )
-        repeated = hashes.filter(hashes == hashes.shift(1)).unique()
         candidates = (
             lazy_rows(datasets, "claim_items",
                       limited & ((pl.col("quantity") > limit + s.quantity_tolerance) | key.is_in(repeated.implode())))

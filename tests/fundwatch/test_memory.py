@@ -6,7 +6,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from fundwatch import pipeline
-from fundwatch.memory import LOW_CARDINALITY, as_text, compact
+from fundwatch.memory import LOW_CARDINALITY, as_text, compact, repeated_values
 from fundwatch.leads import evidence_table
 
 
@@ -47,3 +47,10 @@ def test_partitioned_rules_give_the_same_findings_on_compacted_data(small_city):
         whole = pipeline.run_detector(small_city.datasets, name).findings
         parts = pipeline.merge_findings(pipeline.run_detector(packed, name, part=(i, 3)) for i in range(3)).findings
         assert_frame_equal(parts, whole)
+
+
+def test_repeated_values_are_the_values_seen_more_than_once():
+    values = pl.Series([5, 3, 5, 9, 3, 3, 1], dtype=pl.UInt64)
+    assert sorted(repeated_values(values).to_list()) == [3, 5]
+    assert repeated_values(pl.Series([1, 2, 3], dtype=pl.UInt64)).len() == 0
+    assert repeated_values(pl.Series([], dtype=pl.UInt64)).len() == 0
