@@ -137,7 +137,7 @@ def main() -> None:
     ap.add_argument("--save", help="write the generated city as <dataset>.parquet files here")
     ap.add_argument("--input", help="read <dataset>.parquet files from here instead of generating")
     args = ap.parse_args()
-    from detectors.medical import build_detectors
+    from fundwatch.detectors.medical import build_detectors
     from fundwatch.settings import DEFAULT_SETTINGS
 
     t0 = time.perf_counter()

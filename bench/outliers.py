@@ -36,7 +36,7 @@ from sklearn.metrics import roc_auc_score
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from detectors.ensemble import EntityOutlierEnsemble  # noqa: E402
+from fundwatch.detectors.ensemble import EntityOutlierEnsemble  # noqa: E402
 
 DEFAULT_DIR = REPO / ".." / "shared" / "benchmarks" / "adbench"
 SINGLES = ("IForest", "ECOD", "COPOD", "HBOS", "KNN")

@@ -62,10 +62,10 @@ TARGET_FLOOR_RATIO = 8.0
 E2E_ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300"}
 
 FAMILIES = (  # module prefix -> family (first match wins)
-    ("detectors.medical.collusion", "collusion"),
-    ("detectors.subsidy", "subsidy rules"),
-    ("detectors.medical", "medical rules"),
-    ("detectors.peers", "peer models"),
+    ("fundwatch.detectors.medical.collusion", "collusion"),
+    ("fundwatch.detectors.subsidy", "subsidy rules"),
+    ("fundwatch.detectors.medical", "medical rules"),
+    ("fundwatch.detectors.peers", "peer models"),
 )
 
 
@@ -125,9 +125,9 @@ def _imports() -> None:
     that its cost shows as a step of its own rather than inside the first step that needs it."""
     import importlib
 
-    for mod in ("polars", "detectors", "detectors.subsidy", "detectors.medical", "detectors.peers",
-                "detectors.ensemble", "expectations", "reports", "fundwatch.store", "fundwatch.loading",
-                "fundwatch.leads", "fundwatch.outputs", "flows.scan"):
+    for mod in ("polars", "fundwatch.detectors", "fundwatch.detectors.subsidy", "fundwatch.detectors.medical", "fundwatch.detectors.peers",
+                "fundwatch.detectors.ensemble", "fundwatch.expectations", "fundwatch.reports", "fundwatch.store", "fundwatch.loading",
+                "fundwatch.leads", "fundwatch.outputs", "fundwatch.flows.scan"):
         importlib.import_module(mod)
 
 
@@ -136,7 +136,7 @@ def measure_steps(input_dir: Path, out_dir: Path, profile_dir: Path | None) -> d
     st.run("imports", _imports)
     import polars as pl
 
-    from flows.scan import build_run_record, report_task, write_outputs_task
+    from fundwatch.flows.scan import build_run_record, report_task, write_outputs_task
     from fundwatch import pipeline
     from fundwatch.leads import evidence_table
     from fundwatch.settings import DEFAULT_SETTINGS as S

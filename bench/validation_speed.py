@@ -15,7 +15,7 @@ import time
 import numpy as np
 import polars as pl
 
-from expectations import validate
+from fundwatch.expectations import validate
 from fundwatch.settings import DEFAULT_SETTINGS
 
 

@@ -3,14 +3,14 @@
 Analysts can run one detector or all of them on DataFrames they loaded themselves::
 
     from fundwatch.loading import load_input
-    import detectors
+    from fundwatch import detectors
 
     loaded = load_input("city/input")
     findings = detectors.run_all(loaded.datasets)
 
 or one at a time, scikit-learn style::
 
-    from detectors.subsidy.deceased import DeceasedPayeeRule
+    from fundwatch.detectors.subsidy.deceased import DeceasedPayeeRule
     DeceasedPayeeRule().fit_detect(datasets)
 
 See :mod:`detectors.base` for the interface and the findings shape.

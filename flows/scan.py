@@ -181,7 +181,7 @@ def store_task(store_url: str, run_record: dict, leads: pl.DataFrame, evidence: 
 
 @task(**PROGRESS_HOOKS, name="report", task_run_name="report ({lang})", cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAY_SECONDS)
 def report_task(out_dir: str, leads, status, findings, evidence, quarantine, run_info: dict, validation, lang: str, unmask: bool, settings: Settings) -> dict:
-    import reports
+    from fundwatch import reports
 
     pipeline.checkpoint("report", settings)
     summary = validation.summary if validation is not None else None

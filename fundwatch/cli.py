@@ -143,11 +143,11 @@ def run_scan(dask_address: str | None = None, **params) -> dict:
     """Run the Prefect scan flow (optionally on a Dask cluster) and return run.json's content."""
     _check_period(params.get("period_start"))
     _check_period(params.get("period_end"))
-    from flows.scan import scan
+    from fundwatch.flows.scan import scan
 
     flow = scan
     if dask_address:
-        from flows.dask import with_dask
+        from fundwatch.flows.dask import with_dask
 
         flow = with_dask(scan, dask_address)
     from . import progress

@@ -106,7 +106,7 @@ def write_leads(out_dir: str | Path, leads: pl.DataFrame, unmask: bool = False) 
 
 def write_findings(out_dir: str | Path, findings: pl.DataFrame) -> Path:
     """Write ``findings.parquet`` (whole ids), rows in a fixed order so reruns give the same bytes."""
-    from detectors.base import conform_findings
+    from fundwatch.detectors.base import conform_findings
 
     frame = conform_findings(findings)
     frame = frame.sort(frame.columns, maintain_order=True)  # total order: ties cannot swap

@@ -47,7 +47,7 @@ def checkpoint(step: str, settings: Settings) -> None:
 
 def required_datasets(domains: Iterable[str], settings: Settings = DEFAULT_SETTINGS) -> dict[str, list[str]]:
     """Dataset -> names of the detectors (of ``domains``) that cannot run without it."""
-    import detectors
+    from fundwatch import detectors
 
     needed: dict[str, list[str]] = {}
     for det in detectors.all_detectors(settings, domains):
@@ -58,7 +58,7 @@ def required_datasets(domains: Iterable[str], settings: Settings = DEFAULT_SETTI
 
 def datasets_for(domains: Iterable[str], settings: Settings = DEFAULT_SETTINGS) -> list[str]:
     """Every dataset the detectors of ``domains`` use (required or optional)."""
-    import detectors
+    from fundwatch import detectors
 
     names: set[str] = set()
     for det in detectors.all_detectors(settings, domains):
@@ -127,7 +127,7 @@ def check_memory(input_dir: Path, files: Mapping[str, list[Path]], settings: Set
 # ------------------------------------------------------------------------- validate
 def validate_step(datasets: Mapping[str, pl.DataFrame], out_dir: str | Path, settings: Settings = DEFAULT_SETTINGS):
     """Run the Great Expectations suites; returns accepted rows and quarantined ones."""
-    import expectations
+    from fundwatch import expectations
 
     checkpoint("validate", settings)
     return expectations.validate(dict(datasets), Path(out_dir).resolve(), settings)
@@ -199,7 +199,7 @@ def detect_step(
 
 def detector_by_name(name: str, settings: Settings = DEFAULT_SETTINGS):
     """The configured detector called ``name`` (its class name)."""
-    import detectors
+    from fundwatch import detectors
 
     for det in detectors.all_detectors(settings):
         if det.name() == name:
@@ -220,7 +220,7 @@ def detection_plan(
     independent parts), ``models`` by name (they see whole peer groups and run once, after
     the rules of their domain), ``skipped`` detector -> why.
     """
-    import detectors
+    from fundwatch import detectors
 
     unusable = dict(unusable or {})
     rules: list[tuple[str, int]] = []
@@ -278,13 +278,13 @@ def run_detector(
 
 def with_findings(datasets: Mapping[str, pl.DataFrame], findings: pl.DataFrame) -> dict:
     """``datasets`` plus the rule findings under ``detectors.base.FINDINGS_KEY`` (for models)."""
-    from detectors.base import FINDINGS_KEY
+    from fundwatch.detectors.base import FINDINGS_KEY
 
     return {**datasets, FINDINGS_KEY: findings}
 
 
 def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
-    from detectors.base import conform_findings, empty_findings
+    from fundwatch.detectors.base import conform_findings, empty_findings
 
     results = list(results)
     frames = [r.findings for r in results if r.findings.height]

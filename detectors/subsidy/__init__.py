@@ -19,7 +19,7 @@ SHARED_ACCOUNT             :class:`SharedAccountRule`               ``accounts``
 Each rule takes its settings as keyword arguments (defaults from
 ``fundwatch.settings.DEFAULT_SETTINGS.subsidy``) and can be run on DataFrames directly::
 
-    from detectors.subsidy import DeceasedPayeeRule
+    from fundwatch.detectors.subsidy import DeceasedPayeeRule
     findings = DeceasedPayeeRule().fit_detect(datasets)
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from detectors.base import lazy, lazy_held, lazy_rows
+from fundwatch.detectors.base import lazy, lazy_held, lazy_rows
 from fundwatch.memory import compact
 
 

@@ -17,8 +17,8 @@ from polars.testing import assert_frame_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-import detectors
-from detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, MissingDatasetError
+from fundwatch import detectors
+from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, MissingDatasetError
 from fundwatch.contract import DOMAINS, ENTITY_TYPES, SEVERITIES
 from fundwatch.pipeline import partition
 from fundwatch.rules_catalog import RULES

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from detectors.ensemble import EntityOutlierEnsemble
+from fundwatch.detectors.ensemble import EntityOutlierEnsemble
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from expectations.cross import claim_total_matches_items
-from expectations.spec import Ctx, unique
+from fundwatch.expectations.cross import claim_total_matches_items
+from fundwatch.expectations.spec import Ctx, unique
 from fundwatch.settings.validation import ValidationSettings
 
 CLAIMS = pl.DataFrame({

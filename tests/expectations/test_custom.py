@@ -6,7 +6,7 @@ import great_expectations as gx
 import pandas as pd
 import pytest
 
-from expectations.custom import ExpectColumnValuesToBeValidGb11643, gb11643_valid_mask
+from fundwatch.expectations.custom import ExpectColumnValuesToBeValidGb11643, gb11643_valid_mask
 
 VALID = ["11010519491231002X", "11010519491231002x", " 11010519491231002X "]
 INVALID = ["110105194912310021", "11010519491331002X", "1101051949123100", "ABCDEFGHIJKLMNOPQR", "123"]

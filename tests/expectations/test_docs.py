@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from validation_frames import MUTATIONS, mutated_frames
 
-from expectations import validate
+from fundwatch.expectations import validate
 from fundwatch.idnumber import PERSON_ID_PATTERN
 
 

@@ -7,7 +7,7 @@ import re
 import polars as pl
 import pytest
 
-from expectations import SUITES, dataset_checks, validate
+from fundwatch.expectations import SUITES, dataset_checks, validate
 from fundwatch.contract import DATASETS, QUARANTINE_SCHEMA
 from fundwatch.settings import DEFAULT_SETTINGS
 

@@ -11,8 +11,8 @@ pytestmark = pytest.mark.slow
 
 def test_dask_run_matches_single_process(small_city_dir, tmp_path):
     pytest.importorskip("prefect_dask")
-    from flows.dask import dask_task_runner
-    from flows.scan import scan
+    from fundwatch.flows.dask import dask_task_runner
+    from fundwatch.flows.scan import scan
 
     single = tmp_path / "single"
     scan(input_dir=str(small_city_dir / "input"), out_dir=str(single))

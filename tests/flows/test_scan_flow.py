@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def scan_flow():
-    from flows.scan import scan
+    from fundwatch.flows.scan import scan
 
     return scan
 
@@ -69,7 +69,7 @@ def test_artifacts_are_published_under_fixed_keys_and_masked(first_run, small_ci
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.scan import SUMMARY_ARTIFACT_KEY, TOP_LEADS_ARTIFACT_KEY
+    from fundwatch.flows.scan import SUMMARY_ARTIFACT_KEY, TOP_LEADS_ARTIFACT_KEY
 
     with get_client(sync_client=True) as client:
         arts = client.read_artifacts(

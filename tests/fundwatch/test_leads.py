@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from detectors.base import FINDINGS_SCHEMA, conform_findings
+from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
 from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from detectors.base import FINDINGS_SCHEMA, conform_findings
+from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
 from fundwatch.leads import build_leads
 from fundwatch.outputs import write_findings, write_leads

@@ -8,7 +8,7 @@ import random
 
 import polars as pl
 
-from detectors.base import FINDINGS_SCHEMA
+from fundwatch.detectors.base import FINDINGS_SCHEMA
 from fundwatch.contract import LEADS_SCHEMA, QUARANTINE_SCHEMA
 from fundwatch.idnumber import CHECK_CHARS, WEIGHTS
 

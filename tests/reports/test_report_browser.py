@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import reports
+from fundwatch import reports
 
 from report_samples import HOSTILE_NAME, make_inputs
 

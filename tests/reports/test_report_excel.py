@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from report_samples import FORMULA, HOSTILE_NAME, make_inputs
 
-import reports
+from fundwatch import reports
 from fundwatch.errors import InputError
 
 ID18 = re.compile(r"(?<![0-9])\d{17}[\dX](?![0-9])")

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from report_samples import FORMULA, HOSTILE_NAME, HOSTILE_TITLE, make_inputs, person_id
 
-import reports
+from fundwatch import reports
 from fundwatch.rules_catalog import RULES
-from reports.html import json_for_script, relative_link
+from fundwatch.reports.html import json_for_script, relative_link
 
 ID18 = re.compile(r"(?<![0-9])\d{17}[\dX](?![0-9])")
 

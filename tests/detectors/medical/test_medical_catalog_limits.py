@@ -2,7 +2,7 @@
 
 from medical_frames import D, by_entity, catalog_row, claim, datasets, item, person, pid
 
-from detectors.medical import AgeLimitRule, GenderLimitRule
+from fundwatch.detectors.medical import AgeLimitRule, GenderLimitRule
 
 MAN = pid("19700101", 11)
 WOMAN = pid("19720101", 22)

@@ -6,8 +6,8 @@ import random
 
 from medical_frames import D, claim, datasets, person, pid
 
-from detectors.medical import CollusiveGroupModel
-from detectors.medical.collusion import group_id
+from fundwatch.detectors.medical import CollusiveGroupModel
+from fundwatch.detectors.medical.collusion import group_id
 
 START = D(2025, 1, 1)
 

@@ -2,7 +2,7 @@
 
 from medical_frames import D, by_entity, claim, datasets, person, pid
 
-from detectors.medical import ClaimAfterDeathRule
+from fundwatch.detectors.medical import ClaimAfterDeathRule
 
 DEAD = pid("19500101", 11)
 SETTLED_LATE = pid("19550101", 13)

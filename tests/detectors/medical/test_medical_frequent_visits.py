@@ -4,7 +4,7 @@ import datetime as dt
 
 from medical_frames import D, by_entity, claim, datasets, person, pid
 
-from detectors.medical import FrequentVisitsRule
+from fundwatch.detectors.medical import FrequentVisitsRule
 
 SWIPER = pid("19500101", 11)
 CHRONIC = pid("19600101", 22)

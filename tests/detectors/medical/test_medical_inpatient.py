@@ -2,7 +2,7 @@
 
 from medical_frames import D, by_entity, claim, datasets, item, person, pid
 
-from detectors.medical import OverlappingStaysRule, PhantomInpatientRule, SplitAdmissionRule
+from fundwatch.detectors.medical import OverlappingStaysRule, PhantomInpatientRule, SplitAdmissionRule
 
 IP = {"visit_type": "inpatient"}
 OVERLAP = pid("19500101", 11)

@@ -2,7 +2,7 @@
 
 from medical_frames import D, by_entity, catalog_row, claim, datasets, item, person, pid
 
-from detectors.medical import DuplicateBillingRule, ExcessQuantityRule, OverPriceRule
+from fundwatch.detectors.medical import DuplicateBillingRule, ExcessQuantityRule, OverPriceRule
 
 A = pid("19500101", 11)
 DAY = D(2025, 1, 5)

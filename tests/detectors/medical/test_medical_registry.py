@@ -5,8 +5,8 @@ import pytest
 from medical_frames import datasets
 from sklearn.base import clone
 
-from detectors.base import FINDINGS_SCHEMA, MissingDatasetError
-from detectors.medical import DETECTOR_CLASSES, FrequentVisitsRule, build_detectors
+from fundwatch.detectors.base import FINDINGS_SCHEMA, MissingDatasetError
+from fundwatch.detectors.medical import DETECTOR_CLASSES, FrequentVisitsRule, build_detectors
 from fundwatch.rules_catalog import RULES
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
 

@@ -11,7 +11,7 @@ import json
 import polars as pl
 import pytest
 
-import detectors.medical as medical
+import fundwatch.detectors.medical as medical
 from fundwatch.settings import DEFAULT_SETTINGS
 
 synth = pytest.importorskip("fundwatch.synth")

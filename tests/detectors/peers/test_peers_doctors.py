@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from conftest import medical_world
 
-from detectors.peers import DoctorOutlierModel, build_detectors
+from fundwatch.detectors.peers import DoctorOutlierModel, build_detectors
 from fundwatch.settings import DEFAULT_SETTINGS
 
 PLANTED = "DRH2011"  # in level-2 hospital H201: 2.5x the drugs, twice the patients per day

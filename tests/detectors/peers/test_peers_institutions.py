@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from conftest import medical_world
 
-from detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, empty_findings
-from detectors.peers import InstitutionOutlierModel
+from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, empty_findings
+from fundwatch.detectors.peers import InstitutionOutlierModel
 
 PLANTED = "C105"  # a level-1 clinic billing 2.5x the cost, more items, more drugs
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from conftest import subsidy_world
 
-from detectors.peers import OperatorOutlierModel, VillageOutlierModel
+from fundwatch.detectors.peers import OperatorOutlierModel, VillageOutlierModel
 
 OPERATOR = "OP51030202"  # serves villages ...005 and ...006 of county 510302
 

@@ -12,7 +12,7 @@ import pytest
 
 synth = pytest.importorskip("fundwatch.synth", reason="the synthetic city generator is not available")
 
-from detectors.peers import (  # noqa: E402
+from fundwatch.detectors.peers import (  # noqa: E402
     DoctorOutlierModel,
     InstitutionOutlierModel,
     OperatorOutlierModel,

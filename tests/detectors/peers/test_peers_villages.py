@@ -9,8 +9,8 @@ import pytest
 from conftest import subsidy_world
 from sklearn.base import clone
 
-from detectors.base import FINDINGS_SCHEMA
-from detectors.peers import VillageOutlierModel
+from fundwatch.detectors.base import FINDINGS_SCHEMA
+from fundwatch.detectors.peers import VillageOutlierModel
 
 PLANTED = "510302101004"
 BIG = "510303101003"  # 8x the residents, normal rates, other county and subsidy mix

@@ -92,7 +92,7 @@ def by_entity(findings: pl.DataFrame) -> dict[str, dict]:
 
 def check_findings(findings: pl.DataFrame) -> None:
     """Invariants every subsidy finding must satisfy."""
-    from detectors.base import FINDINGS_SCHEMA
+    from fundwatch.detectors.base import FINDINGS_SCHEMA
 
     assert findings.schema == FINDINGS_SCHEMA
     for r in findings.iter_rows(named=True):

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from detectors.subsidy import CadreHeldCardsRule, SharedAccountRule
+from fundwatch.detectors.subsidy import CadreHeldCardsRule, SharedAccountRule
 
 
 def _cadre(pid):

@@ -4,9 +4,9 @@ import polars as pl
 import pytest
 from sklearn.base import clone
 
-from detectors.base import FINDINGS_SCHEMA, MissingDatasetError
-from detectors.subsidy import RULE_CLASSES, build_detectors
-from detectors.subsidy._common import age_on, money, severity
+from fundwatch.detectors.base import FINDINGS_SCHEMA, MissingDatasetError
+from fundwatch.detectors.subsidy import RULE_CLASSES, build_detectors
+from fundwatch.detectors.subsidy._common import age_on, money, severity
 from fundwatch.rules_catalog import RULES
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
 

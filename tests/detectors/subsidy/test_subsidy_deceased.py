@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from detectors.subsidy import DeceasedPayeeRule
+from fundwatch.detectors.subsidy import DeceasedPayeeRule
 
 
 def test_flags_periods_after_death_month_only(kit, ids):

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from detectors.subsidy import DelayedPaymentRule
+from fundwatch.detectors.subsidy import DelayedPaymentRule
 
 
 def test_delays_grouped_by_operator(kit, ids):

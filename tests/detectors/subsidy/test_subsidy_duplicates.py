@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from detectors.subsidy import DuplicatePaymentRule
+from fundwatch.detectors.subsidy import DuplicatePaymentRule
 
 
 def test_extra_payments_flagged_first_kept(kit, ids):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from detectors.subsidy import AreaInflationRule
+from fundwatch.detectors.subsidy import AreaInflationRule
 
 
 def test_area_inflation_and_equal_area_lookalike(kit, ids):

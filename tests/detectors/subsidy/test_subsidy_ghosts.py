@@ -1,6 +1,6 @@
 """GHOST_BENEFICIARY: beneficiary not in persons, or an invalid identity number."""
 
-from detectors.subsidy import GhostBeneficiaryRule
+from fundwatch.detectors.subsidy import GhostBeneficiaryRule
 
 
 def test_ghosts_and_registered_lookalike(kit, ids):

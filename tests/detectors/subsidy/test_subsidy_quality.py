@@ -10,7 +10,7 @@ operator while the generator labels the beneficiary.
 import polars as pl
 import pytest
 
-from detectors.subsidy import RULE_CLASSES, build_detectors
+from fundwatch.detectors.subsidy import RULE_CLASSES, build_detectors
 from fundwatch.settings import DEFAULT_SETTINGS
 
 synth = pytest.importorskip("fundwatch.synth", reason="the synthetic city generator is not available")

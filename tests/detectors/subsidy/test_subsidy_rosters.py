@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from detectors.subsidy import AssetOwnerRecipientRule, OfficialRecipientRule
+from fundwatch.detectors.subsidy import AssetOwnerRecipientRule, OfficialRecipientRule
 
 
 def _official(pid, role="village_cadre", start=dt.date(2020, 1, 1), end=None):

@@ -5,8 +5,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from detectors.subsidy import IneligibleAgeRule, OverStandardRule
-from detectors.subsidy._common import attach_standard, resolve_type, standards_frame
+from fundwatch.detectors.subsidy import IneligibleAgeRule, OverStandardRule
+from fundwatch.detectors.subsidy._common import attach_standard, resolve_type, standards_frame
 
 
 @pytest.fixture
