@@ -16,11 +16,19 @@ Datasets are a mapping from contract dataset name (``"disbursements"``, ``"claim
 polars DataFrames or LazyFrames in the contract's canonical columns and types (as
 :mod:`fundwatch.loading` returns them). Model detectors may also read rule findings
 under the key :data:`FINDINGS_KEY` (``run_all`` runs rules first and passes them on).
+
+Optional (v2) input columns: a detector that cannot work without some of them declares them in
+``requires_columns`` (dataset -> columns); ``fit``/``detect`` then raise
+:class:`MissingColumnError` when one is absent, and :func:`missing_inputs` /
+:func:`skip_reason` tell the pipeline, before running anything, which detectors to skip and
+why ("column item_catalog.indication absent"). A detector that merely *uses* a v2 column when
+it is there reads it with :func:`optional_column`, which gives a typed null when it is absent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import polars as pl
@@ -66,6 +74,98 @@ class MissingDatasetError(ValueError):
             f"{detector} needs dataset(s) {', '.join(missing)}: add them to the input directory "
             f"or run without this detector"
         )
+
+
+class MissingColumnError(MissingDatasetError):
+    """A detector was given a dataset without a (v2) column it needs.
+
+    A subclass of :class:`MissingDatasetError`, so that code skipping detectors whose inputs
+    are absent (``run_all(skip_missing=True)``) skips these too.
+    """
+
+    def __init__(self, detector: str, missing: list[tuple[str, str]]):
+        self.detector = detector
+        self.missing_columns = list(missing)
+        self.missing = sorted({d for d, _ in missing})
+        cols = ", ".join(f"{d}.{c}" for d, c in missing)
+        ValueError.__init__(
+            self,
+            f"{detector} needs column(s) {cols}: add them to the input files (contract v2) "
+            f"or run without this detector",
+        )
+
+
+@dataclass(frozen=True)
+class MissingInputs:
+    """What a detector lacks in some datasets: whole datasets, and columns of present ones."""
+
+    datasets: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.datasets or self.columns)
+
+    def reason(self, lang: Literal["en", "zh"] = "en") -> str:
+        """One line: ``dataset(s) claims absent; column item_catalog.indication absent`` (en) or
+        ``数据集 claims 未提供；列 item_catalog.indication 未提供`` (zh); empty when nothing lacks."""
+        parts: list[str] = []
+        if lang == "zh":
+            if self.datasets:
+                parts.append(f"数据集 {'、'.join(self.datasets)} 未提供")
+            parts += [f"列 {d}.{c} 未提供" for d, c in self.columns]
+            return "；".join(parts)
+        if self.datasets:
+            parts.append(f"dataset(s) {', '.join(self.datasets)} absent")
+        parts += [f"column {d}.{c} absent" for d, c in self.columns]
+        return "; ".join(parts)
+
+
+def _columns_of(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    return frame.columns if isinstance(frame, pl.DataFrame) else frame.collect_schema().names()
+
+
+def missing_inputs(detector: "Detector | type[Detector]", datasets: Datasets) -> MissingInputs:
+    """Datasets in ``detector.requires`` (or ``requires_columns``) that ``datasets`` lacks, and
+    the ``requires_columns`` missing from the datasets that are there. Reads schemas only."""
+    needed = list(detector.requires) + [d for d in detector.requires_columns if d not in detector.requires]
+    lacking = tuple(d for d in needed if d not in datasets)
+    columns = tuple(
+        (d, c)
+        for d, cols in detector.requires_columns.items()
+        if d in datasets
+        for c in cols
+        if c not in set(_columns_of(datasets[d]))
+    )
+    return MissingInputs(lacking, columns)
+
+
+def skip_reason(detector: "Detector | type[Detector]", datasets: Datasets, lang: Literal["en", "zh"] = "en") -> str | None:
+    """Why ``detector`` cannot run on ``datasets`` (missing datasets or columns), or None.
+
+    For the pipeline's detection plan: absent v2 columns skip exactly the detectors that
+    declare them in ``requires_columns``, with a reason such as
+    ``"column item_catalog.indication absent"`` / ``"列 item_catalog.indication 未提供"``.
+    """
+    missing = missing_inputs(detector, datasets)
+    return missing.reason(lang) if missing else None
+
+
+def has_column(datasets: Datasets, dataset: str, column: str) -> bool:
+    """Whether dataset ``dataset`` is given and has ``column`` (a v2 column may be absent)."""
+    return dataset in datasets and column in _columns_of(datasets[dataset])
+
+
+def optional_column(datasets: Datasets, dataset: str, column: str) -> pl.Expr:
+    """``pl.col(column)`` when the dataset has it, else a null of the contract's dtype named
+    ``column``: for detectors that use a v2 column where given and do without it elsewhere.
+
+    >>> lazy(ds, "disbursements").select(optional_column(ds, "disbursements", "proxy_id"))  # doctest: +SKIP
+    """
+    if has_column(datasets, dataset, column):
+        return pl.col(column)
+    from fundwatch.contract import DATASETS
+
+    return pl.lit(None, dtype=DATASETS[dataset].column(column).dtype).alias(column)
 
 
 def empty_findings() -> pl.DataFrame:
@@ -141,6 +241,9 @@ class Detector(BaseEstimator):
     domain : ``"subsidy"`` or ``"medical"``.
     kind : ``"rule"`` (precise, deterministic) or ``"model"`` (peer-group outliers, groups).
     requires : datasets without which the detector cannot run.
+    requires_columns : dataset -> optional (v2) columns without which it cannot run, e.g.
+        ``{"item_catalog": ("indication",), "claims": ("secondary_diagnoses",)}``; a dataset
+        named here is required too.
     optional : datasets it uses when present.
     n_records_seen_ : set by ``fit``: rows of the main event dataset it saw.
     """
@@ -149,6 +252,7 @@ class Detector(BaseEstimator):
     domain: ClassVar[Literal["subsidy", "medical"]]
     kind: ClassVar[Literal["rule", "model"]] = "rule"
     requires: ClassVar[tuple[str, ...]] = ()
+    requires_columns: ClassVar[dict[str, tuple[str, ...]]] = {}
     optional: ClassVar[tuple[str, ...]] = ()
     #: ``(dataset, column)`` by which the detector's work splits into independent parts:
     #: its findings on rows of one key value never depend on rows of another (e.g. a rule
@@ -183,9 +287,13 @@ class Detector(BaseEstimator):
         return cls.__name__
 
     def check_datasets(self, datasets: Datasets) -> None:
-        missing = [d for d in self.requires if d not in datasets]
-        if missing:
-            raise MissingDatasetError(self.name(), missing)
+        """Raise :class:`MissingDatasetError` for an absent required dataset, else
+        :class:`MissingColumnError` for an absent required column (``requires_columns``)."""
+        missing = missing_inputs(self, datasets)
+        if missing.datasets:
+            raise MissingDatasetError(self.name(), list(missing.datasets))
+        if missing.columns:
+            raise MissingColumnError(self.name(), list(missing.columns))
 
     def check_is_fitted(self) -> None:
         if not hasattr(self, "n_records_seen_"):

@@ -22,6 +22,7 @@ from .spec import CRITICAL, FLOAT_SLACK, WARNING, Check, Ctx, derived
 
 #: Validation order: references first, then the events that point at them.
 ORDER = (
+    "regions",
     "persons",
     "deaths",
     "officials",
@@ -30,7 +31,9 @@ ORDER = (
     "land",
     "institutions",
     "item_catalog",
+    "item_prices",
     "disbursements",
+    "allocations",
     "claims",
     "claim_items",
 )
@@ -117,5 +120,14 @@ def checks(dataset: str, s: ValidationSettings) -> list[Check]:
                       WARNING, "subsidy_type", "subsidy_standards", ("subsidy_type", "subsidy_name")),
             exists_in("beneficiary_in_persons", "person_id (the beneficiary) exists in persons", WARNING,
                       "person_id", "persons", ("person_id",)),
+        ],
+        # contract v2
+        "item_prices": [
+            exists_in("item_in_catalog", "item_code exists in item_catalog", WARNING,
+                      "item_code", "item_catalog", ("item_code",)),
+        ],
+        "allocations": [
+            exists_in("subsidy_type_in_standards", "subsidy_type is a code or a name in subsidy_standards",
+                      WARNING, "subsidy_type", "subsidy_standards", ("subsidy_type", "subsidy_name")),
         ],
     }.get(dataset, [])

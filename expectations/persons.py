@@ -1,12 +1,17 @@
 """Suite ``persons`` (人员基础信息): the roster every other dataset is matched against.
 
 The only dataset where an invalid identity number quarantines the row (contract).
+
+v2 ``relation`` (checked only when the column is given): a code outside the contract's list is
+critical, as for every enumeration (the loader already maps labels to codes, so only frames
+handed in directly can fail it).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from fundwatch.contract import RELATION
 from fundwatch.idnumber import birth_date_of, gender_of
 from fundwatch.settings.validation import ValidationSettings
 
@@ -37,4 +42,6 @@ def checks(s: ValidationSettings) -> list[Check]:
         ),
         region_code(),
         year_window("birth_date"),
+        # v2
+        in_set("relation", list(RELATION)),
     ]

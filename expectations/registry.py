@@ -7,6 +7,7 @@ from typing import Callable
 from fundwatch.settings.validation import ValidationSettings
 
 from . import (
+    allocations,
     assets,
     claim_items,
     claims,
@@ -14,9 +15,11 @@ from . import (
     disbursements,
     institutions,
     item_catalog,
+    item_prices,
     land,
     officials,
     persons,
+    regions,
     subsidy_standards,
 )
 from .spec import Check
@@ -26,5 +29,6 @@ SUITES: dict[str, Callable[[ValidationSettings], list[Check]]] = {
     for m in (
         persons, deaths, officials, assets, subsidy_standards, land,
         institutions, item_catalog, disbursements, claims, claim_items,
+        regions, item_prices, allocations,  # contract v2
     )
 }

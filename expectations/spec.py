@@ -188,8 +188,10 @@ def between(
     strict_min: bool = False,
     severity: Severity = CRITICAL,
     name: str | None = None,
+    show: tuple[str, ...] = (),
 ) -> Check:
-    """Numeric range (inclusive unless ``strict_min``)."""
+    """Numeric range (inclusive unless ``strict_min``); ``show``: columns naming the row in
+    examples (e.g. the key), besides ``col``."""
     parts = []
     expr = pl.lit(True)
     if min_value is not None:
@@ -208,10 +210,14 @@ def between(
         expect=lambda kw, m: E.ExpectColumnValuesToBeBetween(
             column=col, min_value=min_value, max_value=max_value, strict_min=strict_min, mostly=m, **kw
         ),
+        example_columns=(*show, col) if show else (),
     )
 
 
-def matches(col: str, regex: str, text: str, name: str, severity: Severity = CRITICAL) -> Check:
+def matches(
+    col: str, regex: str, text: str, name: str, severity: Severity = CRITICAL, show: tuple[str, ...] = ()
+) -> Check:
+    """Values of ``col`` match ``regex``; ``show``: columns naming the row in examples."""
     return Check(
         name,
         f"{col} {text}",
@@ -219,11 +225,27 @@ def matches(col: str, regex: str, text: str, name: str, severity: Severity = CRI
         (col,),
         ok=lambda f, c: pl.col(col).str.contains(regex).fill_null(True),
         expect=lambda kw, m: E.ExpectColumnValuesToMatchRegex(column=col, regex=regex, mostly=m, **kw),
+        example_columns=(*show, col) if show else (),
     )
 
 
 REGION_RE = r"^[0-9]{12}$"
 PERIOD_RE = r"^[0-9]{4}-(?:0[1-9]|1[0-2])$"
+
+#: One ICD-10 code as settlement lists carry it, after the loader's normalisation (upper case):
+#: a letter, two digits, optionally a dot and up to 8 letters/digits (``E11``, ``E11.9``, the
+#: national insurance edition's ``I10.X00X002``), optionally a dagger/asterisk mark (``M49.0*``).
+ICD10_CODE = r"[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,8}[+*]?)?"
+#: One ICD-10 *prefix* (``item_catalog.indication``): a letter and up to two digits (``C``,
+#: ``E1``, ``E11``), or a longer code prefix in the shape of :data:`ICD10_CODE` (``E11.9``).
+ICD10_PREFIX = r"[A-Z](?:[0-9]{1,2}|[0-9]{2}\.[0-9A-Z]{1,8})?"
+
+
+def code_list(
+    col: str, part: str, what: str, name: str, severity: Severity = CRITICAL, show: tuple[str, ...] = ()
+) -> Check:
+    """``col`` is a ``;``-joined list whose every part matches the regex ``part``."""
+    return matches(col, rf"^{part}(?:;{part})*$", f"is a ;-joined list of {what}", name, severity, show)
 
 
 def region_code(col: str = "region_code", severity: Severity = CRITICAL) -> Check:

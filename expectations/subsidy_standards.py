@@ -1,4 +1,10 @@
-"""Suite ``subsidy_standards`` (补贴标准)."""
+"""Suite ``subsidy_standards`` (补贴标准).
+
+v2 ``pay_within_days`` (checked only when given): a negative deadline is **critical**, like a
+negative amount: a standard with an impossible rule would make every payment of its type late,
+so the row is quarantined and reported with its type, region and start. ``means_test`` and
+``exclusive_group`` need no check beyond the loader's (a boolean; free text).
+"""
 
 from __future__ import annotations
 
@@ -25,4 +31,6 @@ def checks(s: ValidationSettings) -> list[Check]:
         between("min_age", 0, s.max_age),
         between("max_age", 0, s.max_age),
         pair_ge("max_age", "min_age"),
+        # v2
+        between("pay_within_days", 0, show=("subsidy_type", "region_prefix", "valid_from")),
     ]

@@ -22,6 +22,19 @@ Value kinds
 ``enum``     the code; accepts the Chinese label given beside it.
 ``int``      ``pl.Int64``.
 ``float``    ``pl.Float64``.
+``codes``    ``str``: a ``;``-joined list of ICD-10 codes or prefixes (``E11;E13``); full-width
+             ``；``, commas, ``、`` and white space become ``;``, letters are upper-cased (v2).
+
+Contract versions
+-----------------
+Version 2 (2026-11-30) adds optional columns to existing datasets (``Column.since == 2``,
+listed by :data:`V2_COLUMNS`) and three new datasets (``Dataset.since == 2``:
+:data:`V2_DATASETS`). All of them are optional: an input without them loads as before. A v2
+column absent from every file of its dataset is **absent from the loaded frame** (not a column
+of nulls), so that a detector can tell "not provided" from "provided but empty"; the loader
+records which ones in ``LoadResult.absent_columns``. ``Dataset.schema`` is the full (v2)
+schema; ``Dataset.base_schema`` the version-1 one, which is what an input without any v2
+column loads as.
 """
 
 from __future__ import annotations
@@ -32,8 +45,11 @@ from typing import Literal
 import polars as pl
 
 ValueKind = Literal[
-    "str", "person", "region", "date", "period", "money", "gender", "bool", "enum", "int", "float"
+    "str", "person", "region", "date", "period", "money", "gender", "bool", "enum", "int", "float", "codes"
 ]
+
+#: The contract version this code implements.
+CONTRACT_VERSION = 2
 
 #: polars dtype of each value kind after normalisation.
 KIND_DTYPES: dict[str, pl.DataType] = {
@@ -48,6 +64,7 @@ KIND_DTYPES: dict[str, pl.DataType] = {
     "enum": pl.String(),
     "int": pl.Int64(),
     "float": pl.Float64(),
+    "codes": pl.String(),
 }
 
 
@@ -65,6 +82,8 @@ class Column:
         e.g. ``end_date``: present, but empty means "still serving").
     enum : for ``kind="enum"``: code -> Chinese label.
     default : value used when the cell is empty (e.g. ``quantity`` defaults to 1).
+    since : contract version that added the column (2 = a **v2** column of a version-1
+        dataset: optional, and absent from the loaded frame when no file has it).
     """
 
     name: str
@@ -74,21 +93,32 @@ class Column:
     nullable: bool = False
     enum: dict[str, str] = field(default_factory=dict)
     default: object | None = None
+    since: int = 1
 
     @property
     def dtype(self) -> pl.DataType:
         return KIND_DTYPES[self.kind]
 
+    @property
+    def is_v2(self) -> bool:
+        """A column added by version 2 to a dataset that existed before."""
+        return self.since >= 2
+
 
 @dataclass(frozen=True)
 class Dataset:
-    """One contract dataset (a file ``<name>.<ext>`` or a folder ``<name>/``)."""
+    """One contract dataset (a file ``<name>.<ext>`` or a folder ``<name>/``).
+
+    ``since`` is the contract version that added the dataset (2 for ``regions``,
+    ``item_prices``, ``allocations``).
+    """
 
     name: str
     zh: str
     role: Literal["reference", "event"]
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
+    since: int = 1
 
     @property
     def column_names(self) -> list[str]:
@@ -96,8 +126,22 @@ class Dataset:
 
     @property
     def schema(self) -> pl.Schema:
-        """Typed polars schema of the dataset after loading."""
+        """Typed polars schema of the dataset after loading, every v2 column present."""
         return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    @property
+    def v2_columns(self) -> tuple[str, ...]:
+        """The optional columns version 2 added to this dataset (may be absent after loading)."""
+        return tuple(c.name for c in self.columns if c.is_v2)
+
+    @property
+    def base_schema(self) -> pl.Schema:
+        """The schema without the v2 columns: what an input without any of them loads as."""
+        return self.schema_without(self.v2_columns)
+
+    def schema_without(self, absent: tuple[str, ...] | list[str]) -> pl.Schema:
+        """The schema of a loaded frame whose v2 columns ``absent`` were not provided."""
+        return pl.Schema({c.name: c.dtype for c in self.columns if c.name not in absent})
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -117,6 +161,12 @@ class Dataset:
 
 C = Column
 
+
+def V2(name: str, zh: str, kind: ValueKind, **kw) -> Column:
+    """A **v2** column of a version-1 dataset: optional, may be empty, absent if no file has it."""
+    return Column(name, zh, kind, required=False, nullable=True, since=2, **kw)
+
+
 ROLE = {"civil_servant": "公务员", "public_institution": "事业单位", "village_cadre": "村(社区)干部"}
 ASSET_TYPE = {"vehicle": "车辆", "business": "工商登记", "property": "房产"}
 UNIT = {"person_month": "人月", "person_year": "人年", "mu_year": "亩年"}
@@ -131,12 +181,46 @@ CATEGORY = {
 }
 VISIT_TYPE = {"outpatient": "门诊", "inpatient": "住院", "pharmacy": "药店购药"}
 
+# -- v2 enumerations (codes and labels exactly as the contract gives them) --------------------
+RELATION = {"head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母", "grandchild": "孙子女", "other": "其他"}
+ASSET_SUBTYPE = {
+    "car": "小型汽车",
+    "truck": "货车",
+    "farm_vehicle": "农用车",
+    "motorcycle": "摩托车",
+    "disability_vehicle": "残疾人代步车",
+    "sole_trader": "个体工商户",
+    "company": "企业",
+    "residential": "住宅",
+    "commercial": "商业用房",
+}
+#: which subtypes belong to which asset type (the contract's table)
+ASSET_SUBTYPES_BY_TYPE = {
+    "vehicle": ("car", "truck", "farm_vehicle", "motorcycle", "disability_vehicle"),
+    "business": ("sole_trader", "company"),
+    "property": ("residential", "commercial"),
+}
+OWNERSHIP = {"public": "公立", "private": "民营"}
+VISIT_TYPE_LIMIT = {"inpatient": "限住院", "outpatient": "限门诊"}
+PAYMENT_TYPE = {"regular": "正常发放", "back_pay": "补发", "top_up": "补差", "returned": "退回"}
+
 #: Extra Chinese labels seen in real exports for the same codes (accepted on input).
 ENUM_SYNONYMS: dict[str, dict[str, str]] = {
     "kind": {"诊所": "clinic", "卫生院": "clinic"},
     "category": {"诊查": "service", "护理": "service"},
     "role": {"村干部": "village_cadre", "社区干部": "village_cadre"},
     "unit": {"元/人/月": "person_month", "元/人/年": "person_year", "元/亩/年": "mu_year"},
+    "relation": {
+        "妻": "spouse", "夫": "spouse", "妻子": "spouse", "丈夫": "spouse",
+        "子": "child", "女": "child", "儿子": "child", "女儿": "child", "长子": "child", "长女": "child",
+        "父亲": "parent", "母亲": "parent", "父": "parent", "母": "parent",
+        "孙子": "grandchild", "孙女": "grandchild",
+    },
+    "subtype": {"小汽车": "car", "轿车": "car", "农用运输车": "farm_vehicle", "拖拉机": "farm_vehicle",
+                "个体户": "sole_trader", "公司": "company", "商铺": "commercial"},
+    "ownership": {"公办": "public", "民办": "private", "私立": "private"},
+    "visit_type_limit": {"住院": "inpatient", "门诊": "outpatient"},
+    "payment_type": {"正常": "regular", "追回": "returned"},
 }
 
 DATASETS: dict[str, Dataset] = {
@@ -153,6 +237,7 @@ DATASETS: dict[str, Dataset] = {
                 C("birth_date", "出生日期", "date"),
                 C("region_code", "行政区划代码", "region"),
                 C("household_id", "户号", "str"),
+                V2("relation", "与户主关系", "enum", enum=RELATION),
             ),
             primary_key=("person_id",),
         ),
@@ -188,6 +273,8 @@ DATASETS: dict[str, Dataset] = {
                 C("asset_type", "资产类别", "enum", enum=ASSET_TYPE),
                 C("registered_date", "登记日期", "date"),
                 C("value", "价值", "money", nullable=True),
+                V2("subtype", "资产子类", "enum", enum=ASSET_SUBTYPE),
+                V2("deregistered_date", "注销日期", "date"),
             ),
         ),
         Dataset(
@@ -206,6 +293,9 @@ DATASETS: dict[str, Dataset] = {
                 C("max_age", "最高年龄", "int", nullable=True),
                 C("excludes_officials", "排除财政供养人员", "bool"),
                 C("excludes_asset_owners", "排除车辆工商登记人员", "bool"),
+                V2("means_test", "按户核定", "bool"),
+                V2("exclusive_group", "互斥组", "str"),
+                V2("pay_within_days", "发放时限(天)", "int"),
             ),
             primary_key=("subsidy_type", "region_prefix", "valid_from"),
         ),
@@ -231,6 +321,7 @@ DATASETS: dict[str, Dataset] = {
                 C("level", "医院等级", "int"),
                 C("region_code", "行政区划代码", "region"),
                 C("beds", "床位数", "int"),
+                V2("ownership", "所有制", "enum", enum=OWNERSHIP),
             ),
             primary_key=("institution_id",),
         ),
@@ -247,8 +338,39 @@ DATASETS: dict[str, Dataset] = {
                 C("max_age", "最高年龄", "int", nullable=True),
                 C("max_qty_per_day", "每日限量", "float", nullable=True),
                 C("price_cap", "最高限价", "money", nullable=True),
+                V2("indication", "限定诊断", "codes"),
+                V2("visit_type_limit", "限定就医方式", "enum", enum=VISIT_TYPE_LIMIT),
+                V2("window_days", "限量周期(天)", "int"),
+                V2("max_qty_per_window", "周期限量", "float"),
             ),
             primary_key=("item_code",),
+        ),
+        Dataset(
+            "regions",
+            "行政区划",
+            "reference",
+            (
+                # 6, 9 or 12 digits (not the 12-digit ``region`` kind): checked by the suite
+                C("region_code", "区划代码", "str"),
+                C("name", "名称", "str"),
+                C("parent_code", "上级区划代码", "str", nullable=True),
+            ),
+            primary_key=("region_code",),
+            since=2,
+        ),
+        Dataset(
+            "item_prices",
+            "医疗服务价格",
+            "reference",
+            (
+                C("item_code", "项目编码", "str"),
+                C("level", "医院等级", "int"),
+                C("valid_from", "起始日期", "date"),
+                C("valid_to", "截止日期", "date", nullable=True),
+                C("price_cap", "最高限价", "money"),
+            ),
+            primary_key=("item_code", "level", "valid_from"),
+            since=2,
         ),
         Dataset(
             "disbursements",
@@ -268,6 +390,9 @@ DATASETS: dict[str, Dataset] = {
                 C("account_no", "账号", "str"),
                 C("account_holder_id", "持卡人身份证号", "person"),
                 C("operator_id", "经办人", "str"),
+                # empty = regular (the contract), so an empty cell loads as "regular"
+                V2("payment_type", "发放类型", "enum", enum=PAYMENT_TYPE, default="regular"),
+                V2("proxy_id", "代领人身份证号", "person"),
             ),
             primary_key=("disbursement_id",),
         ),
@@ -288,6 +413,10 @@ DATASETS: dict[str, Dataset] = {
                 C("total_amount", "总费用", "money"),
                 C("fund_amount", "统筹支付", "money"),
                 C("self_amount", "个人支付", "money"),
+                V2("admission_id", "住院登记号", "str"),
+                V2("secondary_diagnoses", "其他诊断", "codes"),
+                V2("department", "科室", "str"),
+                V2("readmission_planned", "计划再入院", "bool"),
             ),
             primary_key=("claim_id",),
         ),
@@ -305,11 +434,32 @@ DATASETS: dict[str, Dataset] = {
                 C("unit_price", "单价", "money"),
                 C("amount", "金额", "money"),
                 C("service_date", "服务日期", "date"),
+                V2("trace_code", "追溯码", "str"),
+                V2("days_supply", "用药天数", "int"),
             ),
             primary_key=("claim_id", "line_no"),
         ),
+        Dataset(
+            "allocations",
+            "资金拨付",
+            "event",
+            (
+                C("batch_id", "发放批次", "str"),
+                C("subsidy_type", "补贴项目", "str"),
+                # the county (6 digits) or township (9): checked by the suite
+                C("region_code", "行政区划代码", "str"),
+                C("allocated_amount", "拨付金额", "money"),
+                C("allocated_date", "拨付日期", "date"),
+            ),
+            since=2,
+        ),
     ]
 }
+
+#: The datasets version 2 added (all optional).
+V2_DATASETS: tuple[str, ...] = tuple(n for n, d in DATASETS.items() if d.since >= 2)
+#: dataset -> the optional columns version 2 added to it.
+V2_COLUMNS: dict[str, tuple[str, ...]] = {n: d.v2_columns for n, d in DATASETS.items() if d.v2_columns}
 
 SUBSIDY_DATASETS = (
     "persons",
@@ -319,18 +469,23 @@ SUBSIDY_DATASETS = (
     "subsidy_standards",
     "land",
     "disbursements",
+    "allocations",
+    "regions",
 )
-MEDICAL_DATASETS = ("persons", "deaths", "institutions", "item_catalog", "claims", "claim_items")
+MEDICAL_DATASETS = (
+    "persons", "deaths", "institutions", "item_catalog", "item_prices", "claims", "claim_items", "regions",
+)
 
 #: Where an invalid identity number quarantines the row; elsewhere it is kept (itself a lead).
 PERSON_ID_STRICT_DATASETS = ("persons",)
 
 #: Columns that hold personal data: masked in anything meant to be read.
-PERSONAL_ID_COLUMNS = ("person_id", "account_holder_id")
+PERSONAL_ID_COLUMNS = ("person_id", "account_holder_id", "proxy_id")
 PERSONAL_NAME_COLUMNS = ("name",)  # in persons and disbursements (not institutions)
 
 DOMAINS = ("subsidy", "medical")
-ENTITY_TYPES = ("person", "account", "operator", "village", "institution", "doctor", "group")
+#: ``batch`` (v2): an allocation batch in one region, entity_id ``batch_id@region_code``.
+ENTITY_TYPES = ("person", "account", "operator", "village", "institution", "doctor", "group", "batch")
 SEVERITIES = ("high", "medium", "low")
 
 #: Output: leads, exactly as the contract's "Output: leads" section.

@@ -21,6 +21,14 @@ truncated to ``settings.load.quarantine_raw_chars``. A row is quarantined when a
 value cannot be normalised or a non-nullable column is empty. For every dataset
 ``rows_read == rows_accepted + rows_quarantined``.
 
+Optional columns (contract v2): a **v2** column (``Column.since == 2``) that no file of a
+dataset has is left out of the loaded frame, so that a detector can tell "not provided" from
+"provided but empty", and :attr:`LoadResult.absent_columns` lists it; if some files of a folder
+dataset have it and others do not, it is present, null in the rows of the files without it (or
+its default: an empty ``payment_type`` is ``regular``). A version-1 optional column
+(``disbursements.quantity``) is always present, filled with its default where absent. A v2
+value that is present and cannot be normalised quarantines its row like any other.
+
 Duplicate keys and business rules are the validation suites' job, not the loader's.
 """
 
@@ -44,6 +52,7 @@ from .settings import DEFAULT_SETTINGS, Settings
 from .settings.load import LoadSettings
 
 __all__ = [
+    "absent_v2_columns",
     "DatasetCounts",
     "LoadResult",
     "discover",
@@ -69,7 +78,11 @@ class DatasetCounts:
 
 @dataclass
 class LoadResult:
-    """What :func:`load_input` returns (see ``docs/architecture.md``)."""
+    """What :func:`load_input` returns (see ``docs/architecture.md``).
+
+    ``absent_columns``: for every dataset loaded, the v2 columns no file of it provided (and
+    that its frame therefore lacks), in contract order; an empty list when all were given.
+    """
 
     datasets: dict[str, pl.DataFrame]
     quarantine: pl.DataFrame
@@ -77,6 +90,7 @@ class LoadResult:
     fingerprint: str
     files: list[dict]
     ignored: list[str] = field(default_factory=list)
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -180,7 +194,9 @@ def _normalize_file(
     flags: list[pl.Expr] = []
     for col in dataset.columns:
         if col.name not in schema:
-            # an optional column absent from this file: its default, or null
+            if col.is_v2:
+                continue  # left out here; load_dataset adds it if another file has it
+            # a version-1 optional column absent from this file: its default, or null
             values.append(pl.lit(col.default, dtype=col.dtype).alias(col.name))
             continue
         n = normalize(pl.col(col.name), col, ls, dtype=schema[col.name], strict_person=strict)
@@ -257,13 +273,35 @@ def _normalize_file(
     return accepted, quarantine, rows_read
 
 
+def _align_parts(parts: list[pl.DataFrame], dataset: Dataset) -> tuple[list[pl.DataFrame], list[str]]:
+    """Give every file's frame the same columns: the v2 columns any file provided, nulls (or the
+    column's default) where a file lacks one. Returns the frames and the v2 columns no file had."""
+    provided = {c for part in parts for c in part.columns}
+    absent = [c for c in dataset.v2_columns if c not in provided]
+    order = [c for c in dataset.columns if c.name not in absent]
+    aligned = [
+        part.select(
+            pl.col(c.name) if c.name in part.columns else pl.lit(c.default, dtype=c.dtype).alias(c.name)
+            for c in order
+        )
+        if part.columns != [c.name for c in order]
+        else part
+        for part in parts
+    ]
+    return aligned, absent
+
+
 def load_dataset(
     name: str,
     paths: list[Path],
     input_dir: str | Path,
     settings: Settings | LoadSettings = DEFAULT_SETTINGS,
 ) -> tuple[pl.DataFrame, pl.DataFrame, DatasetCounts]:
-    """Read and normalise the files of one dataset: accepted rows, quarantine, counts."""
+    """Read and normalise the files of one dataset: accepted rows, quarantine, counts.
+
+    The frame has the dataset's columns in contract order, without the v2 columns that no file
+    provided (:func:`absent_v2_columns` names them).
+    """
     ls = _load_settings(settings)
     root = Path(input_dir)
     dataset = DATASETS[name]
@@ -280,10 +318,11 @@ def load_dataset(
         accepted_parts.append(acc)
         quarantine_parts.append(quar)
         rows_read += n
+    accepted_parts, absent = _align_parts(accepted_parts, dataset)
     frame = (
         pl.concat(accepted_parts, how="vertical", rechunk=False)
         if accepted_parts
-        else pl.DataFrame(schema=dataset.schema)
+        else pl.DataFrame(schema=dataset.schema_without(absent))
     )
     quarantine = pl.concat(quarantine_parts) if quarantine_parts else empty_quarantine()
     n_quarantined = (
@@ -304,6 +343,12 @@ def load_dataset(
             f"+ quarantined {counts.rows_quarantined}"
         )
     return frame, quarantine, counts
+
+
+def absent_v2_columns(name: str, frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The v2 columns of dataset ``name`` that ``frame`` lacks, in contract order."""
+    names = set(frame.collect_schema().names())
+    return [c for c in DATASETS[name].v2_columns if c not in names]
 
 
 def _file_entry(path: Path, root: Path) -> dict:
@@ -341,8 +386,9 @@ def load_input(
     Returns
     -------
     LoadResult
-        typed frames of accepted rows (``DATASETS[name].schema`` exactly), the quarantine,
-        per-dataset counts, the input fingerprint, the files read and the entries ignored.
+        typed frames of accepted rows (``DATASETS[name].schema`` exactly, less the v2 columns no
+        file provided), the quarantine, per-dataset counts, the input fingerprint, the files
+        read, the entries ignored and, per dataset, the absent v2 columns.
 
     Raises
     ------
@@ -365,6 +411,7 @@ def load_input(
             raise InputError(f"{root}: {problem}", dataset=name)
     datasets: dict[str, pl.DataFrame] = {}
     counts: dict[str, DatasetCounts] = {}
+    absent: dict[str, list[str]] = {}
     quarantines: list[pl.DataFrame] = []
     files: list[dict] = []
     for name, paths in disc.found.items():
@@ -374,6 +421,7 @@ def load_input(
         frame, quarantine, cnt = load_dataset(name, paths, root, settings)
         datasets[name] = frame
         counts[name] = cnt
+        absent[name] = absent_v2_columns(name, frame)
         quarantines.append(quarantine)
     quarantine = pl.concat(quarantines) if quarantines else empty_quarantine()
     return LoadResult(
@@ -383,6 +431,7 @@ def load_input(
         fingerprint=fingerprint_files(files),
         files=files,
         ignored=disc.ignored,
+        absent_columns=absent,
     )
 
 

@@ -30,7 +30,16 @@ bool      ``true``/``false``, ``1``/``0``, ``是``/``否``, ``Y``/``N``, ``yes``
 enum      the code (case-insensitive), its Chinese label, ``contract.ENUM_SYNONYMS``
 int       ``12``, ``+12``, ``12.0``, ``1,200``
 float     ``1.5``, ``1,234.5``, ``1e3``
+codes     ``E11;E13``, ``e11；E13``, ``E11, E13``, ``E11、E13``, ``E11 E13`` -> ``E11;E13``
 ========  ===========================================================================
+
+``codes`` (v2: ``item_catalog.indication``, ``claims.secondary_diagnoses``) stay **text**, the
+``;``-joined canonical form, not ``List[String]``: the value round-trips CSV, Excel and the
+Great Expectations pandas batches unchanged, it costs one string where most rows are empty
+(a list column costs an offsets entry per row, ~300 MB on 35M rows), and a detector that needs
+the list splits it lazily (:func:`split_codes`). Full-width forms are folded (NFKC), separators
+become ``;``, letters are upper-cased; whether each part is an ICD-10 code or prefix is the
+validation suite's job (it names the item), not the loader's.
 
 Examples
 --------
@@ -386,6 +395,31 @@ def normalize_enum(expr: pl.Expr, settings: LoadSettings, column: contract.Colum
     return _from_text(expr, settings, _mapping_parser(enum_mapping(column), pl.String, f"not one of {expected}"))
 
 
+def normalize_codes(expr: pl.Expr, settings: LoadSettings) -> Normalized:
+    """A ``;``-joined list of codes (ICD-10): separators and case normalised, never rejected.
+
+    NFKC folds full-width letters, digits, ``；`` and ``，``; any run of ``;``, ``,``, ``、`` or white
+    space becomes one ``;``; leading/trailing separators go; letters are upper-cased. A value
+    holding only separators is empty.
+    """
+
+    def parse(t: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        v = (
+            t.str.normalize("NFKC")
+            .str.to_uppercase()
+            .str.replace_all(r"[;,、\s]+", ";")
+            .str.strip_chars(";")
+        )
+        return pl.when(v.str.len_bytes() > 0).then(v), pl.lit(False), _NONE
+
+    return _from_text(expr, settings, parse, null_empty=True)
+
+
+def split_codes(expr: pl.Expr) -> pl.Expr:
+    """A normalised ``codes`` value (``E11;E13``) as ``List[String]``; null stays null."""
+    return expr.str.split(";")
+
+
 # ---------------------------------------------------------------------------- dispatch
 def _typed(
     expr: pl.Expr, dtype: pl.DataType, kind: str, settings: LoadSettings
@@ -487,4 +521,5 @@ _BUILDERS: dict[str, Callable[[pl.Expr, LoadSettings], Normalized]] = {
     "bool": normalize_bool,
     "int": normalize_int,
     "float": normalize_float,
+    "codes": normalize_codes,
 }

@@ -15,7 +15,7 @@ import polars as pl
 from .idnumber import mask_id, mask_ids_in_text, mask_name
 
 #: Columns masked as identity/account numbers wherever they appear in a readable output.
-ID_COLUMNS = ("person_id", "account_holder_id", "account_no", "holder_id", "beneficiary_id")
+ID_COLUMNS = ("person_id", "account_holder_id", "proxy_id", "account_no", "holder_id", "beneficiary_id")
 #: Columns masked as personal names (institution names are not personal and are not masked).
 NAME_COLUMNS = ("name", "person_name", "holder_name", "beneficiary_name")
 #: Entity types whose ``entity_id`` is personal.
