@@ -159,13 +159,14 @@ def optional_column(datasets: Datasets, dataset: str, column: str) -> pl.Expr:
     """``pl.col(column)`` when the dataset has it, else a null of the contract's dtype named
     ``column``: for detectors that use a v2 column where given and do without it elsewhere.
 
-    >>> lazy(ds, "disbursements").select(optional_column(ds, "disbursements", "proxy_id"))  # doctest: +SKIP
+    >>> lazy(ds, "disbursements").select("account_holder_id", optional_column(ds, "disbursements", "proxy_id"))  # doctest: +SKIP
     """
     if has_column(datasets, dataset, column):
         return pl.col(column)
     from fundwatch.contract import DATASETS
 
-    return pl.lit(None, dtype=DATASETS[dataset].column(column).dtype).alias(column)
+    # a full-length column (not a scalar literal), so that ``select`` alone gives one row per row
+    return pl.repeat(None, pl.len(), dtype=DATASETS[dataset].column(column).dtype).alias(column)
 
 
 def empty_findings() -> pl.DataFrame:

@@ -93,6 +93,20 @@ def test_missing_dataset_is_a_clear_error(det, small_city):
 
 
 @pytest.mark.parametrize("det", ALL, ids=IDS)
+def test_required_columns_are_contract_columns_and_their_absence_is_a_clear_error(det, small_city):
+    from fundwatch.contract import DATASETS
+    from fundwatch.detectors.base import MissingColumnError, skip_reason
+
+    for dataset, columns in det.requires_columns.items():
+        assert dataset in DATASETS and set(columns) <= set(DATASETS[dataset].column_names), (dataset, columns)
+        data = dict(small_city.datasets)
+        data[dataset] = data[dataset].drop(columns[0])
+        with pytest.raises(MissingColumnError, match=f"{dataset}.{columns[0]}"):
+            clone(det).fit(data)
+        assert f"column {dataset}.{columns[0]} absent" in skip_reason(det, data)
+
+
+@pytest.mark.parametrize("det", ALL, ids=IDS)
 def test_fit_learns_detect_does_not_mutate_and_findings_have_the_shape(det, small_city, rule_findings):
     data = _inputs(det, small_city, rule_findings)
     fitted = clone(det)

@@ -57,7 +57,7 @@ def test_csv_folder_mixed_formats_typed_and_reconciled(tmp_path):
     (inp / "claims" / "notes.txt").write_text("ignored")
     r = load_input(inp)
     claims = r.datasets["claims"]
-    assert claims.schema == DATASETS["claims"].schema
+    assert claims.schema == DATASETS["claims"].base_schema  # v1 input: no v2 columns
     assert claims.height == 5 and r.counts["claims"].rows_read == 8
     assert r.counts["claims"].rows_quarantined == 3
     first = claims.row(0, named=True)
@@ -108,7 +108,7 @@ def test_quantity_defaults_to_one_when_empty_or_absent(tmp_path):
     d = r.datasets["disbursements"]
     assert d.get_column("quantity").to_list() == [1.0, 1.0, 2.5]
     assert d.get_column("period").to_list() == ["2025-03"] * 3
-    assert d.schema == DATASETS["disbursements"].schema
+    assert d.schema == DATASETS["disbursements"].base_schema
 
 
 def test_bad_rows_of_every_kind_are_quarantined_never_dropped(tmp_path):
@@ -195,7 +195,7 @@ def test_header_only_and_empty_parquet_give_typed_empty_frames(tmp_path):
     inp = tmp_path / "in"
     write(inp / "deaths.csv", "person_id,death_date,source\n")
     r = load_input(inp)
-    assert r.datasets["deaths"].height == 0 and r.datasets["deaths"].schema == DATASETS["deaths"].schema
+    assert r.datasets["deaths"].height == 0 and r.datasets["deaths"].schema == DATASETS["deaths"].base_schema
     reconcile(r)
 
 
