@@ -54,11 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synth", help="generate a synthetic city with planted anomalies", formatter_class=fmt,
                        description="Write OUT_DIR/input/ (the datasets) and OUT_DIR/labels.parquet (the truth).",
-                       epilog=_examples("fundwatch synth city --persons 10000 --seed 1\nfundwatch synth dirty-city --persons 5000 --seed 2 --dirty"))
+                       epilog=_examples("fundwatch synth city --persons 10000 --seed 1\nfundwatch synth dirty-city --persons 5000 --seed 2 --dirty\nfundwatch synth v1-city --persons 5000 --contract-version 1"))
     s.add_argument("out_dir", metavar="OUT_DIR")
     s.add_argument("--persons", type=int, default=10000, help="number of persons (default 10000)")
     s.add_argument("--seed", type=int, default=0, help="random seed; same seed, same city (default 0)")
     s.add_argument("--dirty", action="store_true", help="GBK CSVs, Chinese headers, .xlsx, monthly folders, bad rows, hostile names")
+    s.add_argument("--contract-version", type=int, choices=[1, 2], default=2,
+                   help="2 (default): with the data contract's v2 columns and datasets; 1: without them")
 
     s = sub.add_parser("scan", help="load, validate, detect, rank, store and report", formatter_class=fmt,
                        epilog=_examples("fundwatch scan city/input --out run1\nfundwatch scan city/input --out run1 --domain medical --lang en\nfundwatch scan city/input --out run1 --store postgresql+psycopg://user@host/db"))
@@ -123,7 +125,7 @@ def cmd_synth(args) -> int:
         raise _usage("--persons must be at least 100")
     with _progress("generating the synthetic city"):
         city = generate_city(args.persons, args.seed)
-        write_city(city, Path(args.out_dir), dirty=args.dirty, seed=args.seed)
+        write_city(city, Path(args.out_dir), dirty=args.dirty, seed=args.seed, contract_version=args.contract_version)
     print(f"wrote {Path(args.out_dir) / 'input'} and {Path(args.out_dir) / 'labels.parquet'}")
     return EXIT_OK
 

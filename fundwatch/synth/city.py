@@ -9,6 +9,7 @@ import polars as pl
 
 from fundwatch.contract import DATASETS
 from fundwatch.synth import anomalies_medical, anomalies_subsidy, medical, population, subsidy
+from fundwatch.synth.regions import build_regions_dataset
 from fundwatch.synth.config import SynthConfig
 from fundwatch.synth.labels import LabelBook
 from fundwatch.synth.population import rng_for, to_date_series
@@ -84,7 +85,9 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     -------
     City
         ``datasets`` keyed by contract dataset name, each with exactly
-        ``fundwatch.contract.DATASETS[name].schema``; ``labels`` as ``labels.LABEL_SCHEMA``.
+        ``fundwatch.contract.DATASETS[name].schema`` (every contract v2 column and dataset
+        included; ``write_city(..., contract_version=1)`` leaves them out); ``labels`` as
+        ``labels.LABEL_SCHEMA``.
     """
     cfg = config
     pop = population.build_population(n_persons, seed, cfg)
@@ -93,6 +96,7 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     dead_pidx = pop.persons.filter(pl.col("person_id").is_in(deaths["person_id"]))["pidx"].to_numpy()
     officials = population.build_officials(pop, seed, cfg, dead_pidx)
     assets = population.build_assets(pop, seed, cfg)
+    n_ordinary_assets = len(assets)  # planters append theirs after these
     land = population.build_land(pop, seed, cfg)
     ctx = _Ctx(n=n, seed=seed, cfg=cfg, pop=pop, persons=pop.persons, deaths=deaths, officials=officials,
                assets=assets, land=land, used=np.zeros(n, dtype=bool))
@@ -128,6 +132,14 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     ])
     labels = ctx.labels.resolve(records)
 
+    # --- contract v2 (own random streams; the version-1 city above is unchanged) --------------
+    ctx.persons = ctx.persons.sort("pidx").with_columns(relation=population.person_relations(ctx.persons, seed))
+    ctx.assets = population.asset_v2_columns(
+        ctx.assets, pl.Series(np.arange(len(ctx.assets)) < n_ordinary_assets), seed, cfg
+    )
+    ctx.institutions = ctx.institutions.with_columns(ownership=medical.institutions_ownership(ctx.institutions, seed))
+    pay = subsidy.payments_v2(pay, ctx.persons, seed)
+
     officials_out = ctx.officials.sort(["role", "region_code", "person_id"])
     datasets = {
         "persons": _conform(ctx.persons.sort("pidx"), "persons"),
@@ -141,6 +153,10 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
         "item_catalog": _conform(catalog, "item_catalog"),
         "claims": _conform(claims, "claims"),  # finalize_medical emits id order
         "claim_items": _conform(items, "claim_items"),
+        # contract v2 datasets
+        "regions": _conform(build_regions_dataset(pop, seed, cfg), "regions"),
+        "item_prices": _conform(medical.build_item_prices(catalog, cfg), "item_prices"),
+        "allocations": _conform(subsidy.build_allocations(pay, seed), "allocations"),
     }
     return City(datasets=datasets, labels=labels, n_persons=n, seed=seed, config=cfg)
 

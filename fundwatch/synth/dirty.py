@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from fundwatch.contract import DATASETS
-from fundwatch.synth.population import rng_for
+from fundwatch.synth.population import rng_for, rng_v2
 
 HOSTILE_NAMES = [
     "<script>alert(1)</script>",
@@ -38,7 +38,13 @@ PLAN = {
     "item_catalog": ("csv", "utf-8-sig", "zh"),
     "claims": ("monthly_csv", "utf-8", "zh"),
     "claim_items": ("monthly_parquet", None, "en"),
+    # contract v2 datasets (written only when the city has them)
+    "regions": ("csv", "utf-8-sig", "zh"),
+    "item_prices": ("xlsx", None, "zh"),
+    "allocations": ("csv", "gbk", "zh"),
 }
+#: datasets given without planted bad rows (small reference tables a rule reads whole)
+NO_BAD_ROWS = ("subsidy_standards", "item_catalog", "regions")
 
 
 def _fmt_date(col: str, rng: np.random.Generator, n: int) -> pl.Expr:
@@ -76,12 +82,22 @@ def _fmt_money(col: str, rng: np.random.Generator, n: int, yen: bool) -> pl.Expr
             .otherwise(plain)).alias(col)
 
 
-def _stringify(df: pl.DataFrame, name: str, rng: np.random.Generator, encoding: str | None) -> pl.DataFrame:
-    """Every column as text in an accepted alternative format."""
+def _stringify(
+    df: pl.DataFrame, name: str, rng: np.random.Generator, encoding: str | None, rng2: np.random.Generator | None = None
+) -> pl.DataFrame:
+    """Every column as text in an accepted alternative format.
+
+    v2 columns draw their formats from ``rng2``, so that the version-1 columns of a city come
+    out the same whether or not it is written with its v2 columns.
+    """
     ds = DATASETS[name]
     n = len(df)
     exprs = []
+    v1_rng = rng
     for col in ds.columns:
+        if col.name not in df.columns:
+            continue  # a v2 column of a version-1 city
+        rng = rng2 if (col.is_v2 and rng2 is not None) else v1_rng
         c = pl.col(col.name)
         if col.kind == "date":
             exprs.append(_fmt_date(col.name, rng, n))
@@ -93,6 +109,10 @@ def _stringify(df: pl.DataFrame, name: str, rng: np.random.Generator, encoding: 
             exprs.append(pl.when(c.is_null()).then(None).when(c).then(pl.lit("是")).otherwise(pl.lit("否")).alias(col.name))
         elif col.kind == "enum":
             exprs.append(pl.when(pl.Series(rng.random(n) < 0.7)).then(c.replace(col.enum)).otherwise(c).alias(col.name))
+        elif col.kind == "codes":
+            # full-width separators and lower case, as hand-typed exports have them
+            alt = c.str.replace_all(";", "；").str.to_lowercase()
+            exprs.append(pl.when(pl.Series(rng.random(n) < 0.5)).then(alt).otherwise(c).alias(col.name))
         elif col.kind == "period":
             alt = c.str.replace("-", "")
             exprs.append(pl.when(c.is_null()).then(pl.lit(None, pl.String)).when(pl.Series(rng.random(n) < 0.5)).then(alt).otherwise(c).alias(col.name))
@@ -149,18 +169,23 @@ def _bad_rows(name: str, s: pl.DataFrame, rng: np.random.Generator, k: int) -> t
 
 def _write_csv(df: pl.DataFrame, path: Path, encoding: str, headers: str, name: str) -> None:
     if headers == "zh":
-        df = df.rename({c.name: c.zh for c in DATASETS[name].columns})
+        df = df.rename({c.name: c.zh for c in DATASETS[name].columns if c.name in df.columns})
     text = df.write_csv()
     path.write_bytes(text.encode(encoding))
 
 
 def write_dirty(city, inp: Path, seed: int) -> pl.DataFrame:
     """Write the dirty variant of ``city`` into ``inp``; returns the planted bad rows."""
-    rng = rng_for(seed, 90)
+    rng_main = rng_for(seed, 90)
     k = city.config.dirty_bad_rows_per_dataset
     out_rows: list[dict] = []
     for name, (layout, enc, headers) in PLAN.items():
+        if name not in city.datasets:
+            continue  # a version-1 city has no v2 datasets
         df = city.datasets[name]
+        # v2 datasets and columns draw from their own stream: the v1 output never moves
+        rng_v2col = rng_v2(seed, f"dirty.{name}")
+        rng = rng_v2col if DATASETS[name].since >= 2 else rng_main
         if name == "persons":
             idx = rng.choice(len(df), size=len(HOSTILE_NAMES), replace=False)
             names = df["name"].to_list()
@@ -182,11 +207,12 @@ def write_dirty(city, inp: Path, seed: int) -> pl.DataFrame:
             for m, part in df.with_columns(_m=months).partition_by("_m", as_dict=True, maintain_order=True).items():
                 part.drop("_m").write_parquet(d / f"{m[0]}.parquet")
             continue
-        s = _stringify(df, name, rng, enc)
+        s = _stringify(df, name, rng, enc, rng_v2col)  # before the xlsx branch: it draws from rng
         if layout == "xlsx":
             # dates stay real Excel date cells; enumerations as Chinese labels
-            x = df.with_columns(pl.col("role").replace(DATASETS[name].column("role").enum))
-            x = x.rename({c.name: c.zh for c in DATASETS[name].columns})
+            enums = [c for c in DATASETS[name].columns if c.kind == "enum" and c.name in df.columns]
+            x = df.with_columns(pl.col(c.name).replace(c.enum) for c in enums)
+            x = x.rename({c.name: c.zh for c in DATASETS[name].columns if c.name in df.columns})
             x.write_excel(inp / f"{name}.xlsx", worksheet=name)
             continue
         if layout == "monthly_csv":
@@ -205,7 +231,7 @@ def write_dirty(city, inp: Path, seed: int) -> pl.DataFrame:
                 _write_csv(part, d / f"{m[0]}.csv", enc, headers, name)
             continue
         rel = f"{name}.csv"
-        if name not in ("subsidy_standards", "item_catalog"):
+        if name not in NO_BAD_ROWS:
             bad, reasons = _bad_rows(name, s, rng, k)
             s, pos = _insert_bad(s, bad, rng)
             out_rows += [dict(dataset=name, source_file=rel, row_number=int(p_), column=c, reason=r)

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from fundwatch.synth.config import SynthConfig
-from fundwatch.synth.population import Population, days, rng_for
+from fundwatch.synth.population import Population, days, rng_for, rng_v2
 
 # code, name, category, gender_limit, min_age, max_age, max_qty_per_day, price (CNY), price_cap
 CATALOG = [
@@ -79,14 +79,42 @@ IN_DX = (["J18.9", "I63.9", "I25.1", "K80.2", "N18.9", "S72.0", "J44.1", "I50.9"
 VT = ["outpatient", "pharmacy", "inpatient"]
 
 
+#: Contract v2 limits of catalogue items: code -> (indication, visit_type_limit, window_days,
+#: max_qty_per_window). Chosen so that ordinary claims keep them: D014 (albumin) is only ever
+#: billed to in-patients and every claim carrying it gets a cirrhosis diagnosis (see
+#: :func:`claims_v2`); D015 (insulin glargine) and T002 (acupuncture courses) are billed by no
+#: ordinary claim; the consultation, ward and nursing fees only on their own kind of visit.
+#: (The catalogue's rows are those of version 1: a v2 city written as version 1 is exactly
+#: the version-1 city.)
+CATALOG_V2 = {
+    "D014": ("K70;K74;R18;R57;T31", "inpatient", None, None),
+    "D015": ("E10;E11;E13;E14", None, None, None),
+    "S001": (None, "outpatient", None, None),
+    "S002": (None, "inpatient", None, None),
+    "S003": (None, "inpatient", None, None),
+    "B001": (None, "inpatient", None, None),
+    "T002": (None, None, 30, 20.0),  # 针灸: at most 20 sessions in any 30 days
+}
+#: The diagnosis an ordinary claim carrying an item with an indication is coded with when its
+#: own diagnoses miss it (a doctor codes the diagnosis that justifies a restricted drug).
+INDICATION_DIAGNOSIS = {"D014": "K74.6", "D015": "E11.9"}
+
+
 def build_catalog() -> pl.DataFrame:
-    return pl.DataFrame(
+    cat = pl.DataFrame(
         CATALOG,
         schema={"item_code": pl.String, "item_name": pl.String, "category": pl.String, "gender_limit": pl.String,
                 "min_age": pl.Int64, "max_age": pl.Int64, "max_qty_per_day": pl.Float64,
                 "_price": pl.Float64, "price_cap": pl.Float64},
         orient="row",
     )
+    v2 = pl.DataFrame(
+        [(code, *limits) for code, limits in CATALOG_V2.items()],
+        schema={"item_code": pl.String, "indication": pl.String, "visit_type_limit": pl.String,
+                "window_days": pl.Int64, "max_qty_per_window": pl.Float64},
+        orient="row",
+    )
+    return cat.join(v2, on="item_code", how="left", maintain_order="left")
 
 
 def build_institutions(pop: Population, seed: int, cfg: SynthConfig) -> tuple[pl.DataFrame, dict]:
@@ -417,10 +445,193 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
         self_amount=(pl.col("total_c") - pl.col("fund_c")) / 100,
         risk=pl.col("risk_c") / 100,
     )
+    # contract v2 columns (their own random streams: nothing above changes)
+    claims = claims_v2(claims, lines.select("rk", "item"), ctx.institutions["kind"].to_numpy(), ctx.seed)
+    trace_code, days_supply = items_v2(
+        lines["rk"].to_numpy(), lines["item"].to_numpy(), lines["quantity"].to_numpy(), sk["vt"].to_numpy(),
+        sk["grp"].is_not_null().to_numpy(), cat["category"].to_numpy(), ctx.seed,
+    )
     item = lines["item"]
     items = lines.select(
         "claim_id", "line_no", item_code=cat["item_code"].gather(item), item_name=cat["item_name"].gather(item),
         category=cat["category"].gather(item), quantity="quantity",
         unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
+        trace_code=trace_code, days_supply=days_supply,
     )
     return claims, items
+
+
+# ---------------------------------------------------------------------------- contract v2
+def institutions_ownership(inst: pl.DataFrame, seed: int) -> pl.Series:
+    """``ownership`` (所有制): pharmacies and the private 康宁 hospitals ``private``, the county
+    hospitals, health centres and village clinics ``public``; a few left empty."""
+    rng = rng_v2(seed, "institutions.v2")
+    own = inst.select(
+        pl.when((pl.col("kind") == "pharmacy") | pl.col("name").str.contains("康宁医院", literal=True))
+        .then(pl.lit("private")).otherwise(pl.lit("public"))
+    ).to_series()
+    return pl.select(pl.when(pl.Series(rng.random(len(inst)) >= 0.05)).then(own)).to_series().alias("ownership")
+
+
+#: Items priced by hospital level (医疗服务价格): in-patient services only, so that no planted
+#: out-patient price case depends on them. Level ``l`` may charge up to ``LEVEL_CAP_SHARE[l]``
+#: of the catalogue cap (never below the item's list price); the caps of the first half of the
+#: year are ``OLD_CAP_SHARE`` of the current ones (a price rise on 1 July).
+PRICED_BY_LEVEL = ("S002", "S003", "B001", "E004")
+LEVEL_CAP_SHARE = {0: 0.85, 1: 0.85, 2: 0.92, 3: 1.0}
+OLD_CAP_SHARE = 0.95
+
+
+def build_item_prices(catalog: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
+    """``item_prices`` rows: per priced item and level, the cap until 30 June and from 1 July.
+
+    Every cap is at least the item's list price, which no ordinary line exceeds (ordinary
+    prices are the list price times a factor ≤ 1), so ordinary claims respect them.
+    """
+    y = cfg.year
+    rows = []
+    cat = catalog.filter(pl.col("item_code").is_in(list(PRICED_BY_LEVEL))).select("item_code", "_price", "price_cap")
+    for code, price, cap in cat.iter_rows():
+        for level, share in LEVEL_CAP_SHARE.items():
+            new = max(price, round(cap * share, 1))
+            old = max(price, round(new * OLD_CAP_SHARE, 1))
+            rows.append((code, level, dt.date(y - 1, 1, 1), dt.date(y, 6, 30), old))
+            rows.append((code, level, dt.date(y, 7, 1), None, new))
+    return pl.DataFrame(
+        rows,
+        schema={"item_code": pl.String, "level": pl.Int64, "valid_from": pl.Date, "valid_to": pl.Date,
+                "price_cap": pl.Float64},
+        orient="row",
+    ).sort("item_code", "level", "valid_from")
+
+
+#: Comorbidities coded as secondary diagnoses (其他诊断) and their weights.
+COMORBID = (["I10", "E11.9", "I25.1", "J44.1", "N18.9", "E78.5", "K21.0", "I48.9", "M81.9"],
+            [10, 6, 4, 3, 2, 4, 2, 2, 2])
+#: share of claims with secondary diagnoses: in-patient, out-patient
+SECONDARY_SHARE = {2: 0.55, 0: 0.12}
+DEPARTMENTS = {
+    "J06": "呼吸内科", "J18": "呼吸内科", "J20": "呼吸内科", "J44": "呼吸内科", "I10": "心血管内科",
+    "I25": "心血管内科", "I50": "心血管内科", "I63": "神经内科", "R51": "神经内科", "K29": "消化内科",
+    "K35": "普外科", "K80": "普外科", "N18": "肾内科", "N39": "泌尿外科", "S72": "骨科", "M54": "骨科",
+    "E11": "内分泌科", "L30": "皮肤科", "H10": "眼科",
+}
+
+
+def claims_v2(claims: pl.DataFrame, lines: pl.DataFrame, inst_kind: np.ndarray, seed: int) -> pl.DataFrame:
+    """``claims`` (internal columns ``vt``, ``inst``, ``dx``, ``grp``; row i = claim rank i) with
+    ``admission_id``, ``secondary_diagnoses``, ``department``, ``readmission_planned``.
+
+    Every in-patient claim is one admission of its own (planted ones too: a planted split
+    admission is several registered admissions); a share of claims carries comorbidities; a
+    claim billing an item with an indication its diagnoses miss gets the diagnosis that
+    justifies it (:data:`INDICATION_DIAGNOSIS`), on every claim, so no restricted item appears
+    unjustified unless a planter makes it so. Department from the diagnosis at hospitals,
+    全科 at clinics, none at pharmacies. ``readmission_planned`` is false or not recorded.
+    Text is only built for the claims that carry it (strings for 10M claims cost seconds).
+    """
+    rng = rng_v2(seed, "claims.v2")
+    n = claims.height
+    vt = claims["vt"].to_numpy()
+    inpatient = pl.col("vt") == 2
+    # admission ids: per institution, numbered in claim order
+    admission = pl.when(inpatient).then(
+        pl.lit("ZY") + pl.col("inst").cast(pl.String).str.zfill(5) + pl.col("visit_date").dt.year().cast(pl.String)
+        + (pl.int_range(pl.len()).over("inst") + 1).cast(pl.String).str.zfill(5)
+    )
+    # comorbidities: up to three distinct codes, none equal to the principal diagnosis
+    codes, w = COMORBID
+    pick = rng.choice(len(codes), size=(n, 3), p=np.asarray(w) / sum(w))
+    share = np.select([vt == 2, vt == 0], [SECONDARY_SHARE[2], SECONDARY_SHARE[0]], 0.0)
+    k = np.where(rng.random(n) < share, rng.integers(1, 4, size=n), 0)
+    k = np.where(vt == 2, k, np.minimum(k, 1))
+    pick[:, 1] = np.where((k > 1) & (pick[:, 1] != pick[:, 0]), pick[:, 1], -1)
+    pick[:, 2] = np.where((k > 2) & (pick[:, 2] != pick[:, 0]) & (pick[:, 2] != pick[:, 1]), pick[:, 2], -1)
+    pick[:, 0] = np.where(k > 0, pick[:, 0], -1)
+    has = np.flatnonzero(k > 0)
+    code_s = pl.Series(codes, dtype=pl.String)
+    dx_has = claims["dx"].gather(has)
+    parts = []
+    for j in range(3):
+        idx = pick[has, j]
+        part = code_s.gather(np.maximum(idx, 0)).zip_with(pl.Series(idx >= 0), pl.repeat(None, len(has), dtype=pl.String, eager=True))
+        parts.append(pl.select(pl.when(part != dx_has.fill_null("")).then(part)).to_series().alias(f"_s{j}"))
+    sec = pl.repeat(None, n, dtype=pl.String, eager=True).scatter(
+        has, pl.DataFrame(parts).select(pl.concat_str(pl.all(), separator=";", ignore_nulls=True)).to_series()
+    )
+    sec = pl.select(pl.when(sec.str.len_bytes() > 0).then(sec)).to_series()
+    # restricted items justified by a diagnosis (few claims: done on those only)
+    ind = pl.DataFrame(
+        [(IDX[c], CATALOG_V2[c][0], d) for c, d in INDICATION_DIAGNOSIS.items()],
+        schema={"item": pl.Int64, "_ind": pl.String, "_fix": pl.String}, orient="row",
+    )
+    need = lines.select("rk", "item").join(ind, on="item", how="inner").unique(["rk", "item"]).sort("rk", "item")
+    if need.height:
+        rk = need["rk"]
+        diag = need.with_columns(_dx=claims["dx"].gather(rk), _sec=sec.gather(rk)).with_row_index("_n").with_columns(
+            _d=pl.concat_list([pl.col("_dx"), pl.col("_sec").str.split(";")]).list.drop_nulls(),
+            _p=pl.col("_ind").str.split(";"),
+        )
+        met = (
+            diag.select("_n", "_d", "_p").explode("_d").explode("_p")
+            .group_by("_n").agg(pl.col("_d").str.starts_with(pl.col("_p")).fill_null(False).any().alias("_met"))
+        )
+        fixes = (
+            diag.join(met, on="_n", how="left").filter(~pl.col("_met").fill_null(False))
+            .group_by("rk").agg(pl.col("_fix").unique(maintain_order=True).str.join(";"), pl.col("_sec").first())
+            .sort("rk")
+        )
+        if fixes.height:
+            fixed = fixes.select(pl.concat_str(["_sec", "_fix"], separator=";", ignore_nulls=True)).to_series()
+            sec = sec.scatter(fixes["rk"], fixed)
+    dept = pl.col("dx").str.slice(0, 3).replace_strict(DEPARTMENTS, default="内科", return_dtype=pl.String)
+    kind = pl.Series(inst_kind[claims["inst"].to_numpy()])
+    planned = rng.random(n) < 0.7
+    return claims.with_columns(
+        admission_id=admission,
+        secondary_diagnoses=sec,
+        department=pl.when(kind == "pharmacy").then(None).when(kind == "clinic").then(pl.lit("全科")).otherwise(dept),
+        readmission_planned=pl.when(inpatient & pl.Series(planned)).then(pl.lit(False)),
+    )
+
+
+#: days of use one package of a drug covers (default :data:`DAYS_PER_PACK_DEFAULT`)
+DAYS_PER_PACK = {"D005": 7, "D006": 7, "D007": 7, "D020": 7, "D015": 10, "D011": 1, "D012": 1, "D013": 1,
+                 "D014": 1, "D021": 1}
+DAYS_PER_PACK_DEFAULT = 3
+#: share of single-package out-patient and pharmacy drug lines whose package code was scanned
+TRACE_SCANNED_SHARE = 0.85
+
+
+def items_v2(rk: np.ndarray, item: np.ndarray, quantity: np.ndarray, vt: np.ndarray, planted: np.ndarray,
+             category: np.ndarray, seed: int) -> tuple[pl.Series, pl.Series]:
+    """``trace_code`` and ``days_supply`` of every item line (arrays by line; ``vt``/``planted``
+    by claim rank, indexed through ``rk``).
+
+    Drug lines of ordinary claims only (a planter decides for its own): a single package sold
+    at an out-patient visit or a pharmacy carries its traceability code (most of them: not
+    every package is scanned), each code unique, so one package is sold once; ``days_supply``
+    is packages × days per package at out-patient visits and pharmacies, 1 for a day's
+    in-patient dispensing.
+    """
+    rng = rng_v2(seed, "claim_items.v2")
+    m = len(rk)
+    drug = (category == "drug")[item] & ~planted[rk]
+    visit = vt[rk]
+    scanned = drug & (visit <= 1) & (quantity == 1.0) & (rng.random(m) < TRACE_SCANNED_SHARE)
+    product = (np.asarray(item, dtype=np.int64) * 7919 + 104729) % 10**6
+    offset = int(rng.integers(0, 10**12))
+    serial = (np.arange(m, dtype=np.int64) * 7_777_777_777 + offset) % 10**13  # distinct: 7_777_777_777 is coprime to 10
+    at = np.flatnonzero(scanned)  # strings only for the scanned lines
+    codes = (
+        pl.DataFrame({"p": product[at], "s": serial[at]})
+        .select(pl.lit("8") + pl.col("p").cast(pl.String).str.zfill(6) + pl.col("s").cast(pl.String).str.zfill(13))
+        .to_series()
+    )
+    trace = pl.repeat(None, m, dtype=pl.String, eager=True).scatter(at, codes).alias("trace_code")
+    per_pack = np.full(len(category), DAYS_PER_PACK_DEFAULT, dtype=np.int64)
+    for code, d in DAYS_PER_PACK.items():
+        per_pack[IDX[code]] = d
+    supply = np.where(visit == 2, 1, np.round(quantity * per_pack[item]).astype(np.int64))
+    days_supply = pl.select(pl.when(pl.Series(drug)).then(pl.Series(supply, dtype=pl.Int64))).to_series().alias("days_supply")
+    return trace, days_supply

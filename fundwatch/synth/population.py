@@ -325,3 +325,90 @@ def build_land(pop: Population, seed: int, cfg: SynthConfig) -> pl.DataFrame:
     heads = heads.filter(pl.Series(has))
     area = np.round(rng.uniform(*cfg.land_area_mu, size=len(heads)), 2)
     return heads.with_columns(contracted_area_mu=pl.Series(area))
+
+
+# ---------------------------------------------------------------------------- contract v2
+def rng_v2(seed: int, part: str) -> np.random.Generator:
+    """A random stream for one part of the city's **v2** data (``part``: a stable name).
+
+    The seed sequence ``[seed, 2026, crc32(part)]`` has three words where :func:`rng_for` has
+    two, so these streams never coincide with the city's other streams: adding v2 data does
+    not move a single draw of the version-1 city or its planted cases.
+    """
+    import zlib
+
+    return np.random.default_rng([int(seed), 2026, zlib.crc32(part.encode("utf-8"))])
+
+
+def person_relations(persons: pl.DataFrame, seed: int, empty_share: float = 0.03) -> pl.Series:
+    """``relation`` (与户主关系) of every person, from the household and the age gap to its head.
+
+    The head is ``head``; the first member within 12 years of the head's age (and adult) is the
+    ``spouse``; members 15-37 years younger are ``child``ren, 38 or more ``grandchild``ren,
+    18 or more years older ``parent``s; anyone else (a sibling, a second adult) ``other``.
+    A few are empty, as in real rosters.
+    """
+    rng = rng_v2(seed, "persons.relation")
+    p = persons.sort("pidx")
+    hh = p["hh"].to_numpy()
+    is_head = p["is_head"].to_numpy()
+    age = p["age0"].to_numpy()
+    gap = age - age[np.flatnonzero(is_head)][hh]  # households are contiguous, head first
+    near = ~is_head & (np.abs(gap) <= 12) & (age >= 20)
+    before = np.cumsum(near) - near  # near members before this row, over the whole register
+    start = np.flatnonzero(is_head)[hh]
+    first_near = near & (before - (np.cumsum(near) - near)[start] == 0)
+    rel = np.select(
+        [is_head, first_near, gap <= -38, gap <= -15, gap >= 18],
+        ["head", "spouse", "grandchild", "child", "parent"],
+        "other",
+    )
+    blank = rng.random(len(p)) < empty_share
+    out = pl.Series("relation", rel)
+    return pl.select(pl.when(pl.Series(~blank)).then(out)).to_series().alias("relation")
+
+
+#: Subtypes of ordinary registrations and their shares (the contract's codes).
+ASSET_SUBTYPE_SHARES = {
+    "vehicle": (("car", "truck", "farm_vehicle", "motorcycle", "disability_vehicle"), (0.62, 0.08, 0.16, 0.12, 0.02)),
+    "business": (("sole_trader", "company"), (0.85, 0.15)),
+    "property": (("residential", "commercial"), (0.9, 0.1)),
+}
+#: Share of ordinary registrations deregistered (注销) before the year, per asset type.
+ASSET_DEREGISTERED_SHARE = {"vehicle": 0.10, "business": 0.12, "property": 0.03}
+#: The subtype a planted registration gets: never one a local policy may exempt.
+PLANTED_SUBTYPE = {"vehicle": "car", "business": "sole_trader", "property": "residential"}
+
+
+def asset_v2_columns(assets: pl.DataFrame, ordinary: pl.Series, seed: int, cfg: SynthConfig) -> pl.DataFrame:
+    """``assets`` with ``subtype`` and ``deregistered_date``.
+
+    Ordinary registrations (``ordinary`` True) draw a subtype by type (a few are empty) and a
+    few are deregistered between half a year after registration and the end of the previous
+    year. Planted ones (an anomaly's vehicle or business) get a plain, non-exempt subtype
+    (``car``, ``sole_trader``, ``residential``) and are never deregistered, so they stay what
+    they were planted as under any subtype or deregistration policy.
+    """
+    rng = rng_v2(seed, "assets.v2")
+    n = len(assets)
+    kinds = assets["asset_type"].to_numpy()
+    u = rng.random(n)
+    sub = np.full(n, None, dtype=object)
+    for kind, (codes, shares) in ASSET_SUBTYPE_SHARES.items():
+        m = kinds == kind
+        cum = np.cumsum(shares)
+        sub[m] = np.array(codes, dtype=object)[np.minimum(np.searchsorted(cum, u[m] * cum[-1]), len(codes) - 1)]
+    ordinary_np = ordinary.to_numpy()
+    sub[ordinary_np & (rng.random(n) < 0.03)] = None
+    planted = ~ordinary_np
+    sub[planted] = np.array([PLANTED_SUBTYPE[k] for k in kinds[planted]], dtype=object)
+    reg = assets["registered_date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    last = days(dt.date(cfg.year - 1, 12, 31))
+    start = reg + 183
+    share = np.array([ASSET_DEREGISTERED_SHARE[k] for k in kinds]) if n else np.zeros(0)
+    dereg = ordinary_np & (rng.random(n) < share) & (start < last)
+    when = start + (rng.random(n) * np.maximum(last - start, 0)).astype(np.int64)
+    return assets.with_columns(
+        subtype=pl.Series(sub.tolist(), dtype=pl.String),
+        deregistered_date=pl.Series(np.where(dereg, when, 0)).cast(pl.Int32).cast(pl.Date),
+    ).with_columns(deregistered_date=pl.when(pl.Series(dereg)).then(pl.col("deregistered_date")))
