@@ -268,3 +268,27 @@ def test_normalisers_never_raise_and_flag_consistently(text):
     for kind in ("date", "period", "money", "gender", "bool", "int", "float", "region"):
         v, e, err = one(col(kind), text)
         assert (v is None) == (e or err is not None)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("E11;E13", "E11;E13"),
+        ("e11；e13", "E11;E13"),  # full-width separator, lower case
+        (" E11 , E13 、I10.x00x002 ", "E11;E13;I10.X00X002"),
+        ("Ｅ１１．９", "E11.9"),  # full-width letters, digits and dot (NFKC)
+        (";；,", None),  # only separators: empty, not an error
+        ("糖尿病", "糖尿病"),  # never rejected here: the validation suite names the item
+    ],
+)
+def test_codes_normalise_separators_and_case(raw, expected):
+    assert one(col("codes"), raw) == (expected, False, None)
+
+
+def test_codes_keep_the_shared_limits():
+    value, empty, reason = one(col("codes"), "E11\x00")
+    assert value is None and not empty and "NUL" in reason
+    from fundwatch.normalize import split_codes
+
+    got = pl.DataFrame({"c": ["E11;E13", None]}).select(split_codes(pl.col("c"))).to_series().to_list()
+    assert got == [["E11", "E13"], None]
