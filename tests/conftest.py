@@ -1,5 +1,9 @@
-"""Shared fixtures: small synthetic cities (made once per session, fixed seeds) and an
-isolated Prefect home so tests never touch the developer's ~/.prefect."""
+"""Shared fixtures: synthetic cities, one per size (made once per session, fixed seeds), and an
+isolated Prefect home so tests never touch the developer's ~/.prefect.
+
+Sizes: ``tiny_city`` (2,000 persons) for tests that scan end to end; ``small_city`` (10,000
+persons) for the detectors' behaviour and quality tests. The CLI is tested in this process
+(``cli_helpers.run_cli``); only a few smoke tests start real processes."""
 
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 #: quality is judged on several seeds in bench/quality.py, not by tuning to these.
 CITY_PERSONS = 10000
 CITY_SEED = 7
+#: The tiny city: for tests that run whole scans (every planted type, a fraction of the rows).
+TINY_PERSONS = 2000
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +58,29 @@ def dirty_city_dir(tmp_path_factory, small_city):
     return out
 
 
-# --------------------------------------------------------------------------- Prefect server
-from prefect_helpers import running_prefect_server  # noqa: E402 - tests/ is on sys.path here
+@pytest.fixture(scope="session")
+def tiny_city():
+    """A clean synthetic city of 2,000 persons (in memory), for tests that scan end to end."""
+    from fundwatch.synth import generate_city
+
+    return generate_city(TINY_PERSONS, CITY_SEED)
 
 
 @pytest.fixture(scope="session")
-def prefect_env(tmp_path_factory):
-    """Environment for CLI subprocesses: one Prefect server for the whole session, so no
-    subprocess pays for (or, on a busy machine, times out starting) an ephemeral one."""
-    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
-        yield env
+def tiny_city_dir(tmp_path_factory, tiny_city):
+    """The tiny city written to disk: ``<dir>/input`` and ``<dir>/labels.parquet``."""
+    from fundwatch.synth import write_city
+
+    out = tmp_path_factory.mktemp("tiny-city")
+    write_city(tiny_city, out, dirty=False, seed=CITY_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_scan(tiny_city_dir, tmp_path_factory):
+    """One in-process scan of the tiny city (``fundwatch.pipeline.run_scan``), shared by the
+    tests that only read its outputs: ``(out_dir, ScanResult)``."""
+    from fundwatch import pipeline
+
+    out = tmp_path_factory.mktemp("tiny-scan")
+    return out, pipeline.run_scan(pipeline.ScanRequest(str(tiny_city_dir / "input"), str(out)))

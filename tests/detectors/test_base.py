@@ -32,7 +32,6 @@ def test_lazy_rows_filters_before_restoring_text_and_agrees_with_plain_frames():
 # -- required (v2) columns -------------------------------------------------------------------
 import pytest  # noqa: E402
 
-from fundwatch.detectors import run_all  # noqa: E402
 from fundwatch.detectors.base import (  # noqa: E402
     Detector,
     MissingColumnError,
@@ -99,15 +98,6 @@ def test_skip_reason_names_what_is_absent_in_both_languages():
     assert skip_reason(_NeedsIndication, no_items) == (
         "dataset(s) claim_items absent; column item_catalog.indication absent; column claims.secondary_diagnoses absent"
     )
-
-
-def test_run_all_skips_a_detector_whose_column_is_absent(monkeypatch):
-    from fundwatch import detectors
-
-    monkeypatch.setattr(detectors, "all_detectors", lambda settings, domains: [_NeedsIndication()])
-    assert run_all(_medical(with_v2=False)).height == 0
-    with pytest.raises(MissingColumnError):
-        run_all(_medical(with_v2=False), skip_missing=False)
 
 
 def test_optional_column_is_a_typed_null_when_absent():
