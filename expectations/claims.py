@@ -52,7 +52,7 @@ def checks(s: ValidationSettings) -> list[Check]:
         money_sum("total_amount", ("fund_amount", "self_amount")),
         # v2
         code_list("secondary_diagnoses", ICD10_CODE, "ICD-10 codes (I10;E11.9)", "secondary_diagnoses_icd10_codes",
-                  WARNING, show=("claim_id",)),
+                  WARNING, key=("claim_id",)),
         derived(
             "admission_id_one_inpatient_stay",
             "the claims sharing an admission_id are one person at one institution, all inpatient",

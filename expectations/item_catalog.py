@@ -37,7 +37,7 @@ def checks(s: ValidationSettings) -> list[Check]:
         between("price_cap", 0),
         # v2
         code_list("indication", ICD10_PREFIX, "ICD-10 prefixes (E11;E13)", "indication_icd10_prefixes",
-                  show=("item_code",)),
+                  key=("item_code",)),
         in_set("visit_type_limit", list(VISIT_TYPE_LIMIT)),
         derived(
             "window_days_with_max_qty_per_window",

@@ -242,10 +242,22 @@ ICD10_PREFIX = r"[A-Z](?:[0-9]{1,2}|[0-9]{2}\.[0-9A-Z]{1,8})?"
 
 
 def code_list(
-    col: str, part: str, what: str, name: str, severity: Severity = CRITICAL, show: tuple[str, ...] = ()
+    col: str, part: str, what: str, name: str, severity: Severity = CRITICAL, key: tuple[str, ...] = ()
 ) -> Check:
-    """``col`` is a ``;``-joined list whose every part matches the regex ``part``."""
-    return matches(col, rf"^{part}(?:;{part})*$", f"is a ;-joined list of {what}", name, severity, show)
+    """``col`` is a ``;``-joined list whose every part matches the regex ``part``.
+
+    ``key``: columns naming the row (``item_code``); they come first in the examples and in a
+    quarantined row's ``raw_value`` (``D015 | E10;糖尿病``), so the failure names the item.
+    """
+    regex = rf"^{part}(?:;{part})*$"
+    return Check(
+        name,
+        f"{col} is a ;-joined list of {what}",
+        severity,
+        (*key, col),
+        ok=lambda f, c: pl.col(col).str.contains(regex).fill_null(True),
+        expect=lambda kw, m: E.ExpectColumnValuesToMatchRegex(column=col, regex=regex, mostly=m, **kw),
+    )
 
 
 def region_code(col: str = "region_code", severity: Severity = CRITICAL) -> Check:
