@@ -9,8 +9,8 @@ In the scikit-learn / PyOD manner:
   statistics and fitted outlier models);
 * :meth:`Detector.detect` scores and never mutates the detector;
 * randomness enters only through a ``random_state`` parameter;
-* every detector returns **findings** in one shape, :data:`FINDINGS_SCHEMA`, with
-  ``score`` in ``[0, 1]`` and higher = more anomalous.
+* every detector returns **findings** in one shape, :data:`fundwatch.contract.FINDINGS_SCHEMA`
+  (data contract, re-exported here), with ``score`` in ``[0, 1]`` and higher = more anomalous.
 
 Datasets are a mapping from contract dataset name (``"disbursements"``, ``"claims"`` …) to
 polars DataFrames or LazyFrames in the contract's canonical columns and types (as
@@ -27,33 +27,26 @@ import polars as pl
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from fundwatch.contract import FINDINGS_SCHEMA, conform_findings, empty_findings
 from fundwatch.memory import as_text
+
+__all__ = [
+    "FINDINGS_KEY",
+    "FINDINGS_SCHEMA",
+    "Datasets",
+    "Detector",
+    "MissingDatasetError",
+    "conform_findings",
+    "empty_findings",
+    "lazy",
+    "lazy_held",
+    "lazy_rows",
+]
 
 Datasets = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
 #: Key under which ``run_all`` passes rule findings on to model detectors.
 FINDINGS_KEY = "findings"
-
-#: One row per finding.
-FINDINGS_SCHEMA = pl.Schema(
-    {
-        "rule_code": pl.String(),  # e.g. DECEASED_PAYEE, VILLAGE_OUTLIER
-        "domain": pl.String(),  # subsidy | medical
-        "entity_type": pl.String(),  # person | account | operator | village | institution | doctor | group
-        "entity_id": pl.String(),
-        "record_ids": pl.List(pl.String()),  # disbursement_id / claim_id values of the evidence
-        "record_amounts": pl.List(pl.Float64()),  # money at risk per record, parallel to record_ids
-        "amount_at_risk": pl.Float64(),  # = sum(record_amounts)
-        "score": pl.Float64(),  # in [0, 1], higher = more anomalous
-        "severity": pl.String(),  # high | medium | low
-        "period_start": pl.String(),  # YYYY-MM
-        "period_end": pl.String(),  # YYYY-MM
-        "region_code": pl.String(),  # as precise as known (12 digits, or a prefix)
-        "evidence_zh": pl.String(),  # the facts, for a supervisor, in Chinese
-        "evidence_en": pl.String(),  # the same facts in English
-        "details": pl.String(),  # JSON: structured facts, e.g. peer comparisons for charts
-    }
-)
 
 
 class MissingDatasetError(ValueError):
@@ -66,36 +59,6 @@ class MissingDatasetError(ValueError):
             f"{detector} needs dataset(s) {', '.join(missing)}: add them to the input directory "
             f"or run without this detector"
         )
-
-
-def empty_findings() -> pl.DataFrame:
-    """A findings frame with no rows."""
-    return pl.DataFrame(schema=FINDINGS_SCHEMA)
-
-
-def conform_findings(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Select, cast and order the findings columns; fill ``details`` with ``"{}"`` if absent.
-
-    Rows are sorted by ``rule_code, entity_id, period_start, record_ids`` so that findings are
-    deterministic whatever order the input came in.
-    """
-    lf = frame.lazy()
-    names = lf.collect_schema().names()
-    exprs = []
-    for col, dtype in FINDINGS_SCHEMA.items():
-        if col in names:
-            exprs.append(pl.col(col).cast(dtype))
-        elif col == "details":
-            exprs.append(pl.lit("{}", dtype=pl.String()).alias(col))
-        elif col == "amount_at_risk" and "record_amounts" in names:
-            exprs.append(pl.col("record_amounts").list.sum().cast(pl.Float64()).alias(col))
-        else:
-            raise ValueError(f"findings lack column {col!r}")
-    return (
-        lf.select(exprs)
-        .sort(["rule_code", "entity_type", "entity_id", "period_start", "record_ids"])
-        .collect()
-    )
 
 
 def lazy(datasets: Datasets, name: str) -> pl.LazyFrame:

@@ -55,12 +55,9 @@ class GenderLimitRule(MedicalDetector):
     optional = ("persons", "institutions")
 
     def __init__(self, catalog_full_score_claims: int = _S.catalog_full_score_claims,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.catalog_full_score_claims = catalog_full_score_claims
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -106,7 +103,7 @@ class GenderLimitRule(MedicalDetector):
             gender_limit=pl.col("limit"), items=pl.col("item_names"),
         )
         score = ramp_score(pl.col("n_claims"), 1, max(s.catalog_full_score_claims, 2), s)
-        return finish(grouped, "GENDER_LIMIT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "GENDER_LIMIT", score, ev_zh, ev_en, details)
 
 
 class AgeLimitRule(MedicalDetector):
@@ -134,12 +131,9 @@ class AgeLimitRule(MedicalDetector):
     optional = ("persons", "institutions")
 
     def __init__(self, age_full_score_years: int = _S.age_full_score_years,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.age_full_score_years = age_full_score_years
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -207,4 +201,4 @@ class AgeLimitRule(MedicalDetector):
             limit_max_age=pl.col("lim_max"), items=pl.col("item_names"),
         )
         score = ramp_score(pl.col("outside"), 0, s.age_full_score_years, s)
-        return finish(grouped, "AGE_LIMIT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "AGE_LIMIT", score, ev_zh, ev_en, details)

@@ -77,8 +77,7 @@ class CollusiveGroupModel(MedicalDetector):
                  collusion_min_degree: int = _S.collusion_min_degree,
                  collusion_min_group_size: int = _S.collusion_min_group_size,
                  collusion_full_score_size: int = _S.collusion_full_score_size,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.collusion_institution_kinds = collusion_institution_kinds
         self.collusion_min_shared_days = collusion_min_shared_days
         self.collusion_max_pvalue = collusion_max_pvalue
@@ -88,8 +87,6 @@ class CollusiveGroupModel(MedicalDetector):
         self.collusion_min_group_size = collusion_min_group_size
         self.collusion_full_score_size = collusion_full_score_size
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     # -- steps -------------------------------------------------------------------------------
     def _visits(self, datasets: Datasets) -> pl.LazyFrame:
@@ -289,5 +286,5 @@ class CollusiveGroupModel(MedicalDetector):
         ).struct.json_encode()
         score = ramp_score(pl.col("n_members"), s.collusion_min_group_size,
                            max(s.collusion_full_score_size, s.collusion_min_group_size + 1), s)
-        return finish(grouped, "COLLUSIVE_GROUP", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "COLLUSIVE_GROUP", score, ev_zh, ev_en, details)
 

@@ -41,13 +41,10 @@ class ClaimAfterDeathRule(MedicalDetector):
 
     def __init__(self, death_grace_days: int = _S.death_grace_days,
                  death_full_score_days: int = _S.death_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.death_grace_days = death_grace_days
         self.death_full_score_days = death_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -93,4 +90,4 @@ class ClaimAfterDeathRule(MedicalDetector):
             institutions=pl.col("institutions"), max_days_after_death=pl.col("max_days_after"),
         )
         score = ramp_score(pl.col("max_days_after"), 0, s.death_full_score_days, s)
-        return finish(grouped, "CLAIM_AFTER_DEATH", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "CLAIM_AFTER_DEATH", score, ev_zh, ev_en, details)

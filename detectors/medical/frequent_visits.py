@@ -43,14 +43,11 @@ class FrequentVisitsRule(MedicalDetector):
     def __init__(self, frequent_visit_types: tuple[str, ...] = _S.frequent_visit_types,
                  frequent_window_days: int = _S.frequent_window_days,
                  frequent_min_visit_days: int = _S.frequent_min_visit_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.frequent_visit_types = frequent_visit_types
         self.frequent_window_days = frequent_window_days
         self.frequent_min_visit_days = frequent_min_visit_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -123,4 +120,4 @@ class FrequentVisitsRule(MedicalDetector):
                                institutions=pl.col("n_inst"))
         score = ramp_score(pl.col("max_days"), s.frequent_min_visit_days,
                            max(w, s.frequent_min_visit_days + 1), s)
-        return finish(grouped, "FREQUENT_VISITS", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "FREQUENT_VISITS", score, ev_zh, ev_en, details)

@@ -67,13 +67,10 @@ class OverlappingStaysRule(_InpatientRule):
 
     def __init__(self, overlap_min_days: int = _S.overlap_min_days,
                  overlap_full_score_days: int = _S.overlap_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.overlap_min_days = overlap_min_days
         self.overlap_full_score_days = overlap_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -151,7 +148,7 @@ class OverlappingStaysRule(_InpatientRule):
                                max_shared_nights=pl.col("max_nights"))
         score = ramp_score(pl.col("max_nights"), s.overlap_min_days,
                            max(s.overlap_full_score_days, s.overlap_min_days + 1), s)
-        return finish(grouped, "OVERLAPPING_STAYS", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "OVERLAPPING_STAYS", score, ev_zh, ev_en, details)
 
 
 class SplitAdmissionRule(_InpatientRule):
@@ -182,15 +179,12 @@ class SplitAdmissionRule(_InpatientRule):
                  split_min_readmissions: int = _S.split_min_readmissions,
                  diagnosis_prefix_chars: int = _S.diagnosis_prefix_chars,
                  split_full_score_readmissions: int = _S.split_full_score_readmissions,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.readmission_days = readmission_days
         self.split_min_readmissions = split_min_readmissions
         self.diagnosis_prefix_chars = diagnosis_prefix_chars
         self.split_full_score_readmissions = split_full_score_readmissions
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -246,7 +240,7 @@ class SplitAdmissionRule(_InpatientRule):
                                max_gap_days=pl.col("max_gap"))
         score = ramp_score(pl.col("n_readmit"), s.split_min_readmissions,
                            max(s.split_full_score_readmissions, s.split_min_readmissions + 1), s)
-        return finish(grouped, "SPLIT_ADMISSION", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "SPLIT_ADMISSION", score, ev_zh, ev_en, details)
 
 
 class PhantomInpatientRule(_InpatientRule):
@@ -278,15 +272,12 @@ class PhantomInpatientRule(_InpatientRule):
                  phantom_active_categories: tuple[str, ...] = _S.phantom_active_categories,
                  phantom_max_active_share: float = _S.phantom_max_active_share,
                  phantom_full_score_days: int = _S.phantom_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.phantom_min_days = phantom_min_days
         self.phantom_active_categories = phantom_active_categories
         self.phantom_max_active_share = phantom_max_active_share
         self.phantom_full_score_days = phantom_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -340,4 +331,4 @@ class PhantomInpatientRule(_InpatientRule):
                                bed_days=pl.col("bed_days"), max_active_share=pl.col("max_share").round(4))
         score = ramp_score(pl.col("max_los"), s.phantom_min_days,
                            max(s.phantom_full_score_days, s.phantom_min_days + 1), s)
-        return finish(grouped, "PHANTOM_INPATIENT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "PHANTOM_INPATIENT", score, ev_zh, ev_en, details)

@@ -67,13 +67,10 @@ class ExcessQuantityRule(_RuleBase):
 
     def __init__(self, quantity_tolerance: float = _S.quantity_tolerance,
                  excess_full_score_ratio: float = _S.excess_full_score_ratio,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.quantity_tolerance = quantity_tolerance
         self.excess_full_score_ratio = excess_full_score_ratio
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -141,7 +138,7 @@ class ExcessQuantityRule(_RuleBase):
         details = json_details(items=pl.col("item_names"), max_ratio=pl.col("max_ratio").round(3),
                                item_days=pl.col("n_lines"))
         score = ramp_score(pl.col("max_ratio"), 1.0, s.excess_full_score_ratio, s)
-        return finish(grouped, "EXCESS_QUANTITY", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "EXCESS_QUANTITY", score, ev_zh, ev_en, details)
 
 
 class OverPriceRule(_RuleBase):
@@ -166,13 +163,10 @@ class OverPriceRule(_RuleBase):
 
     def __init__(self, price_tolerance: float = _S.price_tolerance,
                  price_full_score_ratio: float = _S.price_full_score_ratio,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.price_tolerance = price_tolerance
         self.price_full_score_ratio = price_full_score_ratio
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -216,7 +210,7 @@ class OverPriceRule(_RuleBase):
         details = json_details(items=pl.col("item_names"), max_price_ratio=pl.col("max_ratio").round(3),
                                lines=pl.col("n_lines"))
         score = ramp_score(pl.col("max_ratio"), 1.0, s.price_full_score_ratio, s)
-        return finish(grouped, "OVER_PRICE", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "OVER_PRICE", score, ev_zh, ev_en, details)
 
 
 class DuplicateBillingRule(_RuleBase):
@@ -246,12 +240,9 @@ class DuplicateBillingRule(_RuleBase):
     requires = ("claims", "claim_items")
 
     def __init__(self, duplicate_full_score_lines: int = _S.duplicate_full_score_lines,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.duplicate_full_score_lines = duplicate_full_score_lines
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -303,4 +294,4 @@ class DuplicateBillingRule(_RuleBase):
         )
         details = json_details(items=pl.col("item_names"), repeated_lines=pl.col("extra_lines"))
         score = ramp_score(pl.col("extra_lines"), 1, max(s.duplicate_full_score_lines, 2), s)
-        return finish(grouped, "DUPLICATE_BILLING", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "DUPLICATE_BILLING", score, ev_zh, ev_en, details)

@@ -37,7 +37,7 @@ from fundwatch.settings import DEFAULT_SETTINGS, Settings
 
 from ..base import Datasets, Detector, empty_findings
 from ..ensemble import EntityOutlierEnsemble
-from ._explain import details_json, evidence, feature_entries, severity
+from ._explain import details_json, evidence, feature_entries
 from ._features import (
     FeatureSpec,
     assign_peer_groups,
@@ -87,8 +87,6 @@ class PeerOutlierModel(Detector):
         one_sided=_P.one_sided,
         score_threshold=_P.score_threshold,
         min_feature_z=_P.min_feature_z,
-        severity_high=_P.severity_high,
-        severity_medium=_P.severity_medium,
         evidence_features=_P.evidence_features,
         max_peer_values=_P.max_peer_values,
         max_record_ids=_P.max_record_ids,
@@ -114,8 +112,6 @@ class PeerOutlierModel(Detector):
         self.one_sided = one_sided
         self.score_threshold = score_threshold
         self.min_feature_z = min_feature_z
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
         self.evidence_features = evidence_features
         self.max_peer_values = max_peer_values
         self.max_record_ids = max_record_ids
@@ -335,12 +331,6 @@ class PeerOutlierModel(Detector):
                 pl.lit(self.code).alias("rule_code"),
                 pl.lit(self.domain).alias("domain"),
                 pl.lit(self.entity_type).alias("entity_type"),
-                pl.col("score")
-                .map_elements(
-                    lambda s: severity(s, self.severity_high, self.severity_medium),
-                    return_dtype=pl.String(),
-                )
-                .alias("severity"),
             )
         )
         return out

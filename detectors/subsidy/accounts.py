@@ -55,8 +55,6 @@ class CadreHeldCardsRule(SubsidyRule):
     ----------
     cadre_roles : official roles considered.
     cadre_score_base, cadre_score_per_person : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("CADRE_HELD_CARDS",)
@@ -68,16 +66,10 @@ class CadreHeldCardsRule(SubsidyRule):
         cadre_roles: tuple[str, ...] = DEFAULTS.cadre_roles,
         cadre_score_base: float = DEFAULTS.cadre_score_base,
         cadre_score_per_person: float = DEFAULTS.cadre_score_per_person,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.cadre_roles = cadre_roles
         self.cadre_score_base = cadre_score_base
         self.cadre_score_per_person = cadre_score_per_person
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         cadres = (
@@ -132,7 +124,7 @@ class CadreHeldCardsRule(SubsidyRule):
         score = (pl.lit(self.cadre_score_base) + self.cadre_score_per_person * (pl.col("n_people") - 1)).clip(0.0, 1.0)
         details = json_details(roles=pl.col("roles"), n_beneficiaries=pl.col("n_people"),
                                n_accounts=pl.col("n_accounts"))
-        return finish(grouped, "CADRE_HELD_CARDS", "person", "account_holder_id", score, zh, en, details, self)
+        return finish(grouped, "CADRE_HELD_CARDS", "person", "account_holder_id", score, zh, en, details)
 
 
 class SharedAccountRule(SubsidyRule):
@@ -157,8 +149,6 @@ class SharedAccountRule(SubsidyRule):
     ----------
     shared_account_min_households : least number of households to flag an account.
     shared_account_score_base, shared_account_score_per_household : score shape.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("SHARED_ACCOUNT",)
@@ -170,16 +160,10 @@ class SharedAccountRule(SubsidyRule):
         shared_account_min_households: int = DEFAULTS.shared_account_min_households,
         shared_account_score_base: float = DEFAULTS.shared_account_score_base,
         shared_account_score_per_household: float = DEFAULTS.shared_account_score_per_household,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.shared_account_min_households = shared_account_min_households
         self.shared_account_score_base = shared_account_score_base
         self.shared_account_score_per_household = shared_account_score_per_household
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         disb = disbursements(
@@ -231,4 +215,4 @@ class SharedAccountRule(SubsidyRule):
             * (pl.col("n_households") - self.shared_account_min_households)
         ).clip(0.0, 1.0)
         details = json_details(n_households=pl.col("n_households"), n_beneficiaries=pl.col("n_people"))
-        return finish(grouped, "SHARED_ACCOUNT", "account", "account_no", score, zh, en, details, self)
+        return finish(grouped, "SHARED_ACCOUNT", "account", "account_no", score, zh, en, details)

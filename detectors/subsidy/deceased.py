@@ -38,13 +38,9 @@ class DeceasedPayeeRule(SubsidyRule):
     (and any earlier month) is due; only periods from the month after death are flagged.
 
     Findings: one per person (``entity_type="person"``), every such payment as a record,
-    its whole amount at risk, score 1.0 (a death record is a certain hit). Severity: see
-    :mod:`fundwatch.settings.subsidy`.
+    its whole amount at risk, score 1.0 (a death record is a certain hit).
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
 
     Examples
     --------
@@ -54,16 +50,6 @@ class DeceasedPayeeRule(SubsidyRule):
     codes = ("DECEASED_PAYEE",)
     partition_by = ("disbursements", "person_id")
     requires = ("deaths", "disbursements")
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         deaths = (
@@ -108,4 +94,4 @@ class DeceasedPayeeRule(SubsidyRule):
         details = json_details(
             death_date=death, death_source=pl.col("death_source"), n_death_sources=pl.col("n_sources")
         )
-        return finish(grouped, "DECEASED_PAYEE", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "DECEASED_PAYEE", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -46,8 +46,6 @@ class DelayedPaymentRule(SubsidyRule):
     ----------
     max_delay_days : days after the period's first day beyond which a payment is late.
     delay_full_score_days, delay_score_base : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("DELAYED_PAYMENT",)
@@ -59,16 +57,10 @@ class DelayedPaymentRule(SubsidyRule):
         max_delay_days: int = DEFAULTS.max_delay_days,
         delay_full_score_days: int = DEFAULTS.delay_full_score_days,
         delay_score_base: float = DEFAULTS.delay_score_base,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.max_delay_days = max_delay_days
         self.delay_full_score_days = delay_full_score_days
         self.delay_score_base = delay_score_base
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         delay = (pl.col("pay_date") - period_first_day(pl.col("period"))).dt.total_days()
@@ -116,4 +108,4 @@ class DelayedPaymentRule(SubsidyRule):
         )
         details = json_details(batches=pl.col("batches"), max_delay_days=pl.col("max_delay"),
                                median_delay_days=pl.col("median_delay"))
-        return finish(grouped, "DELAYED_PAYMENT", "operator", "operator_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "DELAYED_PAYMENT", "operator", "operator_id", pl.col("score"), zh, en, details)

@@ -44,26 +44,13 @@ class DuplicatePaymentRule(SubsidyRule):
     in ``details.first_payment_ids``); every later one has its whole amount at risk, so the
     finding's amount is exactly the money paid twice. Score 1.0.
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
     """
 
     codes = ("DUPLICATE_PAYMENT",)
     partition_by = ("disbursements", "person_id")
     requires = ("disbursements",)
     optional = ("subsidy_standards",)
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         standards = standards_frame(datasets)
@@ -116,4 +103,4 @@ class DuplicatePaymentRule(SubsidyRule):
             + pl.lit(" totalling ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
         )
         details = json_details(first_payment_ids=pl.col("first_payment_ids"), subsidy_types=pl.col("types_en"))
-        return finish(grouped, "DUPLICATE_PAYMENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "DUPLICATE_PAYMENT", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -50,8 +50,6 @@ class AreaInflationRule(SubsidyRule):
     area_tolerance_mu : mu allowed above the contracted area.
     farmland_types : type codes treated as per-mu besides ``mu_year`` standards.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("AREA_INFLATION",)
@@ -65,17 +63,11 @@ class AreaInflationRule(SubsidyRule):
         farmland_types: tuple[str, ...] = DEFAULTS.farmland_types,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.area_tolerance_mu = area_tolerance_mu
         self.farmland_types = farmland_types
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -154,4 +146,4 @@ class AreaInflationRule(SubsidyRule):
             + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
         )
         details = json_details(contracted_area_mu=pl.col("area"), max_quantity_mu=pl.col("max_qty"))
-        return finish(grouped, "AREA_INFLATION", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "AREA_INFLATION", "person", "person_id", pl.col("score"), zh, en, details)

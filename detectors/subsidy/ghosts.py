@@ -53,8 +53,6 @@ class GhostBeneficiaryRule(SubsidyRule):
     Parameters
     ----------
     ghost_unregistered_score : score of a valid number missing from ``persons``.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("GHOST_BENEFICIARY",)
@@ -64,14 +62,8 @@ class GhostBeneficiaryRule(SubsidyRule):
     def __init__(
         self,
         ghost_unregistered_score: float = DEFAULTS.ghost_unregistered_score,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.ghost_unregistered_score = ghost_unregistered_score
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         disb = disbursements(
@@ -128,4 +120,4 @@ class GhostBeneficiaryRule(SubsidyRule):
         score = pl.when(pl.col("invalid")).then(pl.lit(1.0)).otherwise(pl.lit(self.ghost_unregistered_score))
         details = json_details(invalid_id=pl.col("invalid"), unregistered=pl.col("unregistered"),
                                reason=pl.col("reason"))
-        return finish(grouped, "GHOST_BENEFICIARY", "person", "person_id", score, zh, en, details, self)
+        return finish(grouped, "GHOST_BENEFICIARY", "person", "person_id", score, zh, en, details)

@@ -49,25 +49,12 @@ class OfficialRecipientRule(SubsidyRule):
     Findings: one per person; records are the excluded payments, whole amounts at risk;
     score 1.0.
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
     """
 
     codes = ("OFFICIAL_RECIPIENT",)
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "officials", "disbursements")
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         officials = lazy(datasets, "officials").select(
@@ -127,7 +114,7 @@ class OfficialRecipientRule(SubsidyRule):
         )
         details = json_details(roles=pl.col("roles"), service_start=pl.col("since"),
                                service_end=pl.when(pl.col("still_serving")).then(None).otherwise(pl.col("until")))
-        return finish(grouped, "OFFICIAL_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "OFFICIAL_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details)
 
 
 class AssetOwnerRecipientRule(SubsidyRule):
@@ -150,8 +137,6 @@ class AssetOwnerRecipientRule(SubsidyRule):
     Parameters
     ----------
     excluding_asset_types : asset types that exclude their owners.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("ASSET_OWNER_RECIPIENT",)
@@ -161,14 +146,8 @@ class AssetOwnerRecipientRule(SubsidyRule):
     def __init__(
         self,
         excluding_asset_types: tuple[str, ...] = DEFAULTS.excluding_asset_types,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.excluding_asset_types = excluding_asset_types
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         # the earliest registration per person and asset type is all the rule needs
@@ -238,4 +217,4 @@ class AssetOwnerRecipientRule(SubsidyRule):
             + pl.lit(" CNY")
         )
         details = json_details(asset_types=pl.col("asset_types"), registered_dates=pl.col("registered"))
-        return finish(grouped, "ASSET_OWNER_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "ASSET_OWNER_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -57,8 +57,6 @@ class OverStandardRule(SubsidyRule):
     ----------
     amount_tolerance : CNY allowed above standard × quantity.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("OVER_STANDARD",)
@@ -70,16 +68,10 @@ class OverStandardRule(SubsidyRule):
         amount_tolerance: float = DEFAULTS.amount_tolerance,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.amount_tolerance = amount_tolerance
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -144,7 +136,7 @@ class OverStandardRule(SubsidyRule):
             paid=pl.col("paid").round(2), expected=pl.col("expected").round(2),
             standard_region_prefix=pl.col("ex_prefix"), subsidy_types=pl.col("types_en"),
         )
-        return finish(grouped, "OVER_STANDARD", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "OVER_STANDARD", "person", "person_id", pl.col("score"), zh, en, details)
 
 
 class IneligibleAgeRule(SubsidyRule):
@@ -167,8 +159,6 @@ class IneligibleAgeRule(SubsidyRule):
     Parameters
     ----------
     age_score_base, age_score_per_year : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
     codes = ("INELIGIBLE_AGE",)
@@ -180,15 +170,9 @@ class IneligibleAgeRule(SubsidyRule):
         self,
         age_score_base: float = DEFAULTS.age_score_base,
         age_score_per_year: float = DEFAULTS.age_score_per_year,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.age_score_base = age_score_base
         self.age_score_per_year = age_score_per_year
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -269,4 +253,4 @@ class IneligibleAgeRule(SubsidyRule):
             age_first_period=pl.col("ex_age"), min_age=pl.col("ex_min"), max_age=pl.col("ex_max"),
             subsidy_types=pl.col("types_en"),
         )
-        return finish(grouped, "INELIGIBLE_AGE", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "INELIGIBLE_AGE", "person", "person_id", pl.col("score"), zh, en, details)

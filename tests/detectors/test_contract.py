@@ -19,7 +19,7 @@ from sklearn.exceptions import NotFittedError
 
 from fundwatch import detectors
 from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, MissingDatasetError
-from fundwatch.contract import DOMAINS, ENTITY_TYPES, SEVERITIES
+from fundwatch.contract import DOMAINS, ENTITY_TYPES
 from fundwatch.pipeline import partition
 from fundwatch.rules_catalog import RULES
 
@@ -109,7 +109,6 @@ def test_fit_learns_detect_does_not_mutate_and_findings_have_the_shape(det, smal
     assert set(findings["rule_code"].unique()) <= set(det.codes)
     assert set(findings["domain"].unique()) == {det.domain}
     assert set(findings["entity_type"].unique()) <= set(ENTITY_TYPES)
-    assert set(findings["severity"].unique()) <= set(SEVERITIES)
     assert findings["score"].is_between(0.0, 1.0).all()
     assert findings["entity_id"].null_count() == 0
     lens = findings.select(
