@@ -155,6 +155,7 @@ class MedicalDetector(Detector):
     """Base of the medical detectors: domain ``medical`` and settings rebuilt from params."""
 
     domain = "medical"
+    settings_sections = ("medical",)
 
     def _settings(self) -> MedicalSettings:
         """This detector's parameters laid over the default medical settings."""

@@ -33,7 +33,7 @@ from typing import ClassVar
 import numpy as np
 import polars as pl
 
-from fundwatch.settings import DEFAULT_SETTINGS, Settings
+from fundwatch.settings import DEFAULT_SETTINGS
 
 from ..base import Datasets, Detector, empty_findings
 from ..ensemble import EntityOutlierEnsemble
@@ -53,8 +53,7 @@ class PeerOutlierModel(Detector):
     """Base of the peer-group models; parameters are the fields of ``settings.peers``."""
 
     kind = "model"
-    code: ClassVar[str]
-    entity_type: ClassVar[str]
+    settings_sections = ("peers",)
     entity_label: ClassVar[tuple[str, str]]  # (zh measure word, en plural)
     #: peer levels, most specific first; the frame has one key column ``peer_<i>`` per level
     peer_levels: ClassVar[tuple[str, ...]]
@@ -121,14 +120,6 @@ class PeerOutlierModel(Detector):
         self.min_operator_peers = min_operator_peers
         self.min_entity_disbursements = min_entity_disbursements
         self.min_entity_claims = min_entity_claims
-
-    @classmethod
-    def from_settings(cls, settings: Settings = DEFAULT_SETTINGS) -> "PeerOutlierModel":
-        """The model configured from ``settings.peers``."""
-        import inspect
-
-        names = inspect.signature(cls.__init__).parameters
-        return cls(**{k: v for k, v in settings.peers.model_dump().items() if k in names})
 
     # -- to implement -----------------------------------------------------------------
     def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
@@ -328,9 +319,9 @@ class PeerOutlierModel(Detector):
                 pl.col("record_ids").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
                 pl.col("record_amounts").fill_null(pl.lit([], dtype=pl.List(pl.Float64()))),
                 pl.col("amount_at_risk").fill_null(0.0),
-                pl.lit(self.code).alias("rule_code"),
+                pl.lit(self.rules[0].code).alias("rule_code"),
                 pl.lit(self.domain).alias("domain"),
-                pl.lit(self.entity_type).alias("entity_type"),
+                pl.lit(self.rules[0].entity_type).alias("entity_type"),
             )
         )
         return out

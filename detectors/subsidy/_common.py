@@ -24,7 +24,6 @@ longest hit wins. No join ever multiplies disbursement rows.
 
 from __future__ import annotations
 
-import inspect
 import polars as pl
 
 from fundwatch.textfmt import age_on, money, num  # noqa: F401 - shared with medical and leads
@@ -62,17 +61,12 @@ class SubsidyRule(Detector):
 
     Subclasses declare their settings as keyword arguments of ``__init__`` named exactly as
     the fields of :class:`fundwatch.settings.subsidy.SubsidySettings`, so that
-    :meth:`from_settings` can configure them.
+    :meth:`~fundwatch.detectors.base.Detector.from_settings` can configure them.
     """
 
     domain = "subsidy"
     kind = "rule"
-
-    @classmethod
-    def from_settings(cls, settings: SubsidySettings) -> "SubsidyRule":
-        """This rule configured from the ``subsidy`` settings section."""
-        params = inspect.signature(cls.__init__).parameters
-        return cls(**{k: getattr(settings, k) for k in params if k != "self" and hasattr(settings, k)})
+    settings_sections = ("subsidy",)
 
     def _fit(self, datasets: Datasets) -> None:
         # Rules learn nothing from the data beyond the record count set by Detector.fit;

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -48,7 +49,30 @@ class DelayedPaymentRule(SubsidyRule):
     delay_full_score_days, delay_score_base : score shape (see above).
     """
 
-    codes = ("DELAYED_PAYMENT",)
+    rules = (
+        RuleSpec(
+            code="DELAYED_PAYMENT",
+            family="delay",
+            weight=0.5,
+            entity_type="operator",
+            title_zh="补贴滞留截留",
+            title_en="Payment held back",
+            meaning_zh="发放日期晚于所属期开始超过{max_delay_days}天",
+            meaning_en="Paid more than {max_delay_days} days after the period began",
+            basis_zh=ONE_CARD_ZH + ":补贴资金应及时足额发放到户,不得滞留、截留",
+            basis_en=ONE_CARD_EN.capitalize() + ": subsidies reach the card on time and in full, never held back",
+            checklist_zh=(
+                "调取相关批次的资金拨付凭证和银行代发回单,核对资金到达乡镇和到卡的日期",
+                "调取乡镇(街道)财政所的资金账户流水,查看滞留期间资金去向",
+                "询问经办人推迟发放的原因",
+            ),
+            checklist_en=(
+                "Pull the transfer vouchers and bank receipts of the batches: when the money reached the township and the cards",
+                "Pull the township finance office's account statement: where the money was while it was held",
+                "Ask the operator why the payments were late",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "operator_id")
     requires = ("disbursements",)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -52,7 +52,30 @@ class AreaInflationRule(SubsidyRule):
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
     """
 
-    codes = ("AREA_INFLATION",)
+    rules = (
+        RuleSpec(
+            code="AREA_INFLATION",
+            family="farmland",
+            weight=0.8,
+            entity_type="person",
+            title_zh="虚报耕地面积",
+            title_en="Farmland area inflated",
+            meaning_zh="耕地地力保护补贴的计发面积超过确权承包面积",
+            meaning_en="Farmland subsidy paid for more land than the household's contracted area",
+            basis_zh="耕地地力保护补贴政策有关规定:按确权承包面积核定补贴面积",
+            basis_en="The farmland protection subsidy rules: the subsidised area is the contracted area in the land register",
+            checklist_zh=(
+                "调取土地承包经营权确权登记资料,核对承包面积",
+                "调取补贴面积申报表和村级公示材料",
+                "询问村组干部和农户:多报的面积从何而来",
+            ),
+            checklist_en=(
+                "Pull the land contract register and check the contracted area",
+                "Pull the declared subsidy area and the village public notice",
+                "Ask the village cadres and the household where the extra area came from",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("land", "disbursements")
     optional = ("subsidy_standards", "persons")

@@ -8,7 +8,8 @@ import polars as pl
 
 from fundwatch.idnumber import invalid_person_id_reason, normalize_person_id
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -55,7 +56,30 @@ class GhostBeneficiaryRule(SubsidyRule):
     ghost_unregistered_score : score of a valid number missing from ``persons``.
     """
 
-    codes = ("GHOST_BENEFICIARY",)
+    rules = (
+        RuleSpec(
+            code="GHOST_BENEFICIARY",
+            family="ghost",
+            weight=0.9,
+            entity_type="person",
+            title_zh="虚假受益人",
+            title_en="Ghost beneficiary",
+            meaning_zh="受益人不在人员库中,或身份证号不符合国家标准",
+            meaning_en="Beneficiary not in the person register, or an invalid identity number",
+            basis_zh=ONE_CARD_ZH + ":补贴对象须真实、身份信息须准确",
+            basis_en=ONE_CARD_EN.capitalize() + ": every recipient must be a real person with correct identity details",
+            checklist_zh=(
+                "向公安户籍部门核查该身份证号是否存在、是否本人",
+                "调取开户资料和发放清单,查明银行卡由谁开立、由谁持有",
+                "询问经办人该人员是如何纳入发放名单的",
+            ),
+            checklist_en=(
+                "Check the identity number with the household register: does the person exist",
+                "Pull the account-opening documents and payment list: who opened and who holds the card",
+                "Ask the operator how the person got onto the payment list",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("persons", "disbursements")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import SOCIAL_ASSISTANCE_EN, SOCIAL_ASSISTANCE_ZH
 from ._common import (
     ASSET_EN,
     ASSET_ZH,
@@ -52,7 +53,30 @@ class OfficialRecipientRule(SubsidyRule):
     No parameters: the rule has no threshold to set.
     """
 
-    codes = ("OFFICIAL_RECIPIENT",)
+    rules = (
+        RuleSpec(
+            code="OFFICIAL_RECIPIENT",
+            family="eligibility",
+            weight=0.9,
+            entity_type="person",
+            title_zh="财政供养人员违规领取",
+            title_en="Official receiving an excluded subsidy",
+            meaning_zh="任职期间的公职人员或村(社区)干部领取排除其享受的补贴",
+            meaning_en="An official serving during the period receives a subsidy that excludes officials",
+            basis_zh="最低生活保障、特困人员救助供养审核确认有关规定;" + SOCIAL_ASSISTANCE_ZH,
+            basis_en="The rules on approving minimum-living and extreme-poverty support; the " + SOCIAL_ASSISTANCE_EN,
+            checklist_zh=(
+                "调取组织人事或编制部门的任职记录,核对任职起止时间",
+                "调取低保等补贴的申请、入户调查和公示材料",
+                "询问审批人员和村(社区)干部:是否知情、是否违规办理",
+            ),
+            checklist_en=(
+                "Pull the personnel records of the official's post and check the dates of service",
+                "Pull the application, home-visit and public-notice file of the subsidy",
+                "Ask the approving staff and the village committee whether they knew",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "officials", "disbursements")
 
@@ -139,7 +163,30 @@ class AssetOwnerRecipientRule(SubsidyRule):
     excluding_asset_types : asset types that exclude their owners.
     """
 
-    codes = ("ASSET_OWNER_RECIPIENT",)
+    rules = (
+        RuleSpec(
+            code="ASSET_OWNER_RECIPIENT",
+            family="eligibility",
+            weight=0.8,
+            entity_type="person",
+            title_zh="有车辆或工商登记人员违规领取",
+            title_en="Vehicle or business owner receiving an excluded subsidy",
+            meaning_zh="所属期开始前已登记车辆或工商的人员领取排除其享受的补贴",
+            meaning_en="A vehicle or business owner registered before the period receives a subsidy that excludes them",
+            basis_zh="最低生活保障、特困人员救助供养审核确认有关规定(家庭财产状况的认定)",
+            basis_en="The rules on approving minimum-living and extreme-poverty support (assessment of household assets)",
+            checklist_zh=(
+                "向公安交管部门调取车辆登记信息,向市场监管部门调取工商登记信息",
+                "调取家庭经济状况核对报告和入户调查记录",
+                "询问审批人员:核对时为何未发现",
+            ),
+            checklist_en=(
+                "Pull the vehicle registration from the traffic police and the business registration from market regulation",
+                "Pull the household means-test report and the home-visit record",
+                "Ask the approving staff why the asset was not found at approval",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "assets", "disbursements")
 

@@ -37,7 +37,7 @@ def _state(obj):
         return [_state(x) for x in obj]
     if isinstance(obj, dict):
         return {k: _state(v) for k, v in obj.items()}
-    if hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] == "detectors":
+    if hasattr(obj, "__dict__") and type(obj).__module__.startswith("fundwatch.detectors."):
         return {k: _state(v) for k, v in vars(obj).items()}
     if isinstance(obj, BaseEstimator):
         return (type(obj).__name__, pickle.dumps(obj.get_params(deep=False)))
@@ -109,6 +109,9 @@ def test_fit_learns_detect_does_not_mutate_and_findings_have_the_shape(det, smal
     assert set(findings["rule_code"].unique()) <= set(det.codes)
     assert set(findings["domain"].unique()) == {det.domain}
     assert set(findings["entity_type"].unique()) <= set(ENTITY_TYPES)
+    declared = {spec.code: spec.entity_type for spec in det.rules}
+    emitted = findings.select("rule_code", "entity_type").unique().iter_rows()
+    assert all(declared[code] == etype for code, etype in emitted), "entity type differs from its RuleSpec"
     assert findings["score"].is_between(0.0, 1.0).all()
     assert findings["entity_id"].null_count() == 0
     lens = findings.select(

@@ -5,10 +5,13 @@ import pytest
 from sklearn.base import clone
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, MissingDatasetError
-from fundwatch.detectors.subsidy import RULE_CLASSES, build_detectors
+from fundwatch.detectors.registry import detector_classes
+from fundwatch.detectors.subsidy import build_detectors
 from fundwatch.detectors.subsidy._common import age_on, money
 from fundwatch.rules_catalog import RULES
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+RULE_CLASSES = detector_classes("subsidy")
 
 
 def test_every_subsidy_rule_code_has_a_detector():
