@@ -8,7 +8,6 @@ part by part as on the whole data.
 
 from __future__ import annotations
 
-import inspect
 import pickle
 
 import polars as pl
@@ -71,8 +70,7 @@ def test_every_code_is_catalogued_and_emitted_by_one_detector():
 @pytest.mark.parametrize("det", ALL, ids=IDS)
 def test_constructor_only_stores_settings(det):
     params = det.get_params(deep=False)
-    init_names = [p for p in inspect.signature(type(det).__init__).parameters if p != "self"]
-    assert sorted(params) == sorted(init_names)
+    assert sorted(params) == type(det).parameter_names()
     assert not [k for k in vars(det) if k.endswith("_") and not k.startswith("_")]
     twin = clone(det)
     assert twin.get_params(deep=False) == params
