@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 import polars as pl

@@ -7,7 +7,6 @@ import polars as pl
 from ..base import Datasets, RuleSpec
 from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
-    DEFAULTS,
     SubsidyRule,
     disbursements,
     finish,
