@@ -318,15 +318,20 @@ def institution_outlier_lookalike_busy_pharmacy(g: Garden, rng: np.random.Genera
 
 def _inflate(g: Garden, rng: np.random.Generator, hit: pl.Expr, u: np.ndarray, grp: int) -> None:
     """Inflate the normal outpatient visits where ``hit`` holds for a share of them: extra dear lines."""
-    free = ~g.claim_taken & ~g.used[g.sk["pidx"].to_numpy()]
+    # visits of persons another kind of planter took are left alone; patients of another
+    # inflated institution are not (their visits there are a different claim)
+    pidx = g.sk["pidx"].to_numpy()
+    free = ~g.claim_taken & ~(g.used[pidx] & ~g.inflated_patients[pidx])
     sk = g.sk.with_columns(_u=pl.Series(u), _free=pl.Series(free))
     tagged = sk.filter(hit & (pl.col("vt") == 0) & pl.col("_free") & (pl.col("_u") < g.cfg.outlier_inflated_share))
     extra = int(rng.integers(1, 3))
     tagged = tagged.with_columns(inflate=pl.lit(extra, pl.Int64) + (pl.col("_u") * 10).cast(pl.Int64) % 2)
     g.tag_claims(tagged["cid"], grp, tagged["inflate"], kind="outlier")
-    # the patients' other records stay theirs: no later planter may plant on them (a death
-    # planted later would otherwise remove inflated visits from this case)
-    g.take(tagged["pidx"].unique())
+    # no planter after this one may plant on these patients (a death planted later would
+    # otherwise remove inflated visits from this case)
+    patients = tagged["pidx"].unique().to_numpy()
+    g.take(patients)
+    g.inflated_patients[patients] = True
     g.add_lines(inflated_lines(tagged, g, rng))
 
 

@@ -88,6 +88,8 @@ class Garden:
     used: np.ndarray = field(init=False)
     #: base claims some planter has tagged or edited
     claim_taken: np.ndarray = field(init=False)
+    #: persons taken only because an outlier planter inflated some of their visits
+    inflated_patients: np.ndarray = field(init=False)
     # -- edits -------------------------------------------------------------------------
     new_enrolments: list[pl.DataFrame] = field(default_factory=list)
     enrolment_tags: list[pl.DataFrame] = field(default_factory=list)  # pidx, _grp, _gf, _gt, _only
@@ -105,6 +107,7 @@ class Garden:
 
     def __post_init__(self) -> None:
         self.used = np.zeros(self.n, dtype=bool)
+        self.inflated_patients = np.zeros(self.n, dtype=bool)
         self.claim_taken = np.zeros(len(self.sk), dtype=bool)
 
     # -- choosing ----------------------------------------------------------------------
