@@ -20,7 +20,7 @@ reports read from these declarations, its texts filled from the settings.
 Datasets are a mapping from contract dataset name (``"disbursements"``, ``"claims"`` …) to
 polars DataFrames or LazyFrames in the contract's canonical columns and types (as
 :mod:`fundwatch.loading` returns them). Model detectors may also read rule findings
-under the key :data:`FINDINGS_KEY` (``run_all`` runs rules first and passes them on).
+under the key :data:`FINDINGS_KEY` (:func:`fundwatch.pipeline.detect_step` runs rules first and passes them on).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ __all__ = [
 
 Datasets = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
-#: Key under which ``run_all`` passes rule findings on to model detectors.
+#: Key under which the pipeline passes rule findings on to model detectors.
 FINDINGS_KEY = "findings"
 
 
