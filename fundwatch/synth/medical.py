@@ -475,7 +475,7 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
         "claim_id", "line_no", item_code=cat["item_code"].gather(item), item_name=cat["item_name"].gather(item),
         category=cat["category"].gather(item), quantity="quantity",
         unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
-        trace_code=trace_code, days_supply=days_supply,
+        *keep_planted(lines, {"trace_code": trace_code, "days_supply": days_supply}),
     )
     return claims, items
 
@@ -606,12 +606,22 @@ def claims_v2(claims: pl.DataFrame, lines: pl.DataFrame, inst_kind: np.ndarray, 
     dept = pl.col("dx").str.slice(0, 3).replace_strict(DEPARTMENTS, default="内科", return_dtype=pl.String)
     kind = pl.Series(inst_kind[claims["inst"].to_numpy()])
     planned = rng.random(n) < 0.7
-    return claims.with_columns(
-        admission_id=admission,
-        secondary_diagnoses=sec,
-        department=pl.when(kind == "pharmacy").then(None).when(kind == "clinic").then(pl.lit("全科")).otherwise(dept),
-        readmission_planned=pl.when(inpatient & pl.Series(planned)).then(pl.lit(False)),
-    )
+    generated = {
+        "admission_id": admission,
+        "secondary_diagnoses": sec,
+        "department": pl.when(kind == "pharmacy").then(None).when(kind == "clinic").then(pl.lit("全科")).otherwise(dept),
+        "readmission_planned": pl.when(inpatient & pl.Series(planned)).then(pl.lit(False)),
+    }
+    return claims.with_columns(keep_planted(claims, generated))
+
+
+def keep_planted(frame: pl.DataFrame, generated: dict) -> list[pl.Expr]:
+    """``generated`` v2 columns, except that a value a planter already put in ``frame`` (the
+    column exists and the value is not null) wins: planters of the v2 types set their own."""
+    return [
+        (pl.coalesce(pl.col(name), expr) if name in frame.columns else expr).alias(name)
+        for name, expr in generated.items()
+    ]
 
 
 #: days of use one package of a drug covers (default :data:`DAYS_PER_PACK_DEFAULT`)

@@ -69,7 +69,7 @@ def build_standards(pop: Population, cfg: SynthConfig) -> pl.DataFrame:
 #: explicitly; the others leave ``pay_within_days`` empty (= 90 days).
 #: 低保 is left *not stated* (empty) although it is means-tested in law: the ordinary
 #: enrolment excludes only the official or owner themself, not their household (10,000
-#: persons, seed 7: 163 低保 recipients share a household with a serving official or a
+#: persons, seed 7: 153 低保 recipients share a household with a serving official or a
 #: non-exempt vehicle/business owner), so stating it would make ordinary households look like
 #: means-test cases. Whoever makes 低保 enrolment household-wide should add it here.
 MEANS_TESTED = ("extreme_poverty",)
@@ -289,7 +289,7 @@ PROXY_REGISTERED_SHARE = 0.7
 
 def payments_v2(pay: pl.DataFrame, persons: pl.DataFrame, seed: int) -> pl.DataFrame:
     """``pay`` (internal columns ``pidx``, ``holder_pidx``, ``grp``) with ``payment_type`` and
-    ``proxy_id``, unless a planter already set them.
+    ``proxy_id`` (where a planter already set a value, it is kept).
 
     Every payment here is a regular one: ``regular``, or empty for a share of ordinary rows
     (the contract reads empty as regular). A card held by the head of the beneficiary's own
@@ -300,28 +300,30 @@ def payments_v2(pay: pl.DataFrame, persons: pl.DataFrame, seed: int) -> pl.DataF
     """
     rng = rng_v2(seed, "disbursements.v2")
     ordinary = pl.col("grp").is_null()
-    out = pay
-    if "payment_type" not in pay.columns:
-        blank = pl.Series(rng.random(len(pay)) < PAYMENT_TYPE_EMPTY_SHARE)
-        out = out.with_columns(payment_type=pl.when(ordinary & blank).then(None).otherwise(pl.lit("regular")))
-    if "proxy_id" not in pay.columns:
-        hh = persons.select("pidx", "hh", "is_head")
-        same_household_head = (
-            out.select("pidx", "holder_pidx")
-            .join(hh.rename({"hh": "_hh"}), on="pidx", how="left", maintain_order="left")
-            .join(hh.rename({"pidx": "holder_pidx", "hh": "_hh_holder", "is_head": "_holder_head"}),
-                  on="holder_pidx", how="left", maintain_order="left")
-            .select((pl.col("holder_pidx") != pl.col("pidx")) & (pl.col("_hh") == pl.col("_hh_holder"))
-                    & pl.col("_holder_head"))
-            .to_series()
-            .fill_null(False)
-        )
-        # one decision per (beneficiary, subsidy): a registration covers all its payments
-        filed = pl.Series(rng.random(len(persons)) < PROXY_REGISTERED_SHARE)
-        key_ok = filed.gather(out["pidx"]) if len(out) else pl.Series([], dtype=pl.Boolean)
-        registered = same_household_head & key_ok & out["grp"].is_null()
-        out = out.with_columns(proxy_id=pl.when(registered).then(pl.col("account_holder_id")))
-    return out
+    blank = pl.Series(rng.random(len(pay)) < PAYMENT_TYPE_EMPTY_SHARE)
+    payment_type = pl.when(ordinary & blank).then(None).otherwise(pl.lit("regular"))
+    hh = persons.select("pidx", "hh", "is_head")
+    same_household_head = (
+        pay.select("pidx", "holder_pidx")
+        .join(hh.rename({"hh": "_hh"}), on="pidx", how="left", maintain_order="left")
+        .join(hh.rename({"pidx": "holder_pidx", "hh": "_hh_holder", "is_head": "_holder_head"}),
+              on="holder_pidx", how="left", maintain_order="left")
+        .select((pl.col("holder_pidx") != pl.col("pidx")) & (pl.col("_hh") == pl.col("_hh_holder"))
+                & pl.col("_holder_head"))
+        .to_series()
+        .fill_null(False)
+    )
+    # one decision per beneficiary: a registration covers all their payments
+    filed = pl.Series(rng.random(len(persons)) < PROXY_REGISTERED_SHARE)
+    key_ok = filed.gather(pay["pidx"]).fill_null(False) if len(pay) else pl.Series([], dtype=pl.Boolean)
+    registered = same_household_head & key_ok & pay["grp"].is_null()
+    proxy = pl.when(registered).then(pl.col("account_holder_id"))
+    if "payment_type" in pay.columns:  # a planter set some: theirs win, ours fill ordinary rows
+        payment_type = pl.when(ordinary).then(pl.coalesce(pl.col("payment_type"), payment_type)).otherwise(
+            pl.col("payment_type").fill_null("regular"))
+    if "proxy_id" in pay.columns:
+        proxy = pl.coalesce(pl.col("proxy_id"), proxy)
+    return pay.with_columns(payment_type=payment_type, proxy_id=proxy)
 
 
 #: Subsidy types allocated to counties (6-digit codes); the others to townships (9 digits).

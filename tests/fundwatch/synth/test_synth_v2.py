@@ -222,3 +222,22 @@ def test_cli_synth_contract_version_1(tmp_path):
     assert "relation" not in pl.read_parquet(tmp_path / "c" / "input" / "persons.parquet").columns
     assert main(["synth", str(tmp_path / "d"), "--persons", "300", "--seed", "1"]) == 0
     assert (tmp_path / "d" / "input" / "regions.parquet").exists()
+
+
+def test_a_planters_v2_values_win_over_the_ordinary_ones():
+    """Planters of the v2 types set their own values; the ordinary generators only fill the rest."""
+    from fundwatch.synth import medical, subsidy
+
+    persons = pl.DataFrame({"pidx": [0, 1], "hh": [0, 0], "is_head": [True, False]})
+    pay = pl.DataFrame({
+        "pidx": [1, 1, 1], "holder_pidx": [0, 0, 0], "grp": [None, 7, None],
+        "account_holder_id": ["H", "H", "H"], "payment_type": [None, "back_pay", "top_up"],
+        "proxy_id": [None, None, "P"],
+    }, schema_overrides={"grp": pl.Int64})
+    out = subsidy.payments_v2(pay, persons, seed=1)
+    assert out["payment_type"].to_list()[1:] == ["back_pay", "top_up"]
+    assert out["payment_type"][0] in (None, "regular")
+    assert out["proxy_id"][1] is None and out["proxy_id"][2] == "P"  # planted: never registered here
+    lines = pl.DataFrame({"trace_code": ["PLANTED", None]})
+    got = lines.select(medical.keep_planted(lines, {"trace_code": pl.lit("ORDINARY")}))
+    assert got["trace_code"].to_list() == ["PLANTED", "ORDINARY"]
