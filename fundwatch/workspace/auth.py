@@ -97,8 +97,10 @@ def load_user(store: LeadStore, user_id: str) -> User | None:
     return User(row)
 
 
-def throttle_keys(name: str, remote_addr: str | None) -> list[str]:
-    return [f"user:{name.strip().lower()}"] + ([f"addr:{remote_addr}"] if remote_addr else [])
+def throttle_keys(name: str) -> list[str]:
+    """Failed sign-ins are counted per user name. Not per address: on an intranet behind one
+    proxy every user shares an address, and a guesser would lock everyone out."""
+    return [f"user:{name.strip().lower()}"]
 
 
 def is_locked(store: LeadStore, keys: list[str], failures: int, minutes: float) -> bool:

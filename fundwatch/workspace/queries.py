@@ -126,9 +126,10 @@ class Reader:
         if f.severity:
             conds.append(L.c.severity == sa.bindparam("sev", f.severity))
         if f.place:
-            place = L.c.region_code.startswith(sa.bindparam("place", f.place.strip()), autoescape=True)
+            # plain strings: SQLAlchemy binds them as parameters (and escapes % and _ for LIKE)
+            place = L.c.region_code.startswith(f.place.strip(), autoescape=True)
             if "region_name" in self.lead_columns:
-                place = place | L.c.region_name.contains(sa.bindparam("place_name", f.place.strip()), autoescape=True)
+                place = place | L.c.region_name.contains(f.place.strip(), autoescape=True)
             conds.append(place)
         if f.status:
             conds.append(C.c.status == sa.bindparam("status", f.status))

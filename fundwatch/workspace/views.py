@@ -108,7 +108,7 @@ def login():
         name = (request.form.get("name") or "").strip()[:100]
         password = request.form.get("password") or ""
         store = _store()
-        keys = auth.throttle_keys(name, _addr())
+        keys = auth.throttle_keys(name)
         if auth.is_locked(store, keys, ws.lockout_failures, ws.lockout_minutes):
             store.log_access(name or None, "login_locked", remote_addr=_addr())
             return render_template("login.html", message=word("locked", g.lang, minutes=int(ws.lockout_minutes))), 429
