@@ -43,6 +43,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "all": ("全部", "all"),
     "export": ("导出 Excel", "Export to Excel"),
     "import": ("导入处置结果(Excel)", "Import decisions (Excel)"),
+    "upload": ("上传", "Upload"),
     "import_done": ("已导入 {n} 条处置。", "{n} decision(s) imported."),
     "total": ("共 {n} 条", "{n} leads"),
     "page": ("第 {p} / {n} 页", "page {p} of {n}"),

@@ -58,8 +58,17 @@ def _helpers() -> dict[str, Any]:
     def money(v) -> str:
         return "" if v is None else f"{v:,.2f}"
 
+    def when(iso: str | None) -> str:
+        """A stored UTC time as the server's local time, to the minute."""
+        if not iso:
+            return ""
+        try:
+            return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return iso
+
     return {
-        "t": t, "lang": lang, "money": money, "user": current_user,
+        "t": t, "lang": lang, "money": money, "user": current_user, "when": when,
         "status_label": lambda c: label(STATUS_LABELS, c, lang),
         "domain_label": lambda c: label(DOMAINS, c, lang),
         "severity_label": lambda c: label(SEVERITIES, c, lang),
@@ -367,8 +376,16 @@ def reveal(lead_id: str):
 
 @bp.route("/leads/<lead_id>/act", methods=["POST"])
 def act(lead_id: str):
-    _visible_case(lead_id)
     form = request.form
+    case = _store().case(lead_id)
+    if case is None:
+        abort(404)
+    if str(case["version"]) != (form.get("version") or "").strip():
+        # someone decided first: say so (even when the lead is now theirs and out of sight)
+        flash(word("stale", g.lang), "error")
+        visible = current_user.role != "reviewer" or case["assignee"] in (None, current_user.name)
+        return redirect(url_for("ws.lead", lead_id=lead_id) if visible else url_for("ws.queue"), code=303)
+    _visible_case(lead_id)
     action = form.get("action") or ""
 
     def amount(name: str) -> float | None:

@@ -55,7 +55,8 @@ def make_leads(n: int = 6) -> pl.DataFrame:
             "title": (f"死亡人员仍领取补贴:{pid} {XSS}" if i == 0 else f"死亡人员仍领取补贴:{pid} 共 2 笔"),
             "amount_at_risk": 1000.0 * (n - i), "period_start": "2025-01", "period_end": "2025-03",
             "region_code": "110105001001" if i < 3 else "110106002001",
-            "record_ids": [f"D{i}a", f"D{i}b"], "explanation": f"{HOSTILE_NAME} 已于 2024-12 死亡,仍领取 2 笔。{FORMULA}",
+            "record_ids": [f"D{i}a", f"D{i}b"],
+            "explanation": f"{HOSTILE_NAME if i == 0 else '李四'}({pid})已于 2024-12 死亡,仍领取 2 笔。{FORMULA}",
         })
     return pl.DataFrame(rows, schema=LEADS_SCHEMA)
 
@@ -77,6 +78,19 @@ def peer_findings(leads: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame({
         "entity_type": first["entity_type"], "entity_id": first["entity_id"], "rule_code": ["DECEASED_PAYEE"], "details": [details],
     })
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """Argon2id with its smallest cost: the tests sign in hundreds of times (the server keeps
+    argon2-cffi's defaults; a hash carries its own parameters, so verifying stays correct)."""
+    from argon2 import PasswordHasher
+
+    from fundwatch.workspace import auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_HASHER", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("no such user"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
