@@ -185,13 +185,12 @@ class Reader:
         return by_term.union(by_id)
 
     def facets(self, run_id: str | None) -> dict[str, list[str]]:
-        """Values the filter drop-downs offer: rule codes, assignees, domains, entity types."""
-        T, C = self.terms, self.cases
-        def run(c):
-            rules = [x for (x,) in c.execute(sa.select(T.c.term).where(T.c.kind == "rule").distinct().order_by(T.c.term))]
-            assignees = [x for (x,) in c.execute(sa.select(C.c.assignee).where(C.c.assignee.is_not(None)).distinct().order_by(C.c.assignee))]
-            return {"rule": rules, "assignee": assignees}
-        return self._read(run)
+        """Values the filter drop-downs offer: the rule codes of the catalogue and the users a
+        lead can be assigned to (both small; no scan of the leads)."""
+        from fundwatch.rules_catalog import RULES
+
+        users = [u["name"] for u in self.store.users() if u["role"] in ("reviewer", "leader")]
+        return {"rule": list(RULES), "assignee": users}
 
     def export_leads(self, f: QueueFilter, limit: int, restrict_to: str | None = None) -> list[str]:
         """Lead ids of every page of the filtered queue (at most ``limit``), in order."""

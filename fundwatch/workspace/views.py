@@ -18,9 +18,10 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
+from fundwatch.contract import DATASETS
 from fundwatch.dispositions import ACTIONS, allowed_actions, import_workbook, take_action
 from fundwatch.errors import InputError
-from fundwatch.idnumber import mask_id_str, mask_ids_in_text, mask_name_str
+from fundwatch.idnumber import mask_id, mask_id_str, mask_ids_in_text, mask_name, mask_name_str
 from fundwatch.privacy import PERSONAL_ENTITY_TYPES
 from fundwatch.rules_catalog import RULES
 from fundwatch.store import ROLES, STATUSES, StaleCaseError, WorkflowError
@@ -77,33 +78,71 @@ def _helpers() -> dict[str, Any]:
         "rule_label": lambda c: (RULES[c].title_zh if lang == "zh" else RULES[c].title_en) if c in RULES else c,
         "role_label": lambda r: word(f"role_{r}", lang),
         "source_label": lambda s: word(f"source_{s}", lang),
+        "dataset_label": lambda d: (DATASETS[d].zh if lang == "zh" and d in DATASETS else d),
     }
 
 
 # --------------------------------------------------------------------------------- masking
-def _mask_entity(entity_type: str | None, entity_id: str | None) -> str | None:
-    return mask_id_str(entity_id) if entity_type in PERSONAL_ENTITY_TYPES and entity_id else entity_id
+# One polars expression per column over the whole page: the same masking as leads.csv and the
+# report (fundwatch.idnumber), vectorised (value by value it would cost more than the query).
+def _masked_entity_expr() -> pl.Expr:
+    return (
+        pl.when(pl.col("entity_type").is_in(list(PERSONAL_ENTITY_TYPES)))
+        .then(mask_id(pl.col("entity_id")))
+        .otherwise(pl.col("entity_id"))
+    )
 
 
-def _mask_text(text: str | None, tokens: list[tuple[str, str]]) -> str | None:
-    """Identity numbers, then the given personal tokens (whole value -> masked) in free text."""
-    if not text:
-        return text
-    out = pl.select(mask_ids_in_text(pl.lit(text))).item()
-    for whole, masked in tokens:
-        if whole and masked and len(whole) >= 2:
-            out = out.replace(whole, masked)
-    return out
+def _mask_rows(rows: list[dict[str, Any]], text_cols: tuple[str, ...] = ("title",), tokens: list[tuple[str, str]] | None = None) -> None:
+    """In place: ``entity_display`` (persons' and accounts' ids masked) and the text columns
+    with identity numbers, the row's own entity id and ``tokens`` masked."""
+    if not rows:
+        return
+    cols = ["entity_type", "entity_id", *text_cols]
+    frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in cols}, schema={c: pl.String for c in cols})
+    frame = frame.with_columns(_masked_entity_expr().alias("entity_display"))
+    # the page's own personal ids, whatever their shape (account numbers are not
+    # identity-number shaped), then the given tokens; longest first
+    own = frame.filter(pl.col("entity_display") != pl.col("entity_id")).select("entity_id", "entity_display").unique()
+    toks = sorted(
+        {(w, m) for w, m in [*own.iter_rows(), *(tokens or [])] if w and m and len(w) >= 2 and w != m},
+        key=lambda p: (-len(p[0]), p[0]),
+    )
+    exprs = []
+    for c in text_cols:
+        out = mask_ids_in_text(pl.col(c))
+        if toks:
+            out = out.str.replace_many([w for w, _ in toks], [m for _, m in toks])
+        exprs.append(out.alias(c))
+    frame = frame.with_columns(exprs)
+    for r, m in zip(rows, frame.iter_rows(named=True)):
+        r["entity_display"] = m["entity_display"]
+        for c in text_cols:
+            r[c] = m[c]
 
 
-def _mask_rows(rows: list[dict[str, Any]]) -> None:
-    """In place: entity ids of persons and accounts masked, also where the title repeats them."""
-    for r in rows:
-        whole = r.get("entity_id")
-        masked = _mask_entity(r.get("entity_type"), whole)
-        r["entity_display"] = masked
-        toks = [(whole, masked)] if masked != whole else []
-        r["title"] = _mask_text(r.get("title"), toks)
+def _mask_values(rows: list[dict[str, Any]], tokens: list[tuple[str, str]]) -> None:
+    """In place, evidence and history rows: ``person_id``, ``name`` masked; ``description`` and
+    ``note`` with identity numbers and ``tokens`` masked."""
+    if not rows:
+        return
+    cols = [c for c in ("person_id", "name", "description", "note") if c in rows[0]]
+    frame = pl.DataFrame({c: [r.get(c) for r in rows] for c in cols}, schema={c: pl.String for c in cols})
+    toks = [(w, m) for w, m in tokens if w and m and len(w) >= 2 and w != m]
+    exprs = []
+    for c in cols:
+        if c == "person_id":
+            exprs.append(mask_id(pl.col(c)).alias(c))
+        elif c == "name":
+            exprs.append(mask_name(pl.col(c)).alias(c))
+        else:
+            out = mask_ids_in_text(pl.col(c))
+            if toks:
+                out = out.str.replace_many([w for w, _ in toks], [m for _, m in toks])
+            exprs.append(out.alias(c))
+    frame = frame.with_columns(exprs)
+    for r, m in zip(rows, frame.iter_rows(named=True)):
+        r.update(m)
 
 
 # ---------------------------------------------------------------------------------- sign-in
@@ -273,27 +312,22 @@ def _lead_context(lead_id: str, reveal: bool = False) -> dict[str, Any]:
     names = reader.evidence_names(lead_id, run_id)
     related = reader.related(lead_id, ws.related_leads, lead.get("related_lead_ids") if isinstance(lead.get("related_lead_ids"), list) else None)
     history = _store().history(lead_id)
-    tokens: list[tuple[str, str]] = []
     if not reveal:
         whole = lead["entity_id"]
-        masked = _mask_entity(lead["entity_type"], whole)
+        masked = mask_id_str(whole) if lead["entity_type"] in PERSONAL_ENTITY_TYPES and whole else whole
         tokens = sorted(
             ([(whole, masked)] if masked != whole else [])
             + [(n, mask_name_str(n)) for n in names]
-            + [(e["person_id"], mask_id_str(e["person_id"])) for e in evidence if e.get("person_id")],
+            + [(p, mask_id_str(p)) for p in {e["person_id"] for e in evidence if e.get("person_id")}],
             key=lambda p: -len(p[0] or ""),
         )
-        lead["entity_display"] = masked
-        for col in ("title", "explanation", "basis", "checklist"):
-            if isinstance(lead.get(col), str):
-                lead[col] = _mask_text(lead[col], tokens)
-        for e in evidence:
-            e["person_id"] = mask_id_str(e["person_id"]) if e.get("person_id") else e.get("person_id")
-            e["name"] = mask_name_str(e["name"]) if e.get("name") else e.get("name")
-            e["description"] = _mask_text(e.get("description"), tokens)
-        for h in history:
-            h["note"] = _mask_text(h.get("note"), tokens)
-        lead["case"]["note"] = _mask_text(lead["case"].get("note"), tokens)
+        one = [lead]
+        _mask_rows(one, tuple(c for c in ("title", "explanation", "basis", "checklist") if isinstance(lead.get(c), str)), tokens)
+        _mask_values(evidence, tokens)
+        _mask_values(history, tokens)
+        case_note = [{"note": lead["case"].get("note")}]
+        _mask_values(case_note, tokens)
+        lead["case"]["note"] = case_note[0]["note"]
         _mask_rows(related)
     else:
         lead["entity_display"] = lead["entity_id"]
@@ -433,7 +467,7 @@ def handover():
 # ------------------------------------------------------------------------- trends and audit
 def _bars(rows: list[dict[str, Any]], value_key: str) -> list[dict[str, Any]]:
     top = max([abs(r.get(value_key) or 0) for r in rows] + [1e-9])
-    return [{**r, "w": round(300 * abs(r.get(value_key) or 0) / top, 1)} for r in rows]
+    return [{**r, "w": round(250 * abs(r.get(value_key) or 0) / top, 1)} for r in rows]
 
 
 @bp.route("/trends")
@@ -461,8 +495,7 @@ def audit_history():
     except ValueError:
         page = 1
     rows = _store().history(limit=ws.history_page, offset=(page - 1) * ws.history_page)
-    for h in rows:
-        h["note"] = _mask_text(h.get("note"), [])
+    _mask_values(rows, [])
     return render_template("audit.html", rows=rows, page=page, more=len(rows) == ws.history_page)
 
 
