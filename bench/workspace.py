@@ -104,6 +104,23 @@ def build_store(pg: str, schema: str, n: int, log) -> dict:
     return {"ids": ids, "pids": leads["entity_id"].to_list(), "names": names}
 
 
+def reuse_store(pg: str, schema: str, n: int, log) -> dict | None:
+    """The data of a store kept by an earlier ``--keep`` run, or None when there is none."""
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(pg)
+    try:
+        with eng.connect() as c:
+            if not sa.inspect(c).has_table("users", schema=schema):
+                return None
+    finally:
+        eng.dispose()
+    leads, _ = synthetic_run(n, seed=n)
+    names = {"reviewer": [f"rev{i:02d}" for i in range(14)], "leader": [f"lead{i}" for i in range(4)], "auditor": ["aud0", "aud1"]}
+    log(f"store {schema}: reused")
+    return {"ids": leads["lead_id"].to_list(), "pids": leads["entity_id"].to_list(), "names": names}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -228,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=25, help="queue + lead page pairs per user (bounded load)")
     ap.add_argument("--think-ms", type=float, default=500.0, help="mean think time between a user's requests")
     ap.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the stores (schemas fw_bench_<N>) and reuse them next time instead of building them again")
     args = ap.parse_args(argv)
     import sqlalchemy as sa
 
@@ -236,9 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     schemas = []
     try:
         for label, n in (("baseline", args.baseline_leads), ("big", args.leads)):
-            schema = f"fw_bench_{uuid.uuid4().hex[:10]}"
-            schemas.append(schema)
-            data = build_store(args.pg, schema, n, log)
+            schema = f"fw_bench_{n}" if args.keep else f"fw_bench_{uuid.uuid4().hex[:10]}"
+            if not args.keep:
+                schemas.append(schema)
+            data = reuse_store(args.pg, schema, n, log) if args.keep else None
+            data = data or build_store(args.pg, schema, n, log)
             server = Server(args.pg, schema)
             try:
                 m = measure(server.base, data, args.users, args.rounds, args.think_ms)

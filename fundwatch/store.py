@@ -46,11 +46,13 @@ leads frame and the workspace reads whichever of them the store has.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import secrets
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +152,10 @@ STORE_EVIDENCE_SCHEMA = pl.Schema(
 _LIST_COLUMNS = ("rule_codes", "record_ids")
 _CHUNK = 500  # ids per IN (...) query: below every backend's bound-parameter limit
 _TERM_MAX = 200
+
+
+#: (store, connection) shared by every read of one block, see :meth:`LeadStore.reading`.
+_READING: contextvars.ContextVar[tuple[Any, sa.Connection] | None] = contextvars.ContextVar("fundwatch_reading", default=None)
 
 
 class StaleCaseError(FundwatchError):
@@ -444,7 +450,30 @@ class LeadStore:
                 raise self._busy(e) from e
             raise self._unreachable(e) from e
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Every read inside the block shares one connection (a web request: one pool checkout
+        instead of one per query). On PostgreSQL it runs in autocommit, so each statement sees
+        what is committed when it runs, as separate read transactions would; SQLite reads keep
+        their own short transactions (in-process, and a long snapshot would hide new writes)."""
+        if self.is_sqlite or _READING.get() is not None:
+            yield
+            return
+        conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        token = _READING.set((self, conn))
+        try:
+            yield
+        finally:
+            _READING.reset(token)
+            conn.close()
+
     def _read(self, fn: Callable[[sa.Connection], Any]) -> Any:
+        shared = _READING.get()
+        if shared is not None and shared[0] is self:
+            try:
+                return fn(shared[1])
+            except exc.OperationalError as e:
+                raise self._unreachable(e) from e
         try:
             with self.engine.connect() as conn:
                 with conn.begin():

@@ -68,6 +68,18 @@ def create_app(
     app.register_blueprint(bp)
 
     @app.before_request
+    def _open_reads():
+        # one database connection for the reads of a request (PostgreSQL), closed at teardown
+        g.fundwatch_reading = store.reading()
+        g.fundwatch_reading.__enter__()
+
+    @app.teardown_request
+    def _close_reads(_exc):
+        reading = g.pop("fundwatch_reading", None)
+        if reading is not None:
+            reading.__exit__(None, None, None)
+
+    @app.before_request
     def _before():
         g.lang = session.get("lang", "zh") if session.get("lang") in LANGS else "zh"
         session.permanent = True

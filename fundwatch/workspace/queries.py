@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,11 +76,11 @@ class QueueFilter:
 @dataclass
 class QueuePage:
     rows: list[dict[str, Any]]
-    total: int
+    total: int  # capped at ``count_cap`` (then ``capped`` is True)
     run_id: str | None
     previous_run_id: str | None
     filters: QueueFilter
-    facets: dict[str, list[str]] = field(default_factory=dict)
+    capped: bool = False
 
 
 class Reader:
@@ -109,9 +109,9 @@ class Reader:
         return self._read(lambda c: c.execute(q).scalar())
 
     # -- the queue ------------------------------------------------------------------------
-    def queue(self, f: QueueFilter, *, restrict_to: str | None = None) -> QueuePage:
+    def queue(self, f: QueueFilter, *, restrict_to: str | None = None, count_cap: int | None = None) -> QueuePage:
         """One page of the queue. ``restrict_to``: a reviewer's name — only unassigned leads
-        and theirs."""
+        and theirs. ``count_cap``: count the matching leads up to this many only."""
         runs = self.run_ids()
         run_id = f.run if f.run in runs else (runs[0] if runs else None)
         if run_id is None:
@@ -161,19 +161,25 @@ class Reader:
             L.c.title, L.c.amount_at_risk, L.c.period_start, L.c.period_end, L.c.region_code, *extra,
             C.c.status, C.c.assignee, C.c.version, C.c.confirmed_amount, C.c.recovered_amount, C.c.updated_at, C.c.first_run_id,
         ).order_by(*order).limit(f.size).offset((f.page - 1) * f.size)
-        count_q = base.add_columns(sa.func.count())
+        if count_cap is None:
+            count_q = base.add_columns(sa.func.count())
+        else:
+            limited = base.add_columns(L.c.lead_id).limit(count_cap + 1).subquery()
+            count_q = sa.select(sa.func.count()).select_from(limited)
 
         def run(c):
             return [dict(r) for r in c.execute(page_q).mappings()], int(c.execute(count_q).scalar() or 0)
 
         rows, total = self._read(run)
+        capped = count_cap is not None and total > count_cap
+        total = min(total, count_cap) if capped else total
         for r in rows:
             r["rule_codes"] = json.loads(r["rule_codes"] or "[]")
             r["is_new"] = prev is not None and r["first_run_id"] == run_id
         if prev is None:
             for r in rows:
                 r["is_new"] = True
-        return QueuePage(rows, total, run_id, prev, f)
+        return QueuePage(rows, total, run_id, prev, f, capped)
 
     def _search(self, text: str):
         """Lead ids whose id, identity number, name, account or record id is or starts with ``text``."""

@@ -60,6 +60,17 @@ def test_queue_filters_search_sort_and_paging(sq_app, sq_store):
     assert LEAD5 not in ids_on(c.get("/queue?assignee=-").text)
 
 
+def test_queue_counts_up_to_a_cap(sq_store, make_app):
+    from fundwatch.settings import Settings, WorkspaceSettings
+
+    app = make_app(sq_store, Settings(workspace=WorkspaceSettings(count_cap=4)))
+    c = Client(app, "leader")
+    html = c.get("/queue?size=2").text
+    assert "共 4+ 条" in html and ids_on(html) == [LEAD0, "FW-0000000000000001"]
+    assert ids_on(c.get("/queue?size=2&page=3").text) == ["FW-0000000000000004", LEAD5]  # paging goes on past the cap
+    assert "共 3 条" in c.get("/queue?domain=medical").text  # under the cap: exact
+
+
 def test_lead_page_masks_identifiers_and_leader_reveal_is_logged(sq_app, sq_store):
     c = Client(sq_app, "leader")
     html = c.get(f"/leads/{LEAD0}").text
