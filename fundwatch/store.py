@@ -1077,20 +1077,18 @@ def _index_run(
         _add_term(s, "record", e.get("record_id"))
         _add_term(s, "id", e.get("person_id"))
         _add_term(s, "name", e.get("name"))
-    have: set[tuple[str, str, str]] = set()
-    for i in range(0, len(seen), _CHUNK):
-        q = sa.select(terms.c.lead_id, terms.c.kind, terms.c.term).where(
-            terms.c.lead_id.in_(sa.bindparam("ids", seen[i : i + _CHUNK], expanding=True))
-        )
-        have.update(tuple(r) for r in conn.execute(q))
-    rows = [
-        {"lead_id": lid, "kind": k, "term": term}
-        for lid, s in wanted.items()
-        for k, term in sorted(s)
-        if (lid, k, term) not in have
-    ]
+    rows = [{"lead_id": lid, "kind": k, "term": term} for lid, s in wanted.items() for k, term in sorted(s)]
+    insert = _insert_ignoring_duplicates(conn, terms)  # a lead seen before already has most of its terms
     for i in range(0, len(rows), batch):
-        conn.execute(sa.insert(terms), rows[i : i + batch])
+        conn.execute(insert, rows[i : i + batch])
+
+
+def _insert_ignoring_duplicates(conn: sa.Connection, table: sa.Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table).on_conflict_do_nothing()
 
 
 def _add_term(terms: set[tuple[str, str]], kind: str, value: Any) -> None:
