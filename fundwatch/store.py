@@ -251,6 +251,8 @@ def metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("last_run_id", S(100)),
         sa.Index("ix_lead_cases_status", "status"),
         sa.Index("ix_lead_cases_assignee", "assignee"),
+        sa.Index("ix_lead_cases_first_run", "first_run_id"),
+        sa.Index("ix_lead_cases_updated", "updated_at", "lead_id"),
     )
     sa.Table(
         "lead_history", md,
@@ -618,6 +620,12 @@ class LeadStore:
                 for i in range(0, len(rows), batch):
                     conn.execute(sa.insert(self._tbl(table)), rows[i : i + batch])
             _index_run(conn, self.t, self.schema, run_id, lead_rows, ev_rows, batch, tol)
+            if not self.is_sqlite:
+                # fresh planner statistics for the workspace's queries right after a scan
+                # (autovacuum would get to it later); ANALYZE samples, so it stays cheap
+                prep = conn.dialect.identifier_preparer
+                for name in ("leads", "evidence", "lead_cases", "lead_terms"):
+                    conn.exec_driver_sql(f"ANALYZE {prep.format_table(self._tbl(name))}")
             return run_id
 
         return self._run_write(write)
@@ -1045,8 +1053,9 @@ def _index_run(
         q = sa.select(cases).where(cases.c.lead_id.in_(sa.bindparam("ids", ids[i : i + _CHUNK], expanding=True)))
         for r in conn.execute(q).mappings():
             known[r["lead_id"]] = dict(r)
-    fresh = [
-        {"lead_id": lid, "status": "new", "version": 0, "first_run_id": run_id, "last_run_id": run_id}
+    now = _now()
+    fresh = [  # updated_at: when the case last changed, here when it appeared (the "latest" sort)
+        {"lead_id": lid, "status": "new", "version": 0, "first_run_id": run_id, "last_run_id": run_id, "updated_at": now}
         for lid in ids
         if lid not in known
     ]

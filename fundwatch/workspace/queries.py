@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from fundwatch.store import LeadStore, search_term
 
 #: Sort orders of the queue: name -> (label key, columns).
-SORTS = ("rank", "amount", "score", "updated", "status")
+SORTS = ("rank", "amount", "score", "updated")
 #: Term kinds that tie two leads to the same person, account or entity (related leads).
 LINK_KINDS = ("id", "entity")
 
@@ -143,8 +143,8 @@ class Reader:
                 sa.exists().where(T.c.lead_id == L.c.lead_id, T.c.kind == "rule", T.c.term == sa.bindparam("rule", search_term(f.rule)))
             )
         if f.new_only and prev is not None:
-            L2 = self.leads.alias("prev")
-            conds.append(~sa.exists().where(L2.c.run_id == sa.bindparam("prev", prev), L2.c.lead_id == L.c.lead_id))
+            # new = in the store for the first time with this run (an index on the case)
+            conds.append(C.c.first_run_id == sa.bindparam("first", run_id))
         if f.q:
             conds.append(L.c.lead_id.in_(self._search(f.q)))
         base = sa.select().select_from(L.join(C, C.c.lead_id == L.c.lead_id)).where(*conds)
@@ -152,8 +152,7 @@ class Reader:
             "rank": [L.c.rank.asc()],
             "amount": [L.c.amount_at_risk.desc(), L.c.rank.asc()],
             "score": [L.c.score.desc(), L.c.rank.asc()],
-            "updated": [C.c.updated_at.desc().nulls_last(), L.c.rank.asc()],
-            "status": [C.c.status.asc(), L.c.rank.asc()],
+            "updated": [C.c.updated_at.desc(), C.c.lead_id.desc()],
         }[f.sort]
         extra = [L.c[c] for c in ("region_name", "amount_involved") if c in self.lead_columns]
         page_q = base.add_columns(

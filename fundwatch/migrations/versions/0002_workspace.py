@@ -66,6 +66,8 @@ def create_tables(md: sa.MetaData) -> None:
         sa.Column("last_run_id", S(100)),
         sa.Index("ix_lead_cases_status", "status"),
         sa.Index("ix_lead_cases_assignee", "assignee"),
+        sa.Index("ix_lead_cases_first_run", "first_run_id"),
+        sa.Index("ix_lead_cases_updated", "updated_at", "lead_id"),
     )
     sa.Table(
         "lead_history", md,
