@@ -217,10 +217,23 @@ def queue():
     _decorate(page.rows, page.run_id)
     facets = reader.facets(page.run_id)
     pages = max(1, math.ceil(page.total / f.size))
+    lang = g.lang
+
+    def options(values, labeller, current):
+        return [(v, labeller(v), v == current) for v in values]
+
+    rule_title = (lambda c: RULES[c].title_zh if c in RULES else c) if lang == "zh" else (lambda c: RULES[c].title_en if c in RULES else c)
+    choices = {
+        "domain": options(DOMAINS, lambda v: label(DOMAINS, v, lang), f.domain),
+        "rule": options(facets["rule"], rule_title, f.rule),
+        "entity_type": options(ENTITY_TYPES, lambda v: label(ENTITY_TYPES, v, lang), f.entity_type),
+        "severity": options(SEVERITIES, lambda v: label(SEVERITIES, v, lang), f.severity),
+        "status": options(STATUSES, lambda v: label(STATUS_LABELS, v, lang), f.status),
+        "assignee": [("-", word("unassigned", lang), f.assignee == "-")] + options(facets["assignee"], str, f.assignee),
+        "sort": options(SORTS, lambda v: word("sort_" + v, lang), f.sort),
+    }
     return render_template(
-        "queue.html", page=page, f=f, pages=pages, runs=reader.run_ids(), facets=facets, sorts=SORTS,
-        statuses=STATUSES, domains=DOMAINS, severities=SEVERITIES, entity_types=ENTITY_TYPES,
-        args=f.as_args(), rules=RULES,
+        "queue.html", page=page, f=f, pages=pages, runs=reader.run_ids(), choices=choices, args=f.as_args(),
     )
 
 
