@@ -25,8 +25,9 @@ class WorkspaceSettings(BaseModel):
     related_leads : 20 related leads shown on a lead page.
     history_page : 200 rows a page of the audit history and access log.
     export_max_rows : 20,000 leads at most in one exported workbook (narrow the filters).
-    count_cap : 10,000. The queue counts matching leads up to this many and then says "10,000+":
-        an exact count of 100,000 leads on every page view would cost more than the page.
+    count_cap : 1,000. The queue counts matching leads up to this many and then says "1,000+"
+        (paging goes on): an exact count of 100,000 leads on every page view costs more than
+        the page itself, and nobody pages through a thousand leads — they filter.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,4 +44,4 @@ class WorkspaceSettings(BaseModel):
     related_leads: int = Field(20, ge=0)
     history_page: int = Field(200, ge=1)
     export_max_rows: int = Field(20000, ge=1)
-    count_cap: int = Field(10000, ge=1)
+    count_cap: int = Field(1000, ge=1)

@@ -131,12 +131,13 @@ class Reader:
             if "region_name" in self.lead_columns:
                 place = place | L.c.region_name.contains(f.place.strip(), autoescape=True)
             conds.append(place)
+        case_conds = []
         if f.status:
-            conds.append(C.c.status == sa.bindparam("status", f.status))
+            case_conds.append(C.c.status == sa.bindparam("status", f.status))
         if f.assignee:
-            conds.append(C.c.assignee.is_(None) if f.assignee == "-" else C.c.assignee == sa.bindparam("assignee", f.assignee))
+            case_conds.append(C.c.assignee.is_(None) if f.assignee == "-" else C.c.assignee == sa.bindparam("assignee", f.assignee))
         if restrict_to is not None:
-            conds.append(sa.or_(C.c.assignee.is_(None), C.c.assignee == sa.bindparam("me", restrict_to)))
+            case_conds.append(sa.or_(C.c.assignee.is_(None), C.c.assignee == sa.bindparam("me", restrict_to)))
         if f.rule:
             T = self.terms
             conds.append(
@@ -144,9 +145,10 @@ class Reader:
             )
         if f.new_only and prev is not None:
             # new = in the store for the first time with this run (an index on the case)
-            conds.append(C.c.first_run_id == sa.bindparam("first", run_id))
+            case_conds.append(C.c.first_run_id == sa.bindparam("first", run_id))
         if f.q:
             conds.append(L.c.lead_id.in_(self._search(f.q)))
+        conds = conds + case_conds
         base = sa.select().select_from(L.join(C, C.c.lead_id == L.c.lead_id)).where(*conds)
         order = {
             "rank": [L.c.rank.asc()],
@@ -160,10 +162,12 @@ class Reader:
             L.c.title, L.c.amount_at_risk, L.c.period_start, L.c.period_end, L.c.region_code, *extra,
             C.c.status, C.c.assignee, C.c.version, C.c.confirmed_amount, C.c.recovered_amount, C.c.updated_at, C.c.first_run_id,
         ).order_by(*order).limit(f.size).offset((f.page - 1) * f.size)
+        # counting needs the cases only when a condition is on them
+        counted = base if case_conds else sa.select().select_from(L).where(*[c for c in conds if c not in case_conds])
         if count_cap is None:
-            count_q = base.add_columns(sa.func.count())
+            count_q = counted.add_columns(sa.func.count())
         else:
-            limited = base.add_columns(L.c.lead_id).limit(count_cap + 1).subquery()
+            limited = counted.add_columns(L.c.lead_id).limit(count_cap + 1).subquery()
             count_q = sa.select(sa.func.count()).select_from(limited)
 
         def run(c):
