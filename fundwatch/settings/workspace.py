@@ -20,7 +20,10 @@ class WorkspaceSettings(BaseModel):
         restart does not reset it.
     cookie_secure : False. Set True when the workspace is served over HTTPS (a reverse proxy):
         the session cookie is then never sent over plain HTTP.
-    server_threads : 8 request threads of the waitress server (PostgreSQL pool follows).
+    server_threads : 8 request threads in each server process.
+    server_processes : 2 waitress processes sharing the listening socket (POSIX; one on
+        Windows). Python runs one thread at a time per process, so a second process lets the
+        workspace use a second core; each has its own database connections.
     evidence_rows : 200 evidence records shown on a lead page (the count of all is shown).
     related_leads : 20 related leads shown on a lead page.
     history_page : 200 rows a page of the audit history and access log.
@@ -40,6 +43,7 @@ class WorkspaceSettings(BaseModel):
     lockout_minutes: float = Field(15.0, gt=0)
     cookie_secure: bool = False
     server_threads: int = Field(8, ge=1)
+    server_processes: int = Field(2, ge=1)
     evidence_rows: int = Field(200, ge=1)
     related_leads: int = Field(20, ge=0)
     history_page: int = Field(200, ge=1)

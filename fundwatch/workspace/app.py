@@ -124,9 +124,56 @@ def create_app(
 
 
 def serve(store_url: str, host: str = "127.0.0.1", port: int = 8000, settings: Settings = DEFAULT_SETTINGS,
-          schema: str | None = None) -> None:
-    """Serve the workspace with waitress until interrupted."""
+          schema: str | None = None, processes: int | None = None) -> None:
+    """Serve the workspace with waitress until interrupted.
+
+    The socket is bound once here; on POSIX ``processes`` (default
+    ``settings.workspace.server_processes``) waitress processes are forked to accept on it, as
+    a pre-fork server does, each with its own application and database connections.
+    """
+    import os
+    import signal
+    import socket
+
     from waitress import serve as waitress_serve
 
-    app = create_app(store_url, settings, schema=schema)
-    waitress_serve(app, host=host, port=port, threads=settings.workspace.server_threads, ident="fundwatch")
+    ws = settings.workspace
+    processes = processes or ws.server_processes
+    # open (and migrate) the store once before forking: a bad URL fails here, in one line
+    LeadStore(store_url, settings, schema=schema).close()
+    sock = socket.create_server((host, port), backlog=1024)
+    if processes <= 1 or not hasattr(os, "fork"):
+        waitress_serve(create_app(store_url, settings, schema=schema), sockets=[sock], threads=ws.server_threads, ident="fundwatch")
+        return
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own app, engine and pool after the fork
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                waitress_serve(create_app(store_url, settings, schema=schema), sockets=[sock], threads=ws.server_threads,
+                               ident="fundwatch")
+            finally:
+                os._exit(0)
+        children.append(pid)
+    sock.close()
+
+    def stop(*_):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), os._exit(0)))
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        stop()
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
