@@ -144,6 +144,20 @@ class Server:
                 time.sleep(0.3)
         raise RuntimeError("the server did not start: " + (self.proc.stderr.read().decode() if self.proc.poll() is not None else "timeout"))
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the server and its worker processes (load-independent)."""
+        import psutil
+
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -262,12 +276,17 @@ def main(argv: list[str] | None = None) -> int:
             data = data or build_store(args.pg, schema, n, log)
             server = Server(args.pg, schema)
             try:
+                cpu0 = server.cpu_seconds()
                 m = measure(server.base, data, args.users, args.rounds, args.think_ms)
+                n_requests = sum(p["n"] for p in m["pages"].values()) + args.users * 2  # + sign-ins
+                m["server_cpu_ms_per_request"] = round(1000 * (server.cpu_seconds() - cpu0) / n_requests, 1)
+                m["requests_per_second"] = round(n_requests / m["wall_seconds"], 1)
             finally:
                 server.stop()
             m["leads"] = n
             results["stores"][label] = m
-            log(f"{label} ({n:,} leads): {m['wall_seconds']} s, errors: {len(m['errors'])}")
+            log(f"{label} ({n:,} leads): {m['wall_seconds']} s, {m['requests_per_second']} requests/s, "
+                f"server CPU {m['server_cpu_ms_per_request']} ms per request, errors: {len(m['errors'])}")
             for e in m["errors"][:5]:
                 log("  " + e)
     finally:
@@ -286,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                          "p95 ratio": round(big[kind]["p95_ms"] / max(base[kind]["p95_ms"], 0.1), 2),
                          "p95 / static p95": round(big[kind]["p95_ms"] / max(big["static"]["p95_ms"], 0.1), 1)})
     print(table(rows))
+    print(f"load average during the run: {results['machine'].get('load_average')} (2 cores; other work on the machine inflates latency)")
     path = write_json(RESULTS / "workspace.json", results)
     print(f"results: {path}")
     bad = [k for k in ("queue", "queue_search", "lead") if k in big and big[k]["p95_ms"] > 300]
