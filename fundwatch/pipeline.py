@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from . import __version__, progress
-from .contract import DATASETS, QUARANTINE_SCHEMA
+from .contract import DATASETS, QUARANTINE_SCHEMA, conform_findings, empty_findings
 from .errors import InjectedFault, InputError
 from .run_record import Orchestrator, RunRecord
 from .settings import DEFAULT_SETTINGS, Settings
@@ -369,8 +369,6 @@ def with_findings(datasets: Mapping[str, pl.DataFrame], findings: pl.DataFrame) 
 
 def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
     """One :class:`DetectResult` of several: findings concatenated in the contract's order."""
-    from fundwatch.detectors.base import conform_findings, empty_findings
-
     results = list(results)
     frames = [r.findings for r in results if r.findings.height]
     merged = conform_findings(pl.concat(frames)) if frames else empty_findings()

@@ -210,7 +210,7 @@ def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFram
 
 def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
     rs = settings.report
-    rules = rule_labels(lang)
+    rules = rule_labels(lang, settings)
     other = t("other", lang)
     kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang)}
     frame = leads.with_columns(
@@ -401,7 +401,7 @@ def build_payload(
     return {
         "lang": lang,
         "labels": js_labels(lang),
-        "rules": rule_labels(lang),
+        "rules": rule_labels(lang, settings),
         "values": {k: value_labels(k, lang) for k in ("severity", "domain", "entity_type", "status", "record_type")},
         "page_size": rs.page_size,
         "page_sizes": list(rs.page_sizes),

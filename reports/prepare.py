@@ -11,7 +11,7 @@ import polars as pl
 from fundwatch.contract import LEADS_SCHEMA, QUARANTINE_SCHEMA
 from fundwatch.idnumber import mask_id, mask_ids_in_text, mask_name
 from fundwatch.privacy import PERSONAL_ENTITY_TYPES, mask_frame
-from fundwatch.rules_catalog import RULES
+from fundwatch import rules_catalog
 
 STATUS_SCHEMA = pl.Schema(
     {"lead_id": pl.String(), "status": pl.String(), "note": pl.String(), "is_new": pl.Boolean()}
@@ -212,7 +212,7 @@ def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.Dat
         .with_columns(pl.col("overlap").any().over(["lead_id", "rule_code"]).alias("any_overlap"))
         .filter(pl.col("overlap") | pl.col("no_records") | ~pl.col("any_overlap"))
     )
-    order = {code: i for i, code in enumerate(RULES)}
+    order = {code: i for i, code in enumerate(rules_catalog.RULES)}
     return (
         cand.with_columns(pl.col("rule_code").replace_strict(order, default=len(order)).alias("_o"))
         .sort(["lead_id", "_o", "f_amount"], descending=[False, False, True])
@@ -229,7 +229,7 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
     """
     if lang == "zh" or leads.is_empty():
         return leads
-    titles = {code: info.title_en for code, info in RULES.items()}
+    titles = {code: info.title_en for code, info in rules_catalog.RULES.items()}
     en = (
         matched.filter(pl.col("evidence_en").is_not_null() & (pl.col("evidence_en") != ""))
         .group_by("lead_id", maintain_order=True)
