@@ -346,10 +346,12 @@ def _lead_context(lead_id: str, reveal: bool = False) -> dict[str, Any]:
     if not reveal:
         whole = lead["entity_id"]
         masked = mask_id_str(whole) if lead["entity_type"] in PERSONAL_ENTITY_TYPES and whole else whole
+        ids = sorted({e["person_id"] for e in evidence if e.get("person_id")})
+        both = pl.DataFrame({"w": names + ids, "is_name": [True] * len(names) + [False] * len(ids)},
+                            schema={"w": pl.String, "is_name": pl.Boolean})
+        both = both.with_columns(pl.when(pl.col("is_name")).then(mask_name(pl.col("w"))).otherwise(mask_id(pl.col("w"))).alias("m"))
         tokens = sorted(
-            ([(whole, masked)] if masked != whole else [])
-            + [(n, mask_name_str(n)) for n in names]
-            + [(p, mask_id_str(p)) for p in {e["person_id"] for e in evidence if e.get("person_id")}],
+            ([(whole, masked)] if masked != whole else []) + list(zip(both["w"].to_list(), both["m"].to_list())),
             key=lambda p: -len(p[0] or ""),
         )
         one = [lead]
