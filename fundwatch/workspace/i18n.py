@@ -169,6 +169,12 @@ ENTITY_TYPES = {
     "group": ("团伙", "group"),
 }
 STATUS_LABELS = {k: (v, k.replace("_", " ")) for k, v in STATUS_LABELS_ZH.items()}
+ACCESS_ACTIONS = {
+    "login": ("登录", "sign-in"), "logout": ("退出", "sign-out"), "login_failed": ("登录失败", "failed sign-in"),
+    "login_locked": ("登录被锁定", "sign-in locked"), "reveal": ("查看完整身份信息", "identifiers revealed"),
+    "reveal_print": ("打印完整身份信息", "identifiers printed"), "export": ("导出 Excel", "export"),
+    "user_add": ("新增用户", "user added"), "user_change": ("修改用户", "user changed"),
+}
 RECORD_TYPES = {"disbursement": ("补贴发放", "disbursement"), "claim": ("医保结算", "claim")}
 
 

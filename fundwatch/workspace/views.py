@@ -28,7 +28,7 @@ from fundwatch.rules_catalog import RULES
 from fundwatch.store import ROLES, STATUSES, StaleCaseError, WorkflowError
 
 from . import auth
-from .i18n import DOMAINS, ENTITY_TYPES, LANGS, RECORD_TYPES, SEVERITIES, STATUS_LABELS, label, word
+from .i18n import ACCESS_ACTIONS, DOMAINS, ENTITY_TYPES, LANGS, RECORD_TYPES, SEVERITIES, STATUS_LABELS, label, word
 from .queries import SORTS, QueueFilter
 
 bp = Blueprint("ws", __name__)
@@ -76,6 +76,7 @@ def _helpers() -> dict[str, Any]:
         "severity_label": lambda c: label(SEVERITIES, c, lang),
         "etype_label": lambda c: label(ENTITY_TYPES, c, lang),
         "record_type_label": lambda c: label(RECORD_TYPES, c, lang),
+        "access_label": lambda c: label(ACCESS_ACTIONS, c, lang),
         "rule_label": lambda c: (RULES[c].title_zh if lang == "zh" else RULES[c].title_en) if c in RULES else c,
         "role_label": lambda r: word(f"role_{r}", lang),
         "source_label": lambda s: word(f"source_{s}", lang),

@@ -84,7 +84,7 @@ def test_lead_page_masks_identifiers_and_leader_reveal_is_logged(sq_app, sq_stor
     assert len(log) == n + 1 and (log[0]["actor"], log[0]["action"], log[0]["lead_id"]) == ("leader", "reveal", LEAD0)
     assert PERSON[:-2] + "00" not in c.get(f"/leads/{LEAD0}").text  # one click, one response
     auditor = Client(sq_app, "auditor")
-    assert "reveal" in auditor.get("/audit/access").text and auditor.post(f"/leads/{LEAD0}/reveal", {}).status_code == 403
+    assert "查看完整身份信息" in auditor.get("/audit/access").text and auditor.post(f"/leads/{LEAD0}/reveal", {}).status_code == 403
 
 
 def test_hostile_text_is_escaped_on_every_page(sq_app, sq_store):
