@@ -167,6 +167,10 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "confirmed": {"zh": "已确认", "en": "confirmed"},
         "dismissed": {"zh": "已排除", "en": "dismissed"},
         "in_review": {"zh": "核查中", "en": "in_review"},
+        "assigned": {"zh": "已分派", "en": "assigned"},
+        "handed_over": {"zh": "已移交", "en": "handed_over"},
+        "closed": {"zh": "已办结", "en": "closed"},
+        "reopened": {"zh": "重新提出", "en": "reopened"},
     },
     "record_type": {
         "disbursement": {"zh": "补贴发放", "en": "disbursement"},
