@@ -183,12 +183,15 @@ class MissingInputs:
 
     def reason(self, lang: Literal["en", "zh"] = "en") -> str:
         """One line: ``dataset(s) claims absent; column item_catalog.indication absent`` (en) or
-        ``数据集 claims 未提供；列 item_catalog.indication 未提供`` (zh); empty when nothing lacks."""
+        ``未提供数据集「医保结算」；「医保目录及限定」缺少「限定诊断」列`` (zh); empty when nothing lacks."""
         parts: list[str] = []
         if lang == "zh":
+            # Chinese names only: a supervisor reads this in the report
+            from fundwatch.contract import DATASETS
+
             if self.datasets:
-                parts.append(f"数据集 {'、'.join(self.datasets)} 未提供")
-            parts += [f"列 {d}.{c} 未提供" for d, c in self.columns]
+                parts.append("未提供数据集" + "、".join(f"「{DATASETS[d].zh}」" for d in self.datasets))
+            parts += [f"「{DATASETS[d].zh}」缺少「{DATASETS[d].column(c).zh}」列" for d, c in self.columns]
             return "；".join(parts)
         if self.datasets:
             parts.append(f"dataset(s) {', '.join(self.datasets)} absent")
@@ -220,7 +223,7 @@ def skip_reason(detector: "Detector | type[Detector]", datasets: Datasets, lang:
 
     For the pipeline's detection plan: absent v2 columns skip exactly the detectors that
     declare them in ``requires_columns``, with a reason such as
-    ``"column item_catalog.indication absent"`` / ``"列 item_catalog.indication 未提供"``.
+    ``"column item_catalog.indication absent"`` / ``"「医保目录及限定」缺少「限定诊断」列"``.
     """
     missing = missing_inputs(detector, datasets)
     return missing.reason(lang) if missing else None

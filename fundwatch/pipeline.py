@@ -32,6 +32,8 @@ from .settings import DEFAULT_SETTINGS, Settings
 #: Steps where ``settings.runtime.fail_at_step`` injects a fault (crash-safety tests).
 STEPS = ("load", "validate", "detect", "rank", "store", "report")
 DOMAIN_CHOICES = ("subsidy", "medical")
+#: Datasets loaded whenever present, whatever detectors run: place names for leads and reports.
+ALWAYS_LOADED = ("regions",)
 
 
 def parse_domains(domain: str | Iterable[str]) -> tuple[str, ...]:
@@ -67,9 +69,10 @@ def datasets_for(domains: Iterable[str], settings: Settings = DEFAULT_SETTINGS) 
     """Every dataset the detectors of ``domains`` use (required or optional)."""
     from fundwatch import detectors
 
-    names: set[str] = set()
+    names: set[str] = set(ALWAYS_LOADED)
     for det in detectors.all_detectors(settings, domains):
         names.update(det.requires)
+        names.update(det.requires_columns)
         names.update(n for n in det.optional if n in DATASETS)
     return sorted(names)
 
@@ -250,6 +253,7 @@ def detect_step(
     settings: Settings = DEFAULT_SETTINGS,
     unusable: Mapping[str, str] | None = None,
     submit: Submit = inline_submit,
+    lang: str = "en",
 ) -> DetectResult:
     """Run every detector of ``domains``: rules first, then each model with its domain's rule findings.
 
@@ -265,7 +269,7 @@ def detect_step(
     """
     checkpoint("detect", settings)
     limit = settings.runtime.detect_workers
-    rules, models, skipped = detection_plan(datasets, domains, settings, unusable)
+    rules, models, skipped = detection_plan(datasets, domains, settings, unusable, lang)
     rule_results = submit_bounded(
         submit, [(run_detector, (datasets, name, settings, (i, n))) for name, n in rules for i in range(n)], limit
     )
@@ -296,8 +300,9 @@ def detection_plan(
     domains: Iterable[str],
     settings: Settings = DEFAULT_SETTINGS,
     unusable: Mapping[str, str] | None = None,
+    lang: str = "en",
 ) -> tuple[list[tuple[str, int]], list[str], dict[str, str]]:
-    """Which detectors run, in how many partitions; which are skipped and why.
+    """Which detectors run, in how many partitions; which are skipped and why (in ``lang``).
 
     Returns ``(rules, models, skipped)``: ``rules`` as ``(detector name, partitions)`` pairs
     (a rule whose class declares ``partition_by`` runs in ``settings.runtime.partitions``
@@ -305,18 +310,22 @@ def detection_plan(
     the rules of their domain), ``skipped`` detector -> why.
     """
     from fundwatch import detectors
+    from fundwatch.detectors.base import skip_reason
 
     unusable = dict(unusable or {})
     rules: list[tuple[str, int]] = []
     models: list[str] = []
     skipped: dict[str, str] = {}
     for det in detectors.all_detectors(settings, domains):
-        lacking = [d for d in det.requires if d not in datasets]
+        # absent datasets, and absent v2 columns, skip exactly the detectors that need them
+        lacking = skip_reason(det, datasets, lang)
         broken = [d for d in det.requires if d in unusable]
         if lacking:
-            skipped[det.name()] = f"dataset(s) {', '.join(lacking)} absent"
+            skipped[det.name()] = lacking
         elif broken:
-            skipped[det.name()] = f"dataset(s) {', '.join(broken)} unusable: " + "; ".join(unusable[b] for b in broken)
+            names = "、".join(f"「{DATASETS[b].zh}」" for b in broken) if lang == "zh" else ", ".join(broken)
+            why = "；".join(unusable[b] for b in broken)
+            skipped[det.name()] = f"数据集{names}不可用:{why}" if lang == "zh" else f"dataset(s) {names} unusable: {why}"
         elif det.kind == "model":
             models.append(det.name())
         else:
@@ -614,7 +623,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     restricted.clear()
 
     started = time.perf_counter()
-    detected = detect_step(data, request.domains, s, validation.unusable, submit)
+    detected = detect_step(data, request.domains, s, validation.unusable, submit, request.lang)
     clock.add("detect", started)
 
     period = period_range(data)
@@ -681,6 +690,7 @@ def build_run_record(
             "quarantined": int(counts["rows_quarantined"].sum()),
         },
         ignored_files=[str(x) for x in getattr(loaded, "ignored", [])],
+        absent_columns={k: list(v) for k, v in loaded.absent_columns.items() if v},
         validation={
             "failed_expectations": failed,
             "unusable": dict(validation.unusable),

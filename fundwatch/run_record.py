@@ -91,6 +91,8 @@ class RunRecord(_Record):
     datasets: dict[str, DatasetRecord]
     rows: RowTotals
     ignored_files: list[str]
+    #: per dataset, the optional (contract v2) columns no input file provided
+    absent_columns: dict[str, list[str]] = Field(default_factory=dict)
     validation: ValidationRecord
     detectors: DetectorsRecord
     findings: int

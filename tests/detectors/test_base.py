@@ -88,7 +88,7 @@ def test_skip_reason_names_what_is_absent_in_both_languages():
         "column item_catalog.indication absent; column claims.secondary_diagnoses absent"
     )
     assert skip_reason(_NeedsIndication(), data, lang="zh") == (
-        "列 item_catalog.indication 未提供；列 claims.secondary_diagnoses 未提供"
+        "「医保目录及限定」缺少「限定诊断」列；「医保结算」缺少「其他诊断」列"
     )
     assert skip_reason(_NeedsIndication, _medical(with_v2=True)) is None
     # lazy and compacted frames are read by schema only

@@ -184,3 +184,31 @@ def test_bad_options_are_one_line_input_errors(tmp_path):
 def test_display_url_hides_the_password():
     assert pipeline.display_url("postgresql+psycopg://u:secret@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
     assert pipeline.display_url("sqlite:////tmp/a.sqlite") == "sqlite:////tmp/a.sqlite"
+
+
+def test_absent_v2_columns_skip_exactly_the_detectors_that_need_them(tiny_city, monkeypatch):
+    from fundwatch import detectors
+    from fundwatch.detectors.base import Detector
+
+    class NeedsIndication(Detector):
+        domain = "medical"
+        requires = ("claims", "item_catalog")
+        requires_columns = {"item_catalog": ("indication",)}
+
+    real = detectors.all_detectors
+    monkeypatch.setattr(detectors, "all_detectors", lambda *a, **k: [*real(*a, **k), NeedsIndication()])
+    with_v2 = dict(tiny_city.datasets)
+    without = {**with_v2, "item_catalog": with_v2["item_catalog"].drop("indication", strict=False)}
+    _, _, skipped = pipeline.detection_plan(without, ("medical",), lang="zh")
+    assert skipped == {"NeedsIndication": "「医保目录及限定」缺少「限定诊断」列"}
+    rules, _, skipped = pipeline.detection_plan(with_v2, ("medical",))
+    assert "NeedsIndication" not in skipped and ("NeedsIndication", 1) in rules
+
+
+def test_run_json_lists_absent_v2_columns(tiny_city, tmp_path):
+    from fundwatch.synth import write_city
+
+    write_city(tiny_city, tmp_path / "v1", dirty=False, seed=7, contract_version=1)
+    result = pipeline.run_scan(pipeline.ScanRequest(str(tmp_path / "v1" / "input"), str(tmp_path / "out"), domains=("subsidy",)))
+    assert "payment_type" in result.record.absent_columns["disbursements"]
+    assert "relation" in result.record.absent_columns["persons"]
