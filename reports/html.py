@@ -67,7 +67,7 @@ def json_for_script(payload: object) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("reports").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _csp_hash(source: str) -> str:
