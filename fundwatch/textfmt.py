@@ -31,3 +31,62 @@ def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
         (day.dt.month() == birth.dt.month()) & (day.dt.day() < birth.dt.day())
     )
     return (day.dt.year().cast(pl.Int64) - birth.dt.year().cast(pl.Int64)) - before_birthday.cast(pl.Int64)
+
+
+# -- tidying whole sentences ----------------------------------------------------------------
+#: A date ``2025-03-07`` or a period ``2025-03``.
+_DAY_OR_MONTH = r"\d{4}-\d{2}(?:-\d{2})?"
+#: Characters next to which Chinese text takes no space: Han characters and full-width
+#: punctuation (,。;:()、“”《》 …).
+_CJK = r"[\p{Han}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}\x{2018}-\x{201F}]"
+
+
+def _collapse_ranges(expr: pl.Expr, joiner: str, join_out: str) -> pl.Expr:
+    """``A <joiner> B`` with ``A == B`` becomes ``A`` (a range of one day or month is one date).
+
+    Rust's regex has no back-references, so the ranges are cut out and compared as list
+    elements: each range is wrapped in control characters, the text split before each one,
+    and every piece that starts with a range is rebuilt.
+    """
+    pattern = rf"({_DAY_OR_MONTH}){joiner}({_DAY_OR_MONTH})"
+    marked = expr.str.replace_all(pattern, "\x01${1}\x02${2}\x03")
+    e = pl.element()
+    a = e.str.extract(r"^([^\x02]*)\x02", 1)
+    b = e.str.extract(r"\x02([^\x03]*)\x03", 1)
+    rest = e.str.extract(r"(?s)\x03(.*)$", 1).fill_null("")
+    rebuilt = (
+        pl.when(e.str.contains("\x02"))
+        .then(pl.when(a == b).then(a).otherwise(a + pl.lit(join_out) + b) + rest)
+        .otherwise(e)
+    )
+    return marked.str.split("\x01").list.eval(rebuilt).list.join("")
+
+
+def _drop_point_zero(expr: pl.Expr) -> pl.Expr:
+    """``数量 1.0`` -> ``数量 1``: a whole number printed as a float loses its ``.0``."""
+    return expr.str.replace_all(r"(\d)\.0(\D|$)", "${1}${2}")
+
+
+def tidy_zh(expr: pl.Expr) -> pl.Expr:
+    """A Chinese sentence as a supervisor expects to read it, vectorised.
+
+    * no space beside a Han character or full-width punctuation (``在 某卫生院 同日`` ->
+      ``在某卫生院同日``, ``统筹支付 8.00 元`` -> ``统筹支付8.00元``);
+    * a range whose two ends are the same is one date (``2025-08-25 至 2025-08-25`` ->
+      ``2025-08-25``);
+    * whole numbers without ``.0`` (``数量 1.0`` -> ``数量1``).
+
+    Applied to whole evidence sentences by the detectors' shared ``finish`` helpers (and by
+    the reports to titles and explanations), so every rule's text reads the same way.
+    """
+    out = _collapse_ranges(expr, r"\s*至\s*", "至")
+    out = out.str.replace_all(rf"({_CJK})[ \t]+", "${1}").str.replace_all(rf"[ \t]+({_CJK})", "${1}")
+    return _drop_point_zero(out)
+
+
+def tidy_en(expr: pl.Expr) -> pl.Expr:
+    """The English counterpart of :func:`tidy_zh`: one date for an empty range, no ``.0``,
+    single spaces."""
+    out = _collapse_ranges(expr, r"\s+to\s+", " to ")
+    out = out.str.replace_all(r"[ \t]{2,}", " ").str.replace_all(r" ([,;:.)])", "${1}")
+    return _drop_point_zero(out)
