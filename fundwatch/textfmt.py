@@ -36,9 +36,10 @@ def age_on(birth: pl.Expr, day: pl.Expr) -> pl.Expr:
 # -- tidying whole sentences ----------------------------------------------------------------
 #: A date ``2025-03-07`` or a period ``2025-03``.
 _DAY_OR_MONTH = r"\d{4}-\d{2}(?:-\d{2})?"
-#: Characters next to which Chinese text takes no space: Han characters and full-width
-#: punctuation (,。;:()、“”《》 …).
-_CJK = r"[\p{Han}\x{3000}-\x{303F}\x{FF00}-\x{FFEF}\x{2018}-\x{201F}]"
+#: Han characters.
+_HAN = r"\p{Han}"
+#: Full-width punctuation (,。;:()、“”《》 …): never a space beside it.
+_CJK_PUNCT = r"[\x{3000}-\x{303F}\x{FF00}-\x{FFEF}\x{2018}-\x{201F}]"
 
 
 def _collapse_ranges(expr: pl.Expr, joiner: str, join_out: str) -> pl.Expr:
@@ -70,8 +71,9 @@ def _drop_point_zero(expr: pl.Expr) -> pl.Expr:
 def tidy_zh(expr: pl.Expr) -> pl.Expr:
     """A Chinese sentence as a supervisor expects to read it, vectorised.
 
-    * no space beside a Han character or full-width punctuation (``在 某卫生院 同日`` ->
-      ``在某卫生院同日``, ``统筹支付 8.00 元`` -> ``统筹支付8.00元``);
+    * no space between two Han characters (``在 某卫生院 同日`` -> ``在某卫生院同日``) nor
+      beside full-width punctuation (``元 ,`` -> ``元,``); the space between Chinese and a
+      number or Latin word stays (``统筹支付 8.00 元``), as Chinese typesetting (W3C clreq) does;
     * a range whose two ends are the same is one date (``2025-08-25 至 2025-08-25`` ->
       ``2025-08-25``);
     * whole numbers without ``.0`` (``数量 1.0`` -> ``数量1``).
@@ -79,8 +81,10 @@ def tidy_zh(expr: pl.Expr) -> pl.Expr:
     Applied to whole evidence sentences by the detectors' shared ``finish`` helpers (and by
     the reports to titles and explanations), so every rule's text reads the same way.
     """
-    out = _collapse_ranges(expr, r"\s*至\s*", "至")
-    out = out.str.replace_all(rf"({_CJK})[ \t]+", "${1}").str.replace_all(rf"[ \t]+({_CJK})", "${1}")
+    out = _collapse_ranges(expr, r"\s*至\s*", " 至 ")
+    out = out.str.replace_all(rf"({_HAN})[ \t]+({_HAN})", "${1}${2}")
+    out = out.str.replace_all(rf"({_HAN})[ \t]+({_HAN})", "${1}${2}")  # overlapping pairs: "甲 乙 丙"
+    out = out.str.replace_all(rf"({_CJK_PUNCT})[ \t]+", "${1}").str.replace_all(rf"[ \t]+({_CJK_PUNCT})", "${1}")
     return _drop_point_zero(out)
 
 

@@ -65,9 +65,19 @@ def conform(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
     return frame.select(exprs + extra)
 
 
+#: Columns of contract v2 kept when the leads carry them (older leads lack them).
+OPTIONAL_LEAD_COLUMNS = ("region_name",)
+
+
 def leads_frame(leads: pl.DataFrame) -> pl.DataFrame:
-    """The leads in contract order, best first."""
-    return _finite(conform(leads, LEADS_SCHEMA).select(LEADS_SCHEMA.names())).sort("rank", nulls_last=True)
+    """The leads in contract order, best first; ``region_name`` always present (empty when
+    the leads do not name their places: the reports then show the code)."""
+    frame = conform(leads, LEADS_SCHEMA)
+    extra = [c for c in OPTIONAL_LEAD_COLUMNS if c in frame.columns and c not in LEADS_SCHEMA]
+    frame = frame.select(LEADS_SCHEMA.names() + extra)
+    if "region_name" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("region_name"))
+    return _finite(frame.with_columns(pl.col("region_name").cast(pl.String))).sort("rank", nulls_last=True)
 
 
 def _finite(frame: pl.DataFrame) -> pl.DataFrame:
@@ -227,8 +237,15 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
     English titles of its rules and explains it with the findings' ``evidence_en`` (the lead's
     own text where no finding matched).
     """
-    if lang == "zh" or leads.is_empty():
+    if leads.is_empty():
         return leads
+    if lang == "zh":
+        # no English codes inside Chinese text: "触发规则:COLLUSIVE_GROUP" names the rule's title
+        codes = sorted(RULES, key=len, reverse=True)  # longest first: AGE_LIMIT inside INELIGIBLE_AGE
+        return leads.with_columns(
+            pl.col(c).str.replace_many(codes, [RULES[k].title_zh for k in codes]).str.replace_all(r" \| ", ";")
+            for c in ("title", "explanation")
+        )
     titles = {code: info.title_en for code, info in RULES.items()}
     en = (
         matched.filter(pl.col("evidence_en").is_not_null() & (pl.col("evidence_en") != ""))

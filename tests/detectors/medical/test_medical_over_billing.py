@@ -67,4 +67,4 @@ def test_duplicate_billing_identical_lines_same_day():
     f = found["H1"]
     assert f["record_ids"] == ["c3"]
     assert f["record_amounts"] == [50.0]  # two repeated 50 CNY lines * fund share 0.5
-    assert "2行" in f["evidence_zh"] and "2 repeated" in f["evidence_en"]
+    assert "2 行" in f["evidence_zh"] and "2 repeated" in f["evidence_en"]

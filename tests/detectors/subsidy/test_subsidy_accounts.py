@@ -33,7 +33,7 @@ def test_cadre_holding_other_households_cards(kit, ids):
     assert r["record_ids"] == ["V1", "W1", "V2"]  # sorted by period, then id
     assert r["amount_at_risk"] == 610.0
     assert abs(r["score"] - 0.9) < 1e-9  # two beneficiaries
-    assert "2名" in r["evidence_zh"]
+    assert "2 名" in r["evidence_zh"]
 
 
 def test_shared_account_across_households(kit, ids):

@@ -31,7 +31,7 @@ def test_area_inflation_and_equal_area_lookalike(kit, ids):
     assert found[head]["record_ids"] == ["A1"]
     assert found[head]["record_amounts"] == [pytest.approx(360.0)]  # (8 - 5) x 120
     assert found[member]["record_amounts"] == [pytest.approx(120.0)]
-    assert "确权面积5亩" in found[head]["evidence_zh"]
+    assert "确权面积 5 亩" in found[head]["evidence_zh"]
 
 
 def test_proportional_excess_without_standard(kit, ids):
