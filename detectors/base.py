@@ -15,7 +15,7 @@ In the scikit-learn / PyOD manner:
 Datasets are a mapping from contract dataset name (``"disbursements"``, ``"claims"`` …) to
 polars DataFrames or LazyFrames in the contract's canonical columns and types (as
 :mod:`fundwatch.loading` returns them). Model detectors may also read rule findings
-under the key :data:`FINDINGS_KEY` (``run_all`` runs rules first and passes them on).
+under the key :data:`FINDINGS_KEY` (:func:`fundwatch.pipeline.detect_step` runs rules first and passes them on).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from fundwatch.memory import as_text
 
 Datasets = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
-#: Key under which ``run_all`` passes rule findings on to model detectors.
+#: Key under which the pipeline passes rule findings on to model detectors.
 FINDINGS_KEY = "findings"
 
 #: One row per finding.

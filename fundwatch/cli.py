@@ -105,7 +105,8 @@ def _scan_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--period-end", metavar="YYYY-MM")
     s.add_argument("--settings", dest="settings_file", metavar="FILE", help="TOML/JSON settings overriding defaults")
     s.add_argument("--sources", dest="sources_file", metavar="FILE", help="TOML naming SQL tables to read datasets from")
-    s.add_argument("--dask-address", metavar="ADDR", help="run detectors on a Dask cluster ('local' for a local one)")
+    s.add_argument("--prefect", action="store_true", help="run through the Prefect flow (a Prefect server or a local ephemeral one)")
+    s.add_argument("--dask-address", metavar="ADDR", help="run the Prefect flow's detectors on a Dask cluster ('local' for a local one)")
     s.add_argument("--partitions", type=int, metavar="N", help="run partitionable rules in N parts (default 1; 4 with --dask-address)")
 
 
@@ -129,33 +130,34 @@ def cmd_synth(args) -> int:
 
 
 def cmd_scan(args) -> int:
-    run = run_scan(
-        input_dir=args.input_dir, out_dir=args.out_dir, store_url=args.store_url, domain=args.domain,
-        period_start=args.period_start, period_end=args.period_end, unmask=args.unmask, lang=args.lang,
-        settings_file=args.settings_file, sources_file=args.sources_file, dask_address=args.dask_address,
+    options = dict(
+        input_dir=args.input_dir, out_dir=args.out_dir, domain=args.domain, settings_file=args.settings_file,
         partitions=args.partitions or (DASK_PARTITIONS if args.dask_address else None),
+        store_url=args.store_url, period_start=args.period_start, period_end=args.period_end,
+        unmask=args.unmask, lang=args.lang, sources_file=args.sources_file,
     )
-    print_summary(run)
+    print_summary(scan(options, prefect=args.prefect, dask_address=args.dask_address))
     return EXIT_OK
 
 
-def run_scan(dask_address: str | None = None, **params) -> dict:
-    """Run the Prefect scan flow (optionally on a Dask cluster) and return run.json's content."""
-    _check_period(params.get("period_start"))
-    _check_period(params.get("period_end"))
-    from fundwatch.flows.scan import scan
+def scan(options: dict, prefect: bool = False, dask_address: str | None = None) -> dict:
+    """Run one scan with the options of ``fundwatch scan``; return run.json's content.
 
-    flow = scan
-    if dask_address:
-        from fundwatch.flows.dask import with_dask
+    In this process by default (:func:`fundwatch.pipeline.run_scan`, no Prefect); through the
+    Prefect flow when ``prefect`` or ``dask_address`` asks for it (``local`` = a local Dask cluster).
+    """
+    from . import pipeline, progress
 
-        flow = with_dask(scan, dask_address)
-    from . import progress
-
+    request = pipeline.ScanRequest.from_options(**options)  # bad options fail here, before any work
     listener = progress.for_terminal()  # one line per step on a terminal; silent otherwise
     progress.install(listener)
     try:
-        return flow(**params)
+        if not (prefect or dask_address):
+            return pipeline.run_scan(request).record.as_dict()
+        _quiet_prefect()
+        from fundwatch.flows.scan import run_flow
+
+        return run_flow(options, dask_address=dask_address)
     finally:
         listener.close()
         progress.install(progress.NullProgress())
@@ -163,9 +165,8 @@ def run_scan(dask_address: str | None = None, **params) -> dict:
 
 def cmd_validate(args) -> int:
     from . import pipeline
-    from .settings import DEFAULT_SETTINGS, Settings
 
-    settings = Settings.from_file(args.settings_file) if args.settings_file else DEFAULT_SETTINGS
+    settings = pipeline.load_settings(args.settings_file)
     domains = pipeline.parse_domains(args.domain)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -197,8 +198,7 @@ def cmd_demo(args) -> int:
     city_dir = out / "city"
     with _progress(f"generating a demo city of {args.persons} persons"):
         write_city(generate_city(args.persons, DEMO_SEED), city_dir, dirty=True, seed=DEMO_SEED)
-    run = run_scan(input_dir=str(city_dir / "input"), out_dir=str(out / "run"), lang=args.lang)
-    print_summary(run)
+    print_summary(scan(dict(input_dir=str(city_dir / "input"), out_dir=str(out / "run"), lang=args.lang)))
     try:
         from .evaluate import evaluate, format_evaluation
         import polars as pl
@@ -264,13 +264,6 @@ def print_summary(run: dict) -> None:
     print(f"run:      {Path(run['out_dir']) / 'run.json'}")
 
 
-def _check_period(value: str | None) -> None:
-    import re
-
-    if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise _usage(f"period {value!r} must look like 2025-03")
-
-
 def _usage(msg: str) -> Exception:
     from .errors import InputError
 
@@ -323,7 +316,6 @@ def _quiet_prefect() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_prefect()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -348,5 +340,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def entry() -> None:
+    """The ``fundwatch`` console script: :func:`main`, then exit.
+
+    Skips the interpreter's teardown when no Prefect (or Dask) code ran: unloading the
+    thousands of modules Great Expectations and its dependencies import takes 1-2 s and
+    does nothing for the user, since every output is written and closed by then. Where
+    Prefect ran, its background services must shut down properly: a normal exit.
+    """
+    code = main()
+    if "prefect" in sys.modules or "distributed" in sys.modules:
+        sys.exit(code)
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -1,28 +1,35 @@
-"""The scan, as plain steps: load, validate, detect, rank, store, report.
+"""The scan: its steps, and the one place that runs them in order (:func:`run_scan`).
 
-Each function is one I/O step or one transform and knows nothing about Prefect; the
-Prefect flow in :mod:`flows.scan` wraps each one in a task, and the benchmarks call them
-directly to time them. ``run.json`` is assembled here.
+Each ``*_step`` function is one I/O step or one transform and knows nothing about Prefect.
+:func:`run_scan` owns the order of a scan, its timings and its :class:`~fundwatch.run_record.RunRecord`
+(``run.json``). It runs every step through a pluggable ``submit``: :func:`inline_submit` (the
+default: call the step now, in this process — ``fundwatch scan`` on a laptop needs no Prefect)
+or a Prefect task's ``submit`` (:mod:`fundwatch.flows.scan`: the same steps as Prefect tasks, on
+threads or a Dask cluster). Nothing else restates the order: the flow, the CLI, the benchmarks
+and analysts call :func:`run_scan` or :func:`detect_step`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import platform
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import polars as pl
 
-from . import __version__
+from . import __version__, progress
 from .contract import DATASETS, QUARANTINE_SCHEMA
 from .errors import InjectedFault, InputError
+from .run_record import Orchestrator, RunRecord
 from .settings import DEFAULT_SETTINGS, Settings
 
+#: Steps where ``settings.runtime.fail_at_step`` injects a fault (crash-safety tests).
 STEPS = ("load", "validate", "detect", "rank", "store", "report")
 DOMAIN_CHOICES = ("subsidy", "medical")
 
@@ -161,9 +168,76 @@ def compact_step(datasets: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame
     return compact(datasets)
 
 
+# ------------------------------------------------------------------- orchestration
+class StepFuture(Protocol):
+    """What ``submit`` returns: something whose ``result()`` gives the step's return value
+    (a Prefect ``PrefectFuture`` is one)."""
+
+    def result(self) -> Any: ...
+
+
+#: ``submit(step, *args)`` runs pipeline step ``step`` with ``args`` and returns a future.
+Submit = Callable[..., StepFuture]
+
+
+@dataclass(frozen=True)
+class _Done:
+    value: Any
+
+    def result(self) -> Any:
+        return self.value
+
+
+def inline_submit(step: Callable[..., Any], *args: Any) -> StepFuture:
+    """Run ``step(*args)`` now, in this thread: the default ``submit`` of :func:`run_scan`."""
+    return _Done(step(*args))
+
+
+@dataclass
+class StepClock:
+    """Runs steps through ``submit``, timing each and telling the progress listener."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, label: str, submit: Submit, step: Callable[..., Any], *args: Any) -> Any:
+        """``submit(step, *args).result()``, its wall time added to ``seconds[label]``."""
+        started = time.perf_counter()
+        listener = progress.current()
+        listener.started(label)
+        ok = False
+        try:
+            value = submit(step, *args).result()
+            ok = True
+            return value
+        finally:
+            self.add(label, started)
+            listener.finished(label, ok=ok)
+
+    def add(self, label: str, started: float) -> None:
+        self.seconds[label] = round(self.seconds.get(label, 0.0) + time.perf_counter() - started, 3)
+
+
+def submit_bounded(submit: Submit, calls: Iterable[tuple[Callable[..., Any], tuple]], limit: int) -> list[Any]:
+    """Submit ``(step, args)`` calls keeping at most ``limit`` unfinished; results in call order.
+
+    Bounds how many detectors hold their working memory at once, whatever runs them
+    (``settings.runtime.detect_workers``).
+    """
+    pending: deque[StepFuture] = deque()
+    results: list[Any] = []
+    for step, args in calls:
+        if len(pending) >= limit:
+            results.append(pending.popleft().result())
+        pending.append(submit(step, *args))
+    results.extend(f.result() for f in pending)
+    return results
+
+
 # --------------------------------------------------------------------------- detect
 @dataclass
 class DetectResult:
+    """Findings of one or more detectors, with their timings and the detectors skipped."""
+
     findings: pl.DataFrame
     skipped: dict[str, str] = field(default_factory=dict)  # detector -> why
     seconds: dict[str, float] = field(default_factory=dict)  # detector -> seconds
@@ -175,23 +249,33 @@ def detect_step(
     domains: Iterable[str] = DOMAIN_CHOICES,
     settings: Settings = DEFAULT_SETTINGS,
     unusable: Mapping[str, str] | None = None,
+    submit: Submit = inline_submit,
 ) -> DetectResult:
-    """Every detector of ``domains``, one after another, without Prefect.
+    """Run every detector of ``domains``: rules first, then each model with its domain's rule findings.
 
-    Rules first (part by part where they partition), then each model with its domain's rule
-    findings. The flow (``flows.scan.detect_all``) runs the same plan as concurrent tasks;
-    analysts, benchmarks and tests call this.
+    The one detection plan, for analysts and benchmarks as much as for scans: rules (part by
+    part where they declare ``partition_by``), then every model with its domain's rule findings
+    under :data:`fundwatch.detectors.base.FINDINGS_KEY`. At most
+    ``settings.runtime.detect_workers`` detector runs are unfinished at once.
+
+    Examples
+    --------
+    >>> from fundwatch.loading import load_input                       # doctest: +SKIP
+    >>> findings = detect_step(load_input("city/input").datasets).findings  # doctest: +SKIP
     """
     checkpoint("detect", settings)
+    limit = settings.runtime.detect_workers
     rules, models, skipped = detection_plan(datasets, domains, settings, unusable)
-    rule_results = [run_detector(datasets, name, settings, (i, n)) for name, n in rules for i in range(n)]
+    rule_results = submit_bounded(
+        submit, [(run_detector, (datasets, name, settings, (i, n))) for name, n in rules for i in range(n)], limit
+    )
     rule_findings = merge_findings(rule_results).findings
-    model_results = []
+    model_calls = []
     for name in models:
         domain = detector_by_name(name, settings).domain
         with_rules = with_findings(datasets, rule_findings.filter(pl.col("domain") == domain))
-        model_results.append(run_detector(with_rules, name, settings))
-    result = merge_findings(rule_results + model_results)
+        model_calls.append((run_detector, (with_rules, name, settings, (0, 1))))
+    result = merge_findings(rule_results + submit_bounded(submit, model_calls, limit))
     result.skipped.update(skipped)
     result.rule_findings = rule_findings
     return result
@@ -277,13 +361,14 @@ def run_detector(
 
 
 def with_findings(datasets: Mapping[str, pl.DataFrame], findings: pl.DataFrame) -> dict:
-    """``datasets`` plus the rule findings under ``detectors.base.FINDINGS_KEY`` (for models)."""
+    """``datasets`` plus the rule findings under ``FINDINGS_KEY`` (for models)."""
     from fundwatch.detectors.base import FINDINGS_KEY
 
     return {**datasets, FINDINGS_KEY: findings}
 
 
 def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
+    """One :class:`DetectResult` of several: findings concatenated in the contract's order."""
     from fundwatch.detectors.base import conform_findings, empty_findings
 
     results = list(results)
@@ -312,16 +397,74 @@ def rank_step(
     return build_leads(findings, settings, lang=lang, as_of=as_of)
 
 
-def disposition_step(leads: pl.DataFrame, store_url: str, settings: Settings = DEFAULT_SETTINGS):
+def disposition_step(leads: pl.DataFrame, store_url: str, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh"):
     """Apply supervisors' earlier decisions from the store: returns ``(leads, status)``."""
     from .dispositions import apply_dispositions
     from .store import LeadStore
 
-    store = LeadStore(store_url)
-    return apply_dispositions(leads, store.previous_leads(), store.dispositions())
+    with LeadStore(store_url, settings) as store:
+        return apply_dispositions(leads, store.previous_leads(), store.dispositions(), settings, lang)
 
 
-# ---------------------------------------------------------------------------- store
+def evidence_step(leads: pl.DataFrame, datasets: Mapping[str, pl.DataFrame], lang: str = "zh") -> pl.DataFrame:
+    """The evidence records of every lead (:func:`fundwatch.leads.evidence_table`)."""
+    from .leads import evidence_table
+
+    return evidence_table(leads, datasets, lang)
+
+
+# ---------------------------------------------------------------------- write, report, store
+def write_outputs_step(
+    out_dir: str | Path, leads: pl.DataFrame, findings: pl.DataFrame, quarantine: pl.DataFrame, unmask: bool
+) -> dict[str, str]:
+    """Write ``leads.parquet``, ``leads.csv``, ``findings.parquet`` and ``quarantine.parquet``."""
+    from .loading import write_quarantine
+    from .outputs import write_findings, write_leads
+
+    paths = write_leads(out_dir, leads, unmask=unmask)
+    paths["findings"] = write_findings(out_dir, findings)
+    paths["quarantine"] = write_quarantine(Path(out_dir) / "quarantine.parquet", quarantine)
+    return {k: str(v) for k, v in paths.items()}
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything the HTML report and the workbook show about one run."""
+
+    out_dir: str
+    leads: pl.DataFrame
+    status: pl.DataFrame
+    findings: pl.DataFrame
+    evidence: pl.DataFrame
+    quarantine: pl.DataFrame
+    run_info: dict
+    validation: Any  # expectations.ValidationResult
+    lang: str
+    unmask: bool
+
+
+def report_step(report: ReportInput, settings: Settings = DEFAULT_SETTINGS) -> dict[str, str]:
+    """Write ``report.html`` and ``leads.xlsx``."""
+    from fundwatch import reports
+
+    checkpoint("report", settings)
+    summary = report.validation.summary if report.validation is not None else None
+    docs_link = None
+    if report.validation is not None and report.validation.docs_index is not None:
+        try:
+            docs_link = str(Path(report.validation.docs_index).resolve().relative_to(Path(report.out_dir).resolve()))
+        except ValueError:
+            docs_link = str(report.validation.docs_index)
+    common = dict(
+        leads=report.leads, status=report.status, evidence=report.evidence, quarantine=report.quarantine,
+        run_info=report.run_info, validation_summary=summary, lang=report.lang, unmask=report.unmask,
+        findings=report.findings, settings=settings,
+    )
+    html = reports.write_report(report.out_dir, docs_link=docs_link, **common)
+    xlsx = reports.write_workbook(report.out_dir, **common)
+    return {"report": str(html), "workbook": str(xlsx)}
+
+
 def store_step(
     store_url: str,
     run_record: dict,
@@ -334,7 +477,226 @@ def store_step(
     from .store import LeadStore
 
     checkpoint("store", settings)
-    return LeadStore(store_url).write_run(run_record, leads, evidence, counts)
+    with LeadStore(store_url, settings) as store:
+        return store.write_run(run_record, leads, evidence, counts)
+
+
+def materialize_sources_step(sources_file: str | Path, input_dir: str | Path, target: str | Path) -> str:
+    """Read the datasets named in a sources file from their databases into ``target``."""
+    from .sources import materialize_sources
+
+    return str(materialize_sources(sources_file, input_dir, target))
+
+
+# ----------------------------------------------------------------------------- scan
+@dataclass(frozen=True)
+class ScanRequest:
+    """What to scan and how: the parameters of ``fundwatch scan`` and of the Prefect flow.
+
+    Parameters
+    ----------
+    input_dir : folder holding the contract's datasets.
+    out_dir : where ``run.json``, the leads, reports and validation results go.
+    store_url : SQLAlchemy URL of the lead store; default SQLite ``OUT_DIR/leads.sqlite``.
+    domains : ``("subsidy", "medical")`` or one of them.
+    period_start, period_end : first and last event month scanned (``YYYY-MM``), or None.
+    unmask : identity numbers and names whole in readable outputs (recorded in run.json).
+    lang : language of titles, evidence and reports, ``zh`` or ``en``.
+    settings : the typed settings of this run.
+    sources_file : optional TOML naming SQL tables to read datasets from.
+    """
+
+    input_dir: str
+    out_dir: str
+    store_url: str | None = None
+    domains: tuple[str, ...] = DOMAIN_CHOICES
+    period_start: str | None = None
+    period_end: str | None = None
+    unmask: bool = False
+    lang: str = "zh"
+    settings: Settings = DEFAULT_SETTINGS
+    sources_file: str | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        input_dir: str | Path,
+        out_dir: str | Path,
+        *,
+        domain: str = "all",
+        settings_file: str | Path | None = None,
+        partitions: int | None = None,
+        **options: Any,
+    ) -> "ScanRequest":
+        """A request from command-line or flow parameters (strings, a settings file, partitions).
+
+        Raises :class:`InputError` for a malformed period, an unknown domain or a settings file
+        that does not parse.
+        """
+        import re
+
+        for key in ("period_start", "period_end"):
+            value = options.get(key)
+            if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+                raise InputError(f"period {value!r} must look like 2025-03")
+        settings = load_settings(settings_file)
+        if partitions:
+            settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(update={"partitions": partitions})})
+        return cls(str(input_dir), str(out_dir), domains=parse_domains(domain), settings=settings, **options)
+
+
+def load_settings(settings_file: str | Path | None) -> Settings:
+    """The settings of a run: defaults, overridden by a TOML/JSON file when one is given.
+
+    Raises :class:`InputError` naming the file when it is missing or does not parse.
+    """
+    if not settings_file:
+        return DEFAULT_SETTINGS
+    from pydantic import ValidationError
+
+    path = Path(settings_file)
+    if not path.is_file():
+        raise InputError(f"settings file {path} does not exist: pass a .toml or .json file", path=str(path))
+    try:
+        return Settings.from_file(path)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"settings file {path}: {where}: {first['msg']}: fix or remove that entry", path=str(path)) from None
+    except ValueError as exc:  # TOML/JSON syntax
+        raise InputError(f"settings file {path} does not parse ({exc}): fix its syntax", path=str(path)) from None
+
+
+@dataclass
+class ScanResult:
+    """A finished scan: its record (``run.json``) and the leads it wrote."""
+
+    record: RunRecord
+    leads: pl.DataFrame
+
+
+def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator: Orchestrator = "inline") -> ScanResult:
+    """Scan one input directory: load, validate, detect, rank, write, report, store.
+
+    The one place the order of a scan is written. Every step runs through ``submit``
+    (:func:`inline_submit` by default; the Prefect flow passes its tasks' ``submit``), is timed
+    into ``run.json``'s ``timings`` and reported to the progress listener.
+
+    Parameters
+    ----------
+    request : what to scan and how.
+    submit : runs one step; see :data:`Submit`.
+    orchestrator : recorded in ``run.json`` (``inline``, ``prefect`` or ``dask``).
+
+    Raises
+    ------
+    fundwatch.errors.InputError : bad input that cannot be quarantined row by row.
+    """
+    s = request.settings
+    out = Path(request.out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    store_url = request.store_url or default_store_url(out)
+    clock = StepClock()
+    started_at = now_iso()
+    run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}"
+
+    input_dir = request.input_dir
+    if request.sources_file:
+        input_dir = clock.run("sources", submit, materialize_sources_step, request.sources_file, input_dir, out / "sources")
+    loaded = clock.run("load", submit, load_step, input_dir, request.domains, s)
+    validation = clock.run("validate", submit, validate_step, loaded.datasets, str(out), s)
+    # The accepted rows are all the later steps need: drop the loaded frames (and below the
+    # validated ones), so peak memory holds one copy of the data, not two.
+    loaded.datasets.clear()
+    restricted = clock.run("restrict", submit, restrict_periods, validation.datasets, request.period_start, request.period_end)
+    validation.datasets.clear()
+    data = clock.run("compact", submit, compact_step, restricted)
+    restricted.clear()
+
+    started = time.perf_counter()
+    detected = detect_step(data, request.domains, s, validation.unusable, submit)
+    clock.add("detect", started)
+
+    period = period_range(data)
+    leads = clock.run("rank", submit, rank_step, detected.findings, s, request.lang, period[1])
+    leads, status = clock.run("dispositions", submit, disposition_step, leads, store_url, s, request.lang)
+    evidence = clock.run("evidence", submit, evidence_step, leads, data, request.lang)
+
+    quarantine = all_quarantine(loaded.quarantine, validation.quarantine)
+    counts = counts_frame(loaded.counts, validation.quarantine)
+    record = build_run_record(
+        request, run_id=run_id, started_at=started_at, input_dir=input_dir, out_dir=str(out), store_url=store_url,
+        loaded=loaded, validation=validation, counts=counts, detected=detected, leads=leads, status=status,
+        period=period, orchestrator=orchestrator,
+    )
+    record.outputs = clock.run("write", submit, write_outputs_step, str(out), leads, detected.findings, quarantine, request.unmask)
+    report = ReportInput(
+        str(out), leads, status, detected.findings, evidence, quarantine, record.as_dict(), validation,
+        request.lang, request.unmask,
+    )
+    record.outputs.update(clock.run("report", submit, report_step, report, s))
+    record.timings = dict(clock.seconds)
+    record.finished_at = now_iso()
+    clock.run("store", submit, store_step, store_url, record.as_dict(), leads, evidence, counts, s)
+    record.timings = dict(clock.seconds)
+    record.write(out)
+    return ScanResult(record, leads)
+
+
+def build_run_record(
+    request: ScanRequest, *, run_id, started_at, input_dir, out_dir, store_url, loaded, validation, counts,
+    detected: DetectResult, leads: pl.DataFrame, status: pl.DataFrame | None, period, orchestrator: Orchestrator,
+) -> RunRecord:
+    """Everything run.json says about a run; no personal data."""
+    datasets = {r["dataset"]: dict(r) for r in counts.to_dicts()}
+    rps = getattr(validation, "rows_per_second", {}) or {}
+    for name, c in loaded.counts.items():
+        datasets[name].pop("dataset", None)
+        datasets[name]["files"] = [str(f) for f in c.files]
+        datasets[name]["load_seconds"] = round(c.seconds, 3)
+        if name in rps:
+            datasets[name]["validation_rows_per_second"] = round(float(rps[name]), 1)
+    sev = leads.group_by("severity").len().sort("severity").to_dicts() if leads.height else []
+    failed = 0
+    if validation.summary is not None and validation.summary.height:
+        failed = int(validation.summary.filter(~pl.col("success")).height)
+    return RunRecord(
+        run_id=run_id,
+        started_at=started_at,
+        orchestrator=orchestrator,
+        input_dir=str(input_dir),
+        out_dir=out_dir,
+        store=display_url(store_url),
+        input_fingerprint=loaded.fingerprint,
+        domains=list(request.domains),
+        period_start=period[0],
+        period_end=period[1],
+        period_filter={"start": request.period_start, "end": request.period_end},
+        unmask=bool(request.unmask),
+        lang=request.lang,
+        datasets=datasets,
+        rows={
+            "read": int(counts["rows_read"].sum()),
+            "accepted": int(counts["rows_accepted"].sum()),
+            "quarantined": int(counts["rows_quarantined"].sum()),
+        },
+        ignored_files=[str(x) for x in getattr(loaded, "ignored", [])],
+        validation={
+            "failed_expectations": failed,
+            "unusable": dict(validation.unusable),
+            "docs_index": str(validation.docs_index) if validation.docs_index else None,
+        },
+        detectors={"seconds": detected.seconds, "skipped": detected.skipped},
+        findings=int(detected.findings.height),
+        leads={
+            "count": int(leads.height),
+            "by_severity": {r["severity"]: int(r["len"]) for r in sev},
+            "amount_at_risk": round(float(leads["amount_at_risk"].sum()) if leads.height else 0.0, 2),
+            "new": int(status["is_new"].sum()) if status is not None and "is_new" in status.columns else None,
+        },
+        settings_hash=settings_hash(request.settings),
+        versions=versions(),
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -373,6 +735,7 @@ def counts_frame(load_counts: Mapping, validation_quarantine: pl.DataFrame | Non
 
 
 def all_quarantine(*frames: pl.DataFrame | None) -> pl.DataFrame:
+    """The quarantine frames of load and validation, as one, in a fixed order."""
     parts = [f.select(list(QUARANTINE_SCHEMA)).cast(dict(QUARANTINE_SCHEMA)) for f in frames if f is not None and f.height]
     if not parts:
         return pl.DataFrame(schema=QUARANTINE_SCHEMA)
@@ -380,19 +743,41 @@ def all_quarantine(*frames: pl.DataFrame | None) -> pl.DataFrame:
 
 
 def settings_hash(settings: Settings) -> str:
+    """A short hash of the settings, recorded with every run."""
     return hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
 
 
+#: The libraries whose versions decide a run's results: (distribution, import name).
+VERSIONED = (
+    ("polars", "polars"), ("great-expectations", "great_expectations"), ("prefect", "prefect"),
+    ("pyod", "pyod"), ("scikit-learn", "sklearn"), ("sqlalchemy", "sqlalchemy"),
+)
+
+
 def versions() -> dict[str, str]:
+    """Versions of fundwatch, Python and the libraries that decide its results.
+
+    A library the run already imported gives its ``__version__`` (free); the others are read
+    from their installed metadata, which scans site-packages (tenths of a second each).
+    """
     import importlib.metadata as md
+    import sys
 
     out = {"fundwatch": __version__, "python": platform.python_version()}
-    for pkg in ("polars", "great-expectations", "prefect", "pyod", "scikit-learn", "sqlalchemy"):
+    for dist, module in VERSIONED:
+        loaded = getattr(sys.modules.get(module), "__version__", None)
         try:
-            out[pkg] = md.version(pkg)
+            out[dist] = str(loaded) if loaded else md.version(dist)
         except md.PackageNotFoundError:  # pragma: no cover
-            out[pkg] = "absent"
+            out[dist] = "absent"
     return out
+
+
+def display_url(url: str) -> str:
+    """A database URL as it may be shown and recorded: its password replaced by ``***``."""
+    import re
+
+    return re.sub(r"^([\w+.-]+://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def period_range(datasets: Mapping[str, pl.DataFrame]) -> tuple[str | None, str | None]:
@@ -410,44 +795,6 @@ def period_range(datasets: Mapping[str, pl.DataFrame]) -> tuple[str | None, str 
     return (min(months), max(months)) if months else (None, None)
 
 
-def write_run_json(out_dir: str | Path, run: dict) -> Path:
-    """Write ``run.json`` (no personal data in it: counts, timings, versions, paths)."""
-    path = Path(out_dir) / "run.json"
-    path.write_text(json.dumps(run, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    return path
-
-
 def now_iso() -> str:
+    """Now, UTC, to the second, ISO 8601."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-@dataclass
-class StepTimer:
-    """Collects wall time per step for run.json."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    def add(self, step: str, started: float) -> None:
-        self.seconds[step] = round(self.seconds.get(step, 0.0) + time.perf_counter() - started, 3)
-
-    def as_dict(self) -> dict[str, float]:
-        return dict(self.seconds)
-
-
-__all__ = [
-    "STEPS",
-    "parse_domains",
-    "load_step",
-    "validate_step",
-    "restrict_periods",
-    "detect_step",
-    "merge_findings",
-    "rank_step",
-    "disposition_step",
-    "store_step",
-    "counts_frame",
-    "default_store_url",
-    "write_run_json",
-    "versions",
-    "asdict",
-]

@@ -23,6 +23,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 #: quality is judged on several seeds in bench/quality.py, not by tuning to these.
 CITY_PERSONS = 10000
 CITY_SEED = 7
+#: The tiny city: for tests that run whole scans (every planted type, a fraction of the rows).
+TINY_PERSONS = 2000
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +52,34 @@ def dirty_city_dir(tmp_path_factory, small_city):
     out = tmp_path_factory.mktemp("dirty-city")
     write_city(small_city, out, dirty=True, seed=CITY_SEED)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_city():
+    """A clean synthetic city of 2,000 persons (in memory), for tests that scan end to end."""
+    from fundwatch.synth import generate_city
+
+    return generate_city(TINY_PERSONS, CITY_SEED)
+
+
+@pytest.fixture(scope="session")
+def tiny_city_dir(tmp_path_factory, tiny_city):
+    """The tiny city written to disk: ``<dir>/input`` and ``<dir>/labels.parquet``."""
+    from fundwatch.synth import write_city
+
+    out = tmp_path_factory.mktemp("tiny-city")
+    write_city(tiny_city, out, dirty=False, seed=CITY_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_scan(tiny_city_dir, tmp_path_factory):
+    """One in-process scan of the tiny city (``fundwatch.pipeline.run_scan``), shared by the
+    tests that only read its outputs: ``(out_dir, ScanResult)``."""
+    from fundwatch import pipeline
+
+    out = tmp_path_factory.mktemp("tiny-scan")
+    return out, pipeline.run_scan(pipeline.ScanRequest(str(tiny_city_dir / "input"), str(out)))
 
 
 # --------------------------------------------------------------------------- Prefect server

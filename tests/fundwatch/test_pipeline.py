@@ -62,3 +62,125 @@ def test_counts_reconcile_with_validation_quarantine():
     frame = pipeline.counts_frame(counts, vq)
     row = frame.row(0, named=True)
     assert (row["rows_read"], row["rows_accepted"], row["rows_quarantined"]) == (10, 8, 2)
+
+
+# ---------------------------------------------------------------------------- run_scan
+class RecordingSubmit:
+    """A ``submit`` that runs each step lazily (when its result is asked for) and records the
+    arguments every step got and how many steps were unfinished at once."""
+
+    def __init__(self):
+        self.calls: dict[str, list[tuple]] = {}
+        self.results: dict[str, list] = {}
+        self.unfinished = 0
+        self.most_unfinished = 0
+
+    def __call__(self, step, *args):
+        self.calls.setdefault(step.__name__, []).append(args)
+        self.unfinished += 1
+        self.most_unfinished = max(self.most_unfinished, self.unfinished)
+        outer = self
+
+        class Lazy:
+            done = False
+
+            def result(self):
+                if not self.done:
+                    self.value = step(*args)
+                    self.done = True
+                    outer.unfinished -= 1
+                    outer.results.setdefault(step.__name__, []).append(self.value)
+                return self.value
+
+        return Lazy()
+
+
+@pytest.fixture(scope="module")
+def english_scan(tiny_city_dir, tmp_path_factory):
+    """A scan in English with a non-default regrowth tolerance, every step recorded."""
+    settings = DEFAULT_SETTINGS.model_copy(
+        update={"store": DEFAULT_SETTINGS.store.model_copy(update={"regrowth_tolerance_cny": 123.0})}
+    )
+    submit = RecordingSubmit()
+    out = tmp_path_factory.mktemp("english")
+    request = pipeline.ScanRequest(str(tiny_city_dir / "input"), str(out), lang="en", settings=settings)
+    return request, submit, pipeline.run_scan(request, submit=submit)
+
+
+def test_run_scan_writes_every_output_and_times_every_step(tiny_scan):
+    out, result = tiny_scan
+    for name in ("run.json", "leads.parquet", "leads.csv", "findings.parquet", "quarantine.parquet",
+                 "report.html", "leads.xlsx", "leads.sqlite"):
+        assert (out / name).exists(), name
+    record = result.record
+    assert record.orchestrator == "inline"
+    assert list(record.timings) == ["load", "validate", "restrict", "compact", "detect", "rank", "dispositions",
+                                    "evidence", "write", "report", "store"]
+    assert record.leads.count == result.leads.height > 0
+    on_disk = pl.read_json(out / "run.json")
+    assert on_disk["run_id"][0] == record.run_id
+    for name, c in record.datasets.items():
+        assert c.rows_read == c.rows_accepted + c.rows_quarantined, name
+
+
+def test_evidence_is_in_the_language_of_the_scan(english_scan):
+    # The evidence step once lost --lang: an English run got Chinese evidence.
+    _, submit, _ = english_scan
+    assert [args[2] for args in submit.calls["evidence_step"]] == ["en"]
+    evidence = submit.results["evidence_step"][0]
+    assert evidence.height > 0
+    cjk = evidence.filter(pl.col("description").str.contains(r"[\u4e00-\u9fff]"))
+    assert cjk.height == 0, cjk["description"].head(3).to_list()
+
+
+def test_dispositions_get_the_runs_settings_and_language(english_scan):
+    # The disposition step once got neither: --settings regrowth_tolerance_cny was ignored.
+    request, submit, _ = english_scan
+    (args,) = submit.calls["disposition_step"]
+    assert args[2] is request.settings and args[2].store.regrowth_tolerance_cny == 123.0
+    assert args[3] == "en"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_detectors_in_flight_follow_the_runs_settings(tiny_city, workers):
+    # detect_workers was read once, at import: a settings file could not change it.
+    settings = _settings(detect_workers=workers)
+    submit = RecordingSubmit()
+    pipeline.detect_step(tiny_city.datasets, settings=settings, submit=submit)
+    assert len(submit.calls["run_detector"]) > workers
+    assert submit.most_unfinished == workers
+
+
+def test_every_lead_store_the_scan_opens_is_closed(tiny_city_dir, tmp_path, monkeypatch):
+    from fundwatch import store
+
+    opened, closed = [], []
+    init, close = store.LeadStore.__init__, store.LeadStore.close
+    monkeypatch.setattr(store.LeadStore, "__init__", lambda self, *a, **k: (opened.append(self), init(self, *a, **k))[1])
+    monkeypatch.setattr(store.LeadStore, "close", lambda self: (closed.append(self), close(self))[1])
+    pipeline.run_scan(pipeline.ScanRequest(str(tiny_city_dir / "input"), str(tmp_path)))
+    assert len(opened) >= 2
+    assert sorted(map(id, opened)) == sorted(map(id, closed))
+
+
+def test_submit_bounded_keeps_results_in_call_order():
+    submit = RecordingSubmit()
+    out = pipeline.submit_bounded(submit, [(lambda x: x * 10, (i,)) for i in range(7)], limit=3)
+    assert out == [0, 10, 20, 30, 40, 50, 60]
+    assert submit.most_unfinished == 3
+
+
+def test_bad_options_are_one_line_input_errors(tmp_path):
+    with pytest.raises(InputError, match="2025-13"):
+        pipeline.ScanRequest.from_options(tmp_path, tmp_path, period_start="2025-13")
+    bad = tmp_path / "s.toml"
+    bad.write_text("[scoring]\nno_such_weight = 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="s.toml.*no_such_weight"):
+        pipeline.ScanRequest.from_options(tmp_path, tmp_path, settings_file=bad)
+    with pytest.raises(InputError, match="does not exist"):
+        pipeline.ScanRequest.from_options(tmp_path, tmp_path, settings_file=tmp_path / "missing.toml")
+
+
+def test_display_url_hides_the_password():
+    assert pipeline.display_url("postgresql+psycopg://u:secret@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
+    assert pipeline.display_url("sqlite:////tmp/a.sqlite") == "sqlite:////tmp/a.sqlite"
