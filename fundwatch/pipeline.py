@@ -708,7 +708,8 @@ def default_store_url(out_dir: str | Path) -> str:
 def counts_frame(load_counts: Mapping, validation_quarantine: pl.DataFrame | None) -> pl.DataFrame:
     """Per dataset: rows read, accepted and quarantined (loader + validation), reconciled."""
     vq = (
-        validation_quarantine.group_by("dataset").agg(pl.col("row_number").n_unique().alias("vq"))
+        # rows are numbered by their line in their own file: a row is (file, line)
+        validation_quarantine.group_by("dataset").agg(pl.struct("source_file", "row_number").n_unique().alias("vq"))
         if validation_quarantine is not None and validation_quarantine.height
         else pl.DataFrame(schema={"dataset": pl.String, "vq": pl.UInt32})
     )

@@ -170,6 +170,15 @@ def mask_quarantine(frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
         return frame
     from fundwatch.privacy import ID_COLUMNS, NAME_COLUMNS
 
+    from fundwatch.loading import personal_key_datasets
+
+    if "record_id" in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col("dataset").is_in(personal_key_datasets()))
+            .then(mask_id(pl.col("record_id")))
+            .otherwise(pl.col("record_id"))
+            .alias("record_id")
+        )
     return frame.with_columns(
         pl.when(pl.col("column").is_in(list(ID_COLUMNS)))
         .then(mask_id(pl.col("raw_value")))
