@@ -6,6 +6,8 @@ evidence and every lead's title.
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 
@@ -94,3 +96,44 @@ def tidy_en(expr: pl.Expr) -> pl.Expr:
     out = _collapse_ranges(expr, r"\s+to\s+", " to ")
     out = out.str.replace_all(r"[ \t]{2,}", " ").str.replace_all(r" ([,;:.)])", "${1}")
     return _drop_point_zero(out)
+
+
+# -- the loader's reasons in Chinese ---------------------------------------------------------
+#: The loader's reasons (fundwatch.normalize, fundwatch.idnumber, fundwatch.readers) as
+#: patterns, with their Chinese wording. The loader speaks English (its messages go to logs
+#: and run.json); readers of the reports get them in their language.
+LOADER_REASONS_ZH: tuple[tuple[str, str], ...] = (
+    (r"^required value is empty$", "必填项为空"),
+    (r"^blank row$", "空行"),
+    (r"^row has (\d+) fields but the header has (\d+)$", r"该行有 \1 个字段,表头有 \2 个"),
+    (r"^not a date \(.*\)$", "不是有效日期(应为 2025-03-07、20250307、2025/3/7 或 2025年3月7日)"),
+    (r"^not a period \(.*\)$", "不是有效期间(应为 2025-03、202503、2025/03 或 2025年3月)"),
+    (r"^not an amount \(.*\)$", "不是有效金额(应为 1234.50、1,234.50、¥1234.5 或 1234.50元)"),
+    (r"^not a number$", "不是数字"),
+    (r"^not a whole number$", "不是整数"),
+    (r"^whole number beyond ±(.+)$", r"整数超出 ±\1"),
+    (r"^(.+) is not a finite number$", r"不是有限数值"),
+    (r"^(.+) beyond ±(.+)$", r"数值超出 ±\2"),
+    (r"^not a gender \(.*\)$", "不是有效性别(应为 M/F、男/女 或 1/2)"),
+    (r"^not a yes/no value \(.*\)$", "不是有效的是/否值(应为 true/false、1/0、是/否 或 Y/N)"),
+    (r"^not one of (.+)$", r"不在允许的取值中(\1)"),
+    (r"^value longer than (\d+) bytes$", r"值超过 \1 字节"),
+    (r"^value contains a NUL byte$", "值含有空字符(NUL)"),
+    (r"^year (\S+) outside (\d+)-(\d+)$", r"年份 \1 超出 \2–\3"),
+    (r"^region code must be (\d+) digits$", r"区划代码应为 \1 位数字"),
+    (r"^not an Excel date serial number$", "不是 Excel 日期序号"),
+    (r"^identity number is empty$", "身份证号为空"),
+    (r"^identity number must be 17 digits and a digit or X$", "身份证号应为 17 位数字加 1 位数字或 X"),
+    (r"^identity number has no real birth date.*$", "身份证号中的出生日期不存在"),
+    (r"^identity number check character is wrong.*$", "身份证号校验位错误(GB 11643)"),
+)
+
+
+
+def loader_reason_zh(reason: str) -> str | None:
+    """A reason of the loader (fundwatch.normalize, fundwatch.idnumber, fundwatch.readers) in
+    Chinese, or None when it is not one of them."""
+    for pattern, zh in LOADER_REASONS_ZH:
+        if re.match(pattern, reason):
+            return re.sub(pattern, zh, reason)
+    return None

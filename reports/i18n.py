@@ -11,6 +11,7 @@ import re
 
 from fundwatch.contract import DATASETS
 from fundwatch.rules_catalog import RULES
+from fundwatch.textfmt import loader_reason_zh
 
 LANGS = ("zh", "en")
 
@@ -328,40 +329,10 @@ def column_label(dataset: str | None, column: str | None, lang: str = "zh") -> s
 
 
 # --------------------------------------------------------------------------- reasons
-#: The loader's reasons (fundwatch.normalize, fundwatch.idnumber, fundwatch.readers) as
-#: patterns, with their Chinese wording. The loader speaks English (its messages go to logs
-#: and run.json); readers of the reports get them in their language.
-_REASONS_ZH: tuple[tuple[str, str], ...] = (
-    (r"^required value is empty$", "必填项为空"),
-    (r"^blank row$", "空行"),
-    (r"^row has (\d+) fields but the header has (\d+)$", r"该行有 \1 个字段,表头有 \2 个"),
-    (r"^not a date \(.*\)$", "不是有效日期(应为 2025-03-07、20250307、2025/3/7 或 2025年3月7日)"),
-    (r"^not a period \(.*\)$", "不是有效期间(应为 2025-03、202503、2025/03 或 2025年3月)"),
-    (r"^not an amount \(.*\)$", "不是有效金额(应为 1234.50、1,234.50、¥1234.5 或 1234.50元)"),
-    (r"^not a number$", "不是数字"),
-    (r"^not a whole number$", "不是整数"),
-    (r"^whole number beyond ±(.+)$", r"整数超出 ±\1"),
-    (r"^(.+) is not a finite number$", r"不是有限数值"),
-    (r"^(.+) beyond ±(.+)$", r"数值超出 ±\2"),
-    (r"^not a gender \(.*\)$", "不是有效性别(应为 M/F、男/女 或 1/2)"),
-    (r"^not a yes/no value \(.*\)$", "不是有效的是/否值(应为 true/false、1/0、是/否 或 Y/N)"),
-    (r"^not one of (.+)$", r"不在允许的取值中(\1)"),
-    (r"^value longer than (\d+) bytes$", r"值超过 \1 字节"),
-    (r"^value contains a NUL byte$", "值含有空字符(NUL)"),
-    (r"^year (\S+) outside (\d+)-(\d+)$", r"年份 \1 超出 \2–\3"),
-    (r"^region code must be (\d+) digits$", r"区划代码应为 \1 位数字"),
-    (r"^not an Excel date serial number$", "不是 Excel 日期序号"),
-    (r"^identity number is empty$", "身份证号为空"),
-    (r"^identity number must be 17 digits and a digit or X$", "身份证号应为 17 位数字加 1 位数字或 X"),
-    (r"^identity number has no real birth date.*$", "身份证号中的出生日期不存在"),
-    (r"^identity number check character is wrong.*$", "身份证号校验位错误(GB 11643)"),
-)
-
-
 def reason_label(reason: str | None, lang: str = "zh", checks_zh: dict[str, str] | None = None) -> str:
     """A quarantine reason in ``lang``.
 
-    Loader reasons are matched against :data:`_REASONS_ZH`; a validation reason
+    Loader reasons are translated by :func:`fundwatch.textfmt.loader_reason_zh`; a validation reason
     ``<check>: <text>`` takes the check's Chinese text from ``checks_zh`` (check name -> text,
     from the validation summary). Unknown reasons are returned unchanged.
     """
@@ -369,9 +340,9 @@ def reason_label(reason: str | None, lang: str = "zh", checks_zh: dict[str, str]
         return ""
     if lang != "zh":
         return reason
-    for pattern, zh in _REASONS_ZH:
-        if re.match(pattern, reason):
-            return re.sub(pattern, zh, reason)
+    zh = loader_reason_zh(reason)
+    if zh is not None:
+        return zh
     name, sep, _ = reason.partition(":")
     if sep and checks_zh and name.strip() in checks_zh:
         return checks_zh[name.strip()]
