@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from fundwatch.contract import DATASETS
-from fundwatch.idnumber import mask_name
+from fundwatch.idnumber import mask_ids_in_text, mask_name
 from fundwatch.privacy import ID_COLUMNS
 from fundwatch.textfmt import loader_reason_zh
 
@@ -253,7 +253,7 @@ def _mask_quarantine(q: pl.DataFrame) -> pl.DataFrame:
     return q.with_columns(
         pl.when(pl.col("column").is_in(list(ID_COLUMNS))).then(mask_id_safe(pl.col("raw_value")))
         .when((pl.col("column") == "name") & pl.col("dataset").is_in(list(PERSONAL_NAME_DATASETS))).then(mask_name(pl.col("raw_value")))
-        .otherwise(pl.col("raw_value")).alias("raw_value"),
+        .otherwise(mask_ids_in_text(pl.col("raw_value"))).alias("raw_value"),  # "id | gender" of a check
         pl.when(pl.col("dataset").is_in(personal_key_datasets())).then(mask_id_safe(pl.col("record_id")))
         .otherwise(pl.col("record_id")).alias("record_id"),
     )
