@@ -1,5 +1,9 @@
-"""Shared fixtures: small synthetic cities (made once per session, fixed seeds) and an
-isolated Prefect home so tests never touch the developer's ~/.prefect."""
+"""Shared fixtures: synthetic cities, one per size (made once per session, fixed seeds), and an
+isolated Prefect home so tests never touch the developer's ~/.prefect.
+
+Sizes: ``tiny_city`` (2,000 persons) for tests that scan end to end; ``small_city`` (10,000
+persons) for the detectors' behaviour and quality tests. The CLI is tested in this process
+(``cli_helpers.run_cli``); only a few smoke tests start real processes."""
 
 from __future__ import annotations
 
@@ -80,15 +84,3 @@ def tiny_scan(tiny_city_dir, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny-scan")
     return out, pipeline.run_scan(pipeline.ScanRequest(str(tiny_city_dir / "input"), str(out)))
-
-
-# --------------------------------------------------------------------------- Prefect server
-from prefect_helpers import running_prefect_server  # noqa: E402 - tests/ is on sys.path here
-
-
-@pytest.fixture(scope="session")
-def prefect_env(tmp_path_factory):
-    """Environment for CLI subprocesses: one Prefect server for the whole session, so no
-    subprocess pays for (or, on a busy machine, times out starting) an ephemeral one."""
-    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
-        yield env

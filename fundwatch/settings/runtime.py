@@ -15,12 +15,14 @@ class RuntimeSettings(BaseModel):
     fail_at_step : fault injection for crash-safety tests: the pipeline raises
         ``InjectedFault`` when it reaches this step (``load``, ``validate``, ``detect``,
         ``rank``, ``store``, ``report``). ``None`` in production.
-    random_state : seed for every randomised model, so runs are deterministic.
     partitions : how many independent parts each partitionable rule runs in (by a hash of
         its key, e.g. person_id). 1 on one machine; on a Dask cluster, about the number of
         worker cores. Results are identical whatever the number.
-    detect_workers : detector tasks run at once on the local thread pool. Polars already
-        uses every core inside one query, so more workers mostly add peak memory.
+    detect_workers : detector runs unfinished at once, read per run by
+        :func:`fundwatch.pipeline.detect_step` whatever runs them (in process, Prefect threads,
+        a Dask cluster: raise it there to about the number of worker cores). Polars already uses
+        every core inside one query, so on one machine more workers mostly add peak memory.
+        (The seed of the randomised peer models is ``peers.random_state``.)
     cache_max_input_mb : the Prefect load task caches its result (keyed on the input files'
         paths, sizes and mtimes) only for inputs up to this size; a city-scale input would be
         pickled to Prefect's result storage at every run, which costs more than loading it.
@@ -36,7 +38,6 @@ class RuntimeSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     fail_at_step: Literal["load", "validate", "detect", "rank", "store", "report"] | None = None
-    random_state: int = 0
     partitions: int = Field(default=1, ge=1, le=4096)
     detect_workers: int = Field(default=2, ge=1, le=64)
     cache_max_input_mb: float = Field(default=20.0, ge=0)

@@ -32,12 +32,12 @@ def _run(args, env, cwd=REPO, timeout=180):
     return res.stdout
 
 
-def test_deploy_all_and_run_a_deployment_on_a_real_server(prefect_server, small_city_dir, tmp_path):
+def test_deploy_all_and_run_a_deployment_on_a_real_server(prefect_server, tiny_city_dir, tmp_path):
     out = tmp_path / "runs"
     env = {
         **prefect_server,
         "FUNDWATCH_HOME": str(REPO),
-        "FUNDWATCH_INPUT_DIR": str(small_city_dir / "input"),
+        "FUNDWATCH_INPUT_DIR": str(tiny_city_dir / "input"),
         "FUNDWATCH_OUT_DIR": str(out),
         "FUNDWATCH_STORE_URL": f"sqlite:///{tmp_path / 'leads.sqlite'}",
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",

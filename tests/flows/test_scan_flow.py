@@ -1,5 +1,5 @@
-"""The scan flow end to end on a small synthetic city: outputs, reconciliation, artifacts,
-determinism, partitioned and Dask runs identical to the plain run."""
+"""The Prefect scan flow on the tiny synthetic city: the same leads as the in-process scan,
+outputs, reconciliation, artifacts under fixed keys, partitioned runs identical."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def scan_flow():
 
 
 @pytest.fixture(scope="module")
-def first_run(scan_flow, small_city_dir, tmp_path_factory):
+def first_run(scan_flow, tiny_city_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("run1")
-    run = scan_flow(input_dir=str(small_city_dir / "input"), out_dir=str(out))
+    run = scan_flow(input_dir=str(tiny_city_dir / "input"), out_dir=str(out))
     return out, run
 
 
@@ -53,19 +53,22 @@ def test_run_json_reconciles_rows(first_run):
     assert len(run["input_fingerprint"]) == 64
 
 
-def test_same_input_same_leads(scan_flow, first_run, small_city_dir, tmp_path):
-    out, _ = first_run
-    scan_flow(input_dir=str(small_city_dir / "input"), out_dir=str(tmp_path))
-    assert (out / "leads.parquet").read_bytes() == (tmp_path / "leads.parquet").read_bytes()
+def test_flow_gives_the_in_process_leads(first_run, tiny_scan):
+    """One orchestration: the flow runs the same steps through Prefect tasks, byte for byte."""
+    out, run = first_run
+    inline_out, inline = tiny_scan
+    assert run["orchestrator"] == "prefect" and inline.record.orchestrator == "inline"
+    assert (out / "leads.parquet").read_bytes() == (inline_out / "leads.parquet").read_bytes()
+    assert list(run["timings"]) == list(inline.record.timings)
 
 
-def test_partitioned_rules_give_identical_leads(scan_flow, first_run, small_city_dir, tmp_path):
+def test_partitioned_rules_give_identical_leads(scan_flow, first_run, tiny_city_dir, tmp_path):
     out, _ = first_run
-    scan_flow(input_dir=str(small_city_dir / "input"), out_dir=str(tmp_path), partitions=3)
+    scan_flow(input_dir=str(tiny_city_dir / "input"), out_dir=str(tmp_path), partitions=3)
     assert_frame_equal(pl.read_parquet(out / "leads.parquet"), pl.read_parquet(tmp_path / "leads.parquet"))
 
 
-def test_artifacts_are_published_under_fixed_keys_and_masked(first_run, small_city):
+def test_artifacts_are_published_under_fixed_keys_and_masked(first_run, tiny_city):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
@@ -77,18 +80,18 @@ def test_artifacts_are_published_under_fixed_keys_and_masked(first_run, small_ci
         )
     assert {a.key for a in arts} == {SUMMARY_ARTIFACT_KEY, TOP_LEADS_ARTIFACT_KEY}
     text = "\n".join(str(a.data) for a in arts)
-    ids = small_city.datasets["persons"]["person_id"].to_list()
-    names = small_city.datasets["persons"]["name"].to_list()
+    ids = tiny_city.datasets["persons"]["person_id"].to_list()
+    names = tiny_city.datasets["persons"]["name"].to_list()
     assert not [i for i in ids if i in text]
     assert not [n for n in names if len(n) >= 2 and n in text]
 
 
-def test_missing_needed_dataset_names_dataset_and_detectors(scan_flow, small_city_dir, tmp_path):
+def test_missing_needed_dataset_names_dataset_and_detectors(scan_flow, tiny_city_dir, tmp_path):
     import shutil
 
     from fundwatch.errors import InputError
 
-    src = small_city_dir / "input"
+    src = tiny_city_dir / "input"
     dst = tmp_path / "input"
     shutil.copytree(src, dst)
     for p in dst.iterdir():

@@ -12,20 +12,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli_helpers import run_cli as fundwatch
+
 VERBS = ("synth", "scan", "validate", "demo", "review", "evaluate")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _shared_prefect_server(prefect_env):
-    global _ENV
-    _ENV = prefect_env
-
-
-_ENV: dict = {}
-
-
-def fundwatch(*args, cwd=None, timeout=600):
-    env = {**(_ENV or os.environ), "PYTHONIOENCODING": "utf-8"}
+def fundwatch_process(*args, cwd=None, timeout=600, env: dict | None = None):
+    """The real command in a child process (smoke tests: start-up, exit, nothing in-process)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
     env.pop("FUNDWATCH_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "fundwatch", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, timeout=timeout, env=env)
@@ -63,11 +57,11 @@ def test_bad_period(tmp_path):
     assert_one_line_error(fundwatch("scan", tmp_path, "--out", tmp_path / "o", "--period-start", "2025-13"), "2025-13")
 
 
-def test_garbage_dataset_names_the_file(small_city_dir, tmp_path):
+def test_garbage_dataset_names_the_file(tiny_city_dir, tmp_path):
     import shutil
 
     inp = tmp_path / "input"
-    shutil.copytree(small_city_dir / "input", inp)
+    shutil.copytree(tiny_city_dir / "input", inp)
     for p in list(inp.iterdir()):
         if p.name.startswith("claims"):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -86,7 +80,9 @@ def test_evaluate_missing_run(tmp_path):
 
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
-    res = fundwatch("demo", "--out", tmp_path / "demo", "--persons", "2500")
+    # a real process, with Prefect unreachable: the default scan must not need it
+    res = fundwatch_process("demo", "--out", tmp_path / "demo", "--persons", "2500",
+                            env={"PREFECT_API_URL": "http://127.0.0.1:9/api"})
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Traceback" not in res.stderr
     report = tmp_path / "demo" / "run" / "report.html"
@@ -99,15 +95,15 @@ def test_demo_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
-def test_scan_review_and_rescan_remember_the_decision(small_city_dir, tmp_path):
+def test_scan_review_and_rescan_remember_the_decision(tiny_city_dir, tmp_path):
     out = tmp_path / "run"
-    assert fundwatch("scan", small_city_dir / "input", "--out", out, "--domain", "subsidy").returncode == 0
+    assert fundwatch("scan", tiny_city_dir / "input", "--out", out, "--domain", "subsidy").returncode == 0
     leads = pl.read_parquet(out / "leads.parquet")
     first, second = leads["lead_id"][0], leads["lead_id"][1]
     assert fundwatch("review", first, "--status", "confirmed", "--note", "核实属实", "--out", out).returncode == 0
     assert fundwatch("review", second, "--status", "dismissed", "--note", "guardian", "--out", out).returncode == 0
     assert_one_line_error(fundwatch("review", "FW-does-not-exist", "--status", "confirmed", "--out", out), "FW-does-not-exist")
-    res = fundwatch("scan", small_city_dir / "input", "--out", out, "--domain", "subsidy")
+    res = fundwatch("scan", tiny_city_dir / "input", "--out", out, "--domain", "subsidy")
     assert res.returncode == 0, res.stderr
     again = pl.read_parquet(out / "leads.parquet")
     assert first in again["lead_id"].to_list()

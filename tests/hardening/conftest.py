@@ -1,11 +1,8 @@
-"""Fixtures of the hardening suite: one tiny valid city written once per session, a Prefect
-server shared by every ``fundwatch scan`` subprocess (so no subprocess pays for, or times out
-starting, an ephemeral server), and a helper running the CLI."""
+"""Fixtures of the hardening suite: one tiny valid city written once per session and a
+helper running the command line in this process (``cli_helpers.run_cli``)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +13,6 @@ PERSONS = 700
 SEED = 11
 #: every n-th claim is kept: a small medical part that still spans every month
 CLAIM_EVERY = 8
-PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 
 @dataclass
@@ -70,12 +66,12 @@ def no_docs_settings(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cli(prefect_env):
-    """Run ``python -m fundwatch ARGS`` against the session's Prefect server."""
+def cli():
+    """Run ``fundwatch ARGS`` in this process: ``run(*args, env=None) -> CliResult``."""
+    from cli_helpers import run_cli
 
-    def run(*args, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "fundwatch", *map(str, args)], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", timeout=timeout, env={**prefect_env, **(env or {})})
+    def run(*args, env: dict | None = None):
+        return run_cli(*args, env=env)
 
     return run
 

@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 
-def prefect_client_settings(prefect_env):
-    """Context manager pointing this process's Prefect client at the session's server."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    return temporary_settings(updates={PREFECT_API_URL: prefect_env["PREFECT_API_URL"]})
-
-
 def assert_one_line_error(res, *needles, code: int = 2) -> str:
     assert res.returncode == code, (res.returncode, res.stderr[-2000:])
     lines = [line for line in res.stderr.splitlines() if line.strip()]

@@ -89,14 +89,14 @@ def _hold_write_lock(db: Path) -> sqlite3.Connection:
     return con
 
 
-def test_sigkill_while_storing_leaves_no_partial_run(prefect_env, base_city, reviewed_store, tmp_path):
+def test_sigkill_while_storing_leaves_no_partial_run(base_city, reviewed_store, tmp_path):
     """The scan is made to wait inside its store step (we hold the write lock), then killed."""
     root, db, lead = reviewed_store
     before = _state(db)
     out = tmp_path / "out"
     lock = _hold_write_lock(db)
     proc = subprocess.Popen([sys.executable, "-m", "fundwatch", "scan", str(base_city.input), "--out", str(out),
-                             "--store", f"sqlite:///{db}"], env=prefect_env,
+                             "--store", f"sqlite:///{db}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 600
@@ -133,14 +133,14 @@ def test_scan_fails_fast_when_store_is_busy(cli, base_city, reviewed_store, tmp_
     assert _state(db) == before
 
 
-def test_two_scans_on_one_store_at_once(prefect_env, base_city, reviewed_store, tmp_path):
+def test_two_scans_on_one_store_at_once(base_city, reviewed_store, tmp_path):
     root, db, lead = reviewed_store
     shared = tmp_path / "shared.sqlite"
     shutil.copy(db, shared)
     runs0 = _state(shared)[0]
     procs = [
         subprocess.Popen([sys.executable, "-m", "fundwatch", "scan", str(base_city.input), "--out", str(tmp_path / f"o{i}"),
-                          "--store", f"sqlite:///{shared}"], env=prefect_env, stdout=subprocess.PIPE,
+                          "--store", f"sqlite:///{shared}"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
         for i in range(2)
     ]

@@ -12,8 +12,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from hardening_helpers import prefect_client_settings
-
 pytestmark = pytest.mark.slow
 
 
@@ -33,11 +31,12 @@ def _readable_texts(out: Path) -> dict[str, str]:
     return texts
 
 
-def _prefect_texts(prefect_env) -> dict[str, str]:
+def _prefect_texts() -> dict[str, str]:
+    """Artifacts and logs on this process's Prefect API (where ``--prefect`` runs went)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter
 
-    with prefect_client_settings(prefect_env), get_client(sync_client=True) as client:
+    with get_client(sync_client=True) as client:
         arts = client.read_artifacts(limit=200)
         logs = client.read_logs(log_filter=LogFilter(), limit=200)
     return {"prefect-artifacts": "\n".join(str(a.data) + str(a.description) for a in arts),
@@ -62,12 +61,24 @@ def personal_leads(default_run):
     return leads, person
 
 
-def test_default_run_shows_no_whole_identity_number_account_or_name(default_run, base_city, prefect_env, personal_leads):
-    out, res = default_run
+@pytest.fixture(scope="module")
+def prefect_run(cli, base_city, tmp_path_factory):
+    """The base city scanned through the Prefect flow (``--prefect``), in this process."""
+    out = tmp_path_factory.mktemp("prefect-run")
+    res = cli("scan", base_city.input, "--out", out, "--prefect")
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out, res
+
+
+@pytest.mark.parametrize("run", ["default_run", "prefect_run"])
+def test_a_run_shows_no_whole_identity_number_account_or_name(run, request, base_city, personal_leads):
+    out, res = request.getfixturevalue(run)
     texts = _readable_texts(out)
     texts["stdout"], texts["stderr"] = res.stdout, res.stderr
-    texts.update(_prefect_texts(prefect_env))
-    assert texts["prefect-logs"], "no Prefect logs read: the check would prove nothing"
+    if run == "prefect_run":
+        texts.update(_prefect_texts())
+        assert texts["prefect-logs"], "no Prefect logs read: the check would prove nothing"
+        assert texts["prefect-artifacts"], "no Prefect artifacts read: the check would prove nothing"
     assert _leaks(texts, base_city.person_ids()) == {}
     assert _leaks(texts, base_city.account_nos()) == {}
     assert _leaks(texts, base_city.names()) == {}
