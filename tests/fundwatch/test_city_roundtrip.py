@@ -22,7 +22,7 @@ def _reconciles(loaded, validation):
 def test_clean_city_has_nothing_to_quarantine(small_city_dir, tmp_path):
     loaded = load_input(small_city_dir / "input")
     assert loaded.quarantine.height == 0
-    validation = pipeline.validate_step(loaded.datasets, tmp_path)
+    validation = pipeline.validate_step(loaded.datasets, tmp_path, load=loaded)
     assert validation.quarantine.height == 0
     assert not validation.unusable
     counts = _reconciles(loaded, validation)
@@ -33,7 +33,7 @@ def test_dirty_city_quarantines_exactly_the_planted_rows(dirty_city_dir, small_c
     planted = pl.read_parquet(dirty_city_dir / "dirty_rows.parquet")
     assert planted.height > 0
     loaded = pipeline.load_step(dirty_city_dir / "input", DOMAINS)
-    validation = pipeline.validate_step(loaded.datasets, tmp_path)
+    validation = pipeline.validate_step(loaded.datasets, tmp_path, load=loaded)
     _reconciles(loaded, validation)
 
     key = ["dataset", "source_file", "row_number"]
