@@ -261,6 +261,11 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
         .group_by("lead_id", maintain_order=True)
         .agg(pl.col("evidence_en").unique(maintain_order=True).str.join(" ").alias("_expl_en"))
     )
+    from fundwatch.leads import ENTITY_LABELS
+    from fundwatch.textfmt import money
+
+    entity = pl.col("entity_type").replace_strict(ENTITY_LABELS["en"], default=pl.lit(""), return_dtype=pl.String) + pl.col("entity_id")
+    n_rec = pl.col("record_ids").list.len().fill_null(0)
     return (
         leads.join(en, on="lead_id", how="left")
         .with_columns(
@@ -270,8 +275,14 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
             .alias("_title_en"),
         )
         .with_columns(
+            # as complete as the Chinese title: what, about whom, how many records, how much
             pl.when(pl.col("_title_en").is_not_null() & (pl.col("_title_en") != ""))
-            .then(pl.col("_title_en"))
+            .then(
+                pl.col("_title_en") + pl.lit(": ") + entity
+                + pl.when(n_rec > 1).then(pl.lit(", ") + n_rec.cast(pl.String) + pl.lit(" records"))
+                .when(n_rec == 1).then(pl.lit(", 1 record")).otherwise(pl.lit(""))
+                + pl.lit(", CNY ") + money(pl.col("amount_at_risk").fill_null(0.0))
+            )
             .otherwise(pl.col("title"))
             .alias("title"),
             pl.coalesce(pl.col("_expl_en"), pl.col("explanation")).alias("explanation"),

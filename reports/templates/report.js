@@ -26,7 +26,7 @@
   function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
   function byId(id) { return document.getElementById(id); }
   var nf = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  var nf3 = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 3 });
+  var nf3 = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 2 });
   function money(v) { return (v === null || v === undefined) ? '' : nf.format(v); }
   // the amount as a Chinese reader counts it: 12.35万元 from D.wan_from up, else 1,640.00元
   function amount(v) {

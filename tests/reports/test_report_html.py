@@ -90,7 +90,8 @@ def test_chinese_by_default_english_on_request(tmp_path):
     assert de["rules"]["DECEASED_PAYEE"]["title"] == RULES["DECEASED_PAYEE"].title_en
     # English titles and explanations come from the rules catalogue and the findings' evidence_en
     i = de["leads"]["lead_id"].index("L00000")
-    assert de["leads"]["title"][i] == RULES["DECEASED_PAYEE"].title_en
+    assert de["leads"]["title"][i].startswith(RULES["DECEASED_PAYEE"].title_en + ": person ")
+    assert de["leads"]["title"][i].endswith("CNY 100.00")  # entity and money, like the Chinese title
     assert de["leads"]["explanation"][i].startswith("Evidence EN 0:")
     assert de["findings"]["text"][0].startswith("Evidence EN")
     # no Chinese label leaks into the English page's static text
