@@ -380,6 +380,8 @@ def _validation_html(run_info: Mapping, validation: pl.DataFrame, quarantine: pl
         has_examples = "examples" in v.columns
         if has_examples:
             v = mask_all(examples_as_text(v), [], [], unmask)
+            if lang == "zh":  # "line 7410 claims.csv [id]: …" -> "第 7410 行 claims.csv [id]: …"
+                v = v.with_columns(pl.col("examples").str.replace_all(r"\bline (\d+)", "第 ${1} 行"))
         head = [t("dataset", lang), t("v_check", lang), t("v_severity", lang), t("v_success", lang), t("v_unexpected", lang), t("v_percent", lang)]
         if has_examples:
             head.append(t("v_examples", lang))
