@@ -338,18 +338,18 @@ def validate(
                 if c in at_load:
                     rows = dq.filter(pl.col("_check") == c.name) if dq is not None else None
                     col = c.columns[0] if c.columns and c.columns[0] != WHOLE_ROW else None
-                    stored.append(_load_result(exps[c.name], rows, rows_read, k, name, col))
                     examples[c.name] = example_rows(name, rows, k, source="load")
+                    stored.append(_with_rows(_load_result(exps[c.name], rows, rows_read, k, name, col), examples[c.name]))
                     continue
                 r = by_check.get(c.name)
                 if r is None:
                     continue
-                stored.append(_masked(name, r, k))
                 if c.level == "row":
                     examples[c.name] = example_rows(
                         name, frame, k, check=c, positions=fails[c.name][:k], origins=origins,
                         record_ids=_record_ids(name, frame, fails[c.name][:k]),
                     )
+                stored.append(_with_rows(_masked(name, r, k), examples.get(c.name, [])))
             suite = session.add_suite(name, [exps[c.name] for c in checks])
             seconds = time.perf_counter() - t0
             merged = session.assemble(name, suite, stored, {"rows": n, "rows_read": rows_read, "seconds": round(seconds, 3)})
@@ -407,6 +407,18 @@ def _masked(dataset: str, r: ExpectationValidationResult, k: int) -> Expectation
         res["partial_unexpected_counts"] = [{"value": v, "count": t["count"]} for v, t in zip(masked, top)]
     if "partial_unexpected_index_list" in res:
         res["partial_unexpected_index_list"] = list(res["partial_unexpected_index_list"])[:k]
+    return ExpectationValidationResult(
+        success=r.success, expectation_config=r.expectation_config, result=res, meta=r.meta, exception_info=r.exception_info
+    )
+
+
+def _with_rows(r: ExpectationValidationResult, rows: list[dict]) -> ExpectationValidationResult:
+    """The failing rows (line, file, record id; masked) named in the result Data Docs show."""
+    if not rows:
+        return r
+    res = dict(r.result or {})
+    where = "; ".join(examples_text(rows))
+    res["observed_value"] = f"{res['observed_value']}: {where}" if res.get("observed_value") else where
     return ExpectationValidationResult(
         success=r.success, expectation_config=r.expectation_config, result=res, meta=r.meta, exception_info=r.exception_info
     )
