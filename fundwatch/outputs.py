@@ -77,7 +77,7 @@ def mask_leads(leads: pl.DataFrame, unmask: bool = False) -> pl.DataFrame:
 CSV_TEXT_COLUMNS = ("lead_id", "entity_id", "region_code", "record_ids")
 #: A cell a spreadsheet would turn into a number (and so lose leading zeros or, past 15
 #: digits, the last digits of an identity number, or show a region code as 5.10304E+11).
-_NUMBER_LIKE = r"^[0-9]+[0-9Xx]?$"
+_NUMBER_LIKE = r"^[0-9]+$"
 
 
 def as_spreadsheet_text(expr: pl.Expr) -> pl.Expr:
