@@ -39,6 +39,18 @@ CHECK_ZH: dict[str, str] = {
     "beneficiary_in_persons": "受益人身份证号在人员基础信息中存在",
     "item_in_catalog": "项目编码在医保目录中存在",
     "rows_well_formed": "每行字段数与表头一致,且不是空行",
+    # contract v2
+    "subtype_fits_asset_type": "资产小类属于该资产类别(车辆:小汽车、货车……;工商:个体户、公司;房产:住宅、商业)",
+    "region_prefix_format": "适用区划为6位县级代码或 *",
+    "indication_icd10_prefixes": "适应症为以分号分隔的 ICD-10 编码前缀(如 E11;E13)",
+    "window_days_with_max_qty_per_window": "限定天数与该期间最大数量须同时填写或同时为空",
+    "secondary_diagnoses_icd10_codes": "其他诊断为以分号分隔的 ICD-10 编码(如 I10;E11.9)",
+    "admission_id_one_inpatient_stay": "同一住院号的结算单属于同一人、同一机构,且均为住院",
+    "trace_code_quantity_le_1": "有追溯码的明细每行至多售出一个包装(数量 ≤ 1)",
+    "region_code_6_9_12_digits": "区划代码为6、9或12位",
+    "parent_code_in_regions": "上级区划代码(如有)在区划表中存在",
+    "validity_does_not_overlap": "同一项目同一级别的价格有效期互不重叠",
+    "region_code_6_or_9_digits": "区划代码为县级(6位)或乡镇级(9位)代码",
 }
 
 

@@ -206,3 +206,13 @@ def test_loader_rejections_are_recorded_as_failed_checks(tmp_path):
     assert {"person_id_valid_gb11643", "gender_in_set"} <= failed
     audit = (tmp_path / "out" / "validation" / "audit.html").read_text(encoding="utf-8")
     assert "身份证号校验位错误" in audit and "persons.csv" in audit
+
+
+def test_every_check_says_in_chinese_what_it_checks():
+    """Auditors and supervisors read the checks in Chinese (Data Docs, the auditors' page, the
+    report): no check falls back to its English sentence."""
+    missing = []
+    for name in SUITES:
+        active, _ = dataset_checks(name, DEFAULT_SETTINGS, set(DATASETS))
+        missing += [f"{name}.{c.name}" for c in active if c.label_zh == c.text or not re.search(r"[\u4e00-\u9fff]", c.label_zh)]
+    assert not missing, missing
