@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from fundwatch.errors import InputError
 from fundwatch.privacy import FORMULA_PREFIXES, formula_safe_str
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+from fundwatch.textfmt import tidy_en, tidy_zh
 
 from .html import _dataset_counts, _period
 from .i18n import (
@@ -358,6 +359,9 @@ def write_workbook(
     L = mask_all(L, names, masked, unmask)
     S = mask_all(S, names, masked, unmask)
     E = mask_all(E, names, masked, unmask)
+    tidy = tidy_zh if lang == "zh" else tidy_en  # the same sentences as the HTML report
+    L = L.with_columns(tidy(pl.col("title")), tidy(pl.col("explanation")))
+    E = E.with_columns(tidy(pl.col("description")))
     Q = mask_quarantine(quarantine_frame(quarantine), unmask)
     V = validation_frame(validation_summary)
 
