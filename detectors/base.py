@@ -9,8 +9,13 @@ In the scikit-learn / PyOD manner:
   statistics and fitted outlier models);
 * :meth:`Detector.detect` scores and never mutates the detector;
 * randomness enters only through a ``random_state`` parameter;
-* every detector returns **findings** in one shape, :data:`FINDINGS_SCHEMA`, with
-  ``score`` in ``[0, 1]`` and higher = more anomalous.
+* every detector returns **findings** in one shape, :data:`fundwatch.contract.FINDINGS_SCHEMA`
+  (data contract, re-exported here), with ``score`` in ``[0, 1]`` and higher = more anomalous.
+
+Each detector declares, once and beside its code, what every code it emits means:
+:class:`RuleSpec` (family, weight, entity, titles, meaning, policy basis, checklist, in
+Chinese and English). :mod:`fundwatch.rules_catalog` builds the catalogue the leads and
+reports read from these declarations, its texts filled from the settings.
 
 Datasets are a mapping from contract dataset name (``"disbursements"``, ``"claims"`` …) to
 polars DataFrames or LazyFrames in the contract's canonical columns and types (as
@@ -20,40 +25,106 @@ under the key :data:`FINDINGS_KEY` (:func:`fundwatch.pipeline.detect_step` runs 
 
 from __future__ import annotations
 
+import inspect
+import string
 from collections.abc import Mapping
-from typing import ClassVar, Literal
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from fundwatch.contract import FINDINGS_SCHEMA, conform_findings, empty_findings
 from fundwatch.memory import as_text
+from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+__all__ = [
+    "FINDINGS_KEY",
+    "FINDINGS_SCHEMA",
+    "Datasets",
+    "Detector",
+    "MissingDatasetError",
+    "RuleSpec",
+    "conform_findings",
+    "empty_findings",
+    "lazy",
+    "lazy_held",
+    "lazy_rows",
+]
 
 Datasets = Mapping[str, pl.DataFrame | pl.LazyFrame]
 
 #: Key under which the pipeline passes rule findings on to model detectors.
 FINDINGS_KEY = "findings"
 
-#: One row per finding.
-FINDINGS_SCHEMA = pl.Schema(
-    {
-        "rule_code": pl.String(),  # e.g. DECEASED_PAYEE, VILLAGE_OUTLIER
-        "domain": pl.String(),  # subsidy | medical
-        "entity_type": pl.String(),  # person | account | operator | village | institution | doctor | group
-        "entity_id": pl.String(),
-        "record_ids": pl.List(pl.String()),  # disbursement_id / claim_id values of the evidence
-        "record_amounts": pl.List(pl.Float64()),  # money at risk per record, parallel to record_ids
-        "amount_at_risk": pl.Float64(),  # = sum(record_amounts)
-        "score": pl.Float64(),  # in [0, 1], higher = more anomalous
-        "severity": pl.String(),  # high | medium | low
-        "period_start": pl.String(),  # YYYY-MM
-        "period_end": pl.String(),  # YYYY-MM
-        "region_code": pl.String(),  # as precise as known (12 digits, or a prefix)
-        "evidence_zh": pl.String(),  # the facts, for a supervisor, in Chinese
-        "evidence_en": pl.String(),  # the same facts in English
-        "details": pl.String(),  # JSON: structured facts, e.g. peer comparisons for charts
-    }
-)
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSpec:
+    """What one rule/model code means: declared once, beside the detector that emits it.
+
+    Texts are for supervisors: plain words, Chinese first, no English codes inside the
+    Chinese. ``meaning_*`` (and any other text) may name the detector's parameters in
+    braces, ``str.format`` style — ``"发放日期晚于所属期开始{max_delay_days}天以上"`` — and
+    are filled from the configured detector (:meth:`Detector.rule_specs`), so a settings file
+    that changes a threshold changes the text. Placeholders are checked when the class is
+    defined.
+
+    Attributes
+    ----------
+    code : the ``rule_code`` of the findings (also the synthetic city's ``anomaly_type``).
+    family : findings of one family about one entity become one lead (e.g. ``held_cards``).
+    weight : how serious a hit of this code is, 0..1; the lead score's rule part
+        (:mod:`fundwatch.scoring`).
+    entity_type : what a finding is about (``person``, ``account``, ``operator``, ``village``,
+        ``institution``, ``doctor``, ``group``).
+    title_zh, title_en : a short name.
+    meaning_zh, meaning_en : what fires it, in one sentence.
+    basis_zh, basis_en : the policy basis (依据). Name a regulation only with its exact title
+        and number when certain; otherwise name the family of rules in words.
+    checklist_zh, checklist_en : what to verify (核查要点): which documents to pull, whom to ask.
+    folds_into : ``(parent code, details key)``: a finding of this code whose parent entity
+        (named in ``details[key]``) is itself flagged by the parent code joins the parent's
+        lead (the doctors of an inflated clinic are evidence of the clinic's problem).
+    """
+
+    code: str
+    family: str
+    weight: float
+    entity_type: str
+    title_zh: str
+    title_en: str
+    meaning_zh: str
+    meaning_en: str
+    basis_zh: str
+    basis_en: str
+    checklist_zh: tuple[str, ...]
+    checklist_en: tuple[str, ...]
+    folds_into: tuple[str, str] | None = None
+
+    #: the text fields (filled from parameters); the checklists are tuples of texts
+    TEXTS: ClassVar[tuple[str, ...]] = (
+        "title_zh", "title_en", "meaning_zh", "meaning_en", "basis_zh", "basis_en",
+        "checklist_zh", "checklist_en",
+    )
+
+    def placeholders(self) -> set[str]:
+        """Parameter names the texts refer to."""
+        names: set[str] = set()
+        for name in self.TEXTS:
+            value = getattr(self, name)
+            for text in value if isinstance(value, tuple) else (value,):
+                names |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        return names
+
+    def filled(self, params: Mapping[str, Any]) -> "RuleSpec":
+        """This spec with the placeholders of its texts replaced by ``params`` values."""
+        out = {}
+        for name in self.TEXTS:
+            value = getattr(self, name)
+            out[name] = (tuple(t.format(**params) for t in value) if isinstance(value, tuple)
+                         else value.format(**params))
+        return replace(self, **out)
 
 
 class MissingDatasetError(ValueError):
@@ -66,36 +137,6 @@ class MissingDatasetError(ValueError):
             f"{detector} needs dataset(s) {', '.join(missing)}: add them to the input directory "
             f"or run without this detector"
         )
-
-
-def empty_findings() -> pl.DataFrame:
-    """A findings frame with no rows."""
-    return pl.DataFrame(schema=FINDINGS_SCHEMA)
-
-
-def conform_findings(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """Select, cast and order the findings columns; fill ``details`` with ``"{}"`` if absent.
-
-    Rows are sorted by ``rule_code, entity_id, period_start, record_ids`` so that findings are
-    deterministic whatever order the input came in.
-    """
-    lf = frame.lazy()
-    names = lf.collect_schema().names()
-    exprs = []
-    for col, dtype in FINDINGS_SCHEMA.items():
-        if col in names:
-            exprs.append(pl.col(col).cast(dtype))
-        elif col == "details":
-            exprs.append(pl.lit("{}", dtype=pl.String()).alias(col))
-        elif col == "amount_at_risk" and "record_amounts" in names:
-            exprs.append(pl.col("record_amounts").list.sum().cast(pl.Float64()).alias(col))
-        else:
-            raise ValueError(f"findings lack column {col!r}")
-    return (
-        lf.select(exprs)
-        .sort(["rule_code", "entity_type", "entity_id", "period_start", "record_ids"])
-        .collect()
-    )
 
 
 def lazy(datasets: Datasets, name: str) -> pl.LazyFrame:
@@ -132,12 +173,19 @@ class Detector(BaseEstimator):
     """Base class of every fundwatch detector.
 
     Subclasses declare the class attributes below, take their settings as keyword
-    arguments in ``__init__`` (storing them unchanged under the same names), and implement
-    ``_fit`` and ``_detect``.
+    arguments in ``__init__`` (storing them unchanged under the same names, each named as a
+    field of a section in ``settings_sections`` so that :meth:`from_settings` can configure
+    them), and implement ``_fit`` and ``_detect``. A concrete detector declares ``rules``;
+    :mod:`fundwatch.detectors.registry` finds it there, so nothing else lists it.
 
     Attributes
     ----------
-    codes : the rule/model codes this detector can emit.
+    rules : one :class:`RuleSpec` per code the detector emits.
+    codes : the rule/model codes this detector can emit (from ``rules``).
+    settings_sections : the sections of :class:`fundwatch.settings.Settings` its parameters
+        come from, searched in order.
+    params_not_in_settings : parameter -> why it is not read from the settings (empty for
+        every detector today; a test holds every other parameter to the settings).
     domain : ``"subsidy"`` or ``"medical"``.
     kind : ``"rule"`` (precise, deterministic) or ``"model"`` (peer-group outliers, groups).
     requires : datasets without which the detector cannot run.
@@ -145,7 +193,10 @@ class Detector(BaseEstimator):
     n_records_seen_ : set by ``fit``: rows of the main event dataset it saw.
     """
 
+    rules: ClassVar[tuple[RuleSpec, ...]] = ()
     codes: ClassVar[tuple[str, ...]] = ()
+    settings_sections: ClassVar[tuple[str, ...]] = ()
+    params_not_in_settings: ClassVar[Mapping[str, str]] = {}
     domain: ClassVar[Literal["subsidy", "medical"]]
     kind: ClassVar[Literal["rule", "model"]] = "rule"
     requires: ClassVar[tuple[str, ...]] = ()
@@ -155,6 +206,51 @@ class Detector(BaseEstimator):
     #: judging each person on their own payments: ``("disbursements", "person_id")``).
     #: ``None``: it needs all rows at once (peer models, rules comparing across keys).
     partition_by: ClassVar[tuple[str, str] | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "rules" in cls.__dict__:
+            cls.codes = tuple(spec.code for spec in cls.rules)
+            params = set(cls.parameter_names())
+            for spec in cls.rules:
+                unknown = spec.placeholders() - params
+                if unknown:
+                    raise TypeError(f"{cls.__name__}: the texts of {spec.code} name {sorted(unknown)}, "
+                                    f"which are not parameters of the detector")
+
+    # -- configuration --------------------------------------------------------------
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """The keyword arguments of ``__init__`` (its settings), sorted."""
+        init = cls.__init__
+        if init is object.__init__:
+            return []
+        return sorted(
+            p.name for p in inspect.signature(init).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings = DEFAULT_SETTINGS) -> "Detector":
+        """The detector configured from ``settings``.
+
+        Each constructor parameter takes the field of the same name from the first section of
+        ``settings_sections`` that has it; parameters in ``params_not_in_settings`` keep their
+        defaults.
+        """
+        sections = [getattr(settings, name) for name in cls.settings_sections]
+        kwargs = {}
+        for name in cls.parameter_names():
+            for section in sections:
+                if name in type(section).model_fields:
+                    kwargs[name] = getattr(section, name)
+                    break
+        return cls(**kwargs)
+
+    def rule_specs(self) -> tuple[RuleSpec, ...]:
+        """This detector's :class:`RuleSpec` declarations, texts filled from its parameters."""
+        params = self.get_params()
+        return tuple(spec.filled(params) for spec in self.rules)
 
     # -- public API ---------------------------------------------------------------
     def fit(self, datasets: Datasets) -> "Detector":

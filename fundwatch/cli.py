@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", dest="store_url", metavar="URL", help="SQLAlchemy URL of the lead store")
     _lang_arg(s)
 
+    _workspace_parsers(sub, fmt)
+
     s = sub.add_parser("evaluate", help="score a run's leads against a synthetic city's labels", formatter_class=fmt,
                        epilog=_examples("fundwatch evaluate run1 --labels city/labels.parquet"))
     s.add_argument("out_dir", metavar="OUT_DIR")
@@ -256,6 +258,82 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ the workspace (serve, users)
+def _workspace_parsers(sub, fmt) -> None:
+    s = sub.add_parser("serve", help="the supervisors' workspace on a lead store (web)", formatter_class=fmt,
+                       description="Serve the multi-user review workspace: queue, lead pages, decisions, handover forms, trends.",
+                       epilog=_examples("fundwatch serve --store sqlite:///fundwatch-demo/run/leads.sqlite\n"
+                                        "fundwatch serve --store postgresql+psycopg://fw@db/leads --host 0.0.0.0 --port 8080"))
+    s.add_argument("--store", dest="store_url", required=True, metavar="URL", help="SQLAlchemy URL (or path) of the lead store")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--schema", metavar="NAME", help="PostgreSQL schema of the store (default: the database's default)")
+    s.add_argument("--settings", dest="settings_file", metavar="FILE", help="TOML/JSON settings overriding defaults")
+
+    s = sub.add_parser("users", help="manage the workspace's users", formatter_class=fmt,
+                       description="The password is read from a prompt, or from standard input when it is not a terminal; never from an argument.",
+                       epilog=_examples("fundwatch users add admin --role admin --store sqlite:///fundwatch-demo/run/leads.sqlite\n"
+                                        "printf '%s\\n' \"$PASSWORD\" | fundwatch users add wang --role reviewer --store URL\n"
+                                        "fundwatch users list --store URL"))
+    us = s.add_subparsers(dest="users_command", metavar="ACTION", parser_class=_Parser)
+    a = us.add_parser("add", help="add a user (reviewer, leader, auditor or admin)")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--role", required=True, choices=["reviewer", "leader", "auditor", "admin"])
+    a.add_argument("--store", dest="store_url", required=True, metavar="URL")
+    a.add_argument("--schema", metavar="NAME", help="PostgreSQL schema of the store")
+    a = us.add_parser("list", help="list the users and their roles")
+    a.add_argument("--store", dest="store_url", required=True, metavar="URL")
+    a.add_argument("--schema", metavar="NAME", help="PostgreSQL schema of the store")
+
+
+def cmd_serve(args) -> int:
+    from .settings import DEFAULT_SETTINGS, Settings
+    from .workspace import serve
+
+    settings = Settings.from_file(args.settings_file) if args.settings_file else DEFAULT_SETTINGS
+    if not 0 < args.port < 65536:
+        raise _usage(f"--port {args.port} is not a port number (1-65535)")
+    print(f"fundwatch workspace on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
+    serve(args.store_url, host=args.host, port=args.port, settings=settings, schema=args.schema)
+    return EXIT_OK
+
+
+def _read_password() -> str:
+    """The new password: twice from a prompt on a terminal, else the first line of stdin."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise _usage("the two passwords differ: run the command again")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def cmd_users(args) -> int:
+    from .store import LeadStore
+
+    if args.users_command is None:
+        raise _usage("give an action: fundwatch users add NAME --role ROLE --store URL, or fundwatch users list --store URL")
+    with LeadStore(args.store_url, schema=args.schema) as store:
+        if args.users_command == "list":
+            for u in store.users():
+                print(f"{u['name']:<24}{u['role']:<10}{'active' if u['active'] else 'disabled':<10}{u['last_login_at'] or '-'}")
+            return EXIT_OK
+        from .workspace.auth import add_user
+
+        add_user(store, args.name, args.role, _read_password(), created_by=_cli_user())
+    print(f"user {args.name} ({args.role}) added to {store.display_url}")
+    return EXIT_OK
+
+
+def _cli_user() -> str:
+    from .dispositions import cli_user
+
+    return cli_user()
+
+
 # ----------------------------------------------------------------------------- helpers
 def print_summary(run: dict) -> None:
     """The closing summary: rows, leads by severity, money at risk, where the files are."""
@@ -311,6 +389,8 @@ COMMANDS = {
     "demo": cmd_demo,
     "review": cmd_review,
     "evaluate": cmd_evaluate,
+    "serve": cmd_serve,
+    "users": cmd_users,
 }
 
 

@@ -3,7 +3,8 @@
 Every input dataset fundwatch reads, with its canonical English column names, the
 Chinese headers real exports use, the value kind of each column (which decides how
 it is normalised on load), which columns must be present and non-empty, and the
-primary key. The leads output columns are declared here too.
+primary key. The findings every detector returns and the leads output columns are declared
+here too.
 
 This module is the single place the contract lives in code: loaders, validation
 suites, the synthetic city and the reports all read it. It imports nothing but
@@ -353,6 +354,59 @@ LEADS_SCHEMA = pl.Schema(
         "explanation": pl.String(),
     }
 )
+
+#: One row per finding: what every detector returns (``fundwatch.detectors.base.Detector.detect``)
+#: and what ``findings.parquet`` holds.
+FINDINGS_SCHEMA = pl.Schema(
+    {
+        "rule_code": pl.String(),  # e.g. DECEASED_PAYEE, VILLAGE_OUTLIER
+        "domain": pl.String(),  # subsidy | medical
+        "entity_type": pl.String(),  # person | account | operator | village | institution | doctor | group
+        "entity_id": pl.String(),
+        "record_ids": pl.List(pl.String()),  # disbursement_id / claim_id values of the evidence
+        "record_amounts": pl.List(pl.Float64()),  # money at risk per record, parallel to record_ids
+        "amount_at_risk": pl.Float64(),  # = sum(record_amounts)
+        "score": pl.Float64(),  # in [0, 1], higher = more anomalous
+        "period_start": pl.String(),  # YYYY-MM
+        "period_end": pl.String(),  # YYYY-MM
+        "region_code": pl.String(),  # as precise as known (12 digits, or a prefix)
+        "evidence_zh": pl.String(),  # the facts, for a supervisor, in Chinese
+        "evidence_en": pl.String(),  # the same facts in English
+        "details": pl.String(),  # JSON: structured facts, e.g. peer comparisons for charts
+    }
+)
+
+
+def empty_findings() -> pl.DataFrame:
+    """A findings frame with no rows."""
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+def conform_findings(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Select, cast and order the findings columns; fill ``details`` with ``"{}"`` if absent.
+
+    Columns not in :data:`FINDINGS_SCHEMA` are dropped. Rows are sorted by ``rule_code,
+    entity_type, entity_id, period_start, record_ids`` so that findings are deterministic
+    whatever order the input came in.
+    """
+    lf = frame.lazy()
+    names = lf.collect_schema().names()
+    exprs = []
+    for col, dtype in FINDINGS_SCHEMA.items():
+        if col in names:
+            exprs.append(pl.col(col).cast(dtype))
+        elif col == "details":
+            exprs.append(pl.lit("{}", dtype=pl.String()).alias(col))
+        elif col == "amount_at_risk" and "record_amounts" in names:
+            exprs.append(pl.col("record_amounts").list.sum().cast(pl.Float64()).alias(col))
+        else:
+            raise ValueError(f"findings lack column {col!r}")
+    return (
+        lf.select(exprs)
+        .sort(["rule_code", "entity_type", "entity_id", "period_start", "record_ids"])
+        .collect()
+    )
+
 
 #: Quarantine output (quarantine.parquet): one row per rejected input row and reason.
 QUARANTINE_SCHEMA = pl.Schema(

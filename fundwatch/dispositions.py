@@ -1,19 +1,28 @@
-"""Reviewers' decisions (处置) and what they do to the next run's leads.
+"""Supervisors' decisions (处置): the workflow of a lead, and what decisions do to the next run.
 
-* ``confirmed`` (已确认) leads stay in the list, marked confirmed;
-* ``in_review`` (核查中) leads stay, marked in review;
-* ``dismissed`` (已排除) leads are NOT raised again — unless their evidence grew since the
-  decision (more records, or more money than ``amount_at_decision`` beyond
-  ``settings.store.regrowth_tolerance_cny``): then they come back as ``open`` with a note
-  saying so, so that nobody re-dismisses them unseen;
-* a lead without a decision is ``new`` when the previous run did not have it, else ``open``.
+Workflow (a lead's *case*, kept in the store across runs; every step a new history row)::
 
-Decisions are recorded with :func:`review` (one lead, the CLI's ``fundwatch review``) or
-:func:`import_workbook` (the 处置状态 column of the Excel workbook, filled in by reviewers).
+    new -> assigned -> in_review -> confirmed -> handed_over (移交) -> closed (办结)
+                              \-> dismissed  (-> reopened by a leader, or by a later run
+                                              whose evidence grew)
+
+:data:`ACTIONS` says which step each button of the workspace takes, from which statuses, for
+which roles, and what it needs (a note always; an amount for 核实 and 办结). ``fundwatch review``
+and the workbook import record ``confirmed``/``dismissed``/``in_review`` from any status before
+handover, as the user who ran them.
+
+What the next scan shows (:func:`apply_dispositions`): every lead stays in the list under its
+case status — dismissed ones too (已排除), so that a reader can see what was ruled out — and a
+dismissed lead whose evidence grew since the decision (more records, or more money than
+``amount_at_decision`` beyond ``settings.store.regrowth_tolerance_cny``) comes back as
+``reopened`` with a note saying so. A lead without a decision is ``new`` when the previous run
+did not have it, else ``open``.
 """
 
 from __future__ import annotations
 
+import getpass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +33,18 @@ from .errors import InputError
 from .leads import fmt_money
 from .privacy import FORMULA_PREFIXES
 from .settings import DEFAULT_SETTINGS, Settings
-from .store import DISPOSITIONS_SCHEMA, LeadStore
+from .store import DISPOSITIONS_SCHEMA, LeadStore, WorkflowError, regrowth
 
-#: The status frame returned beside the leads. ``suppressed`` rows are dismissed leads that
-#: were dropped from the leads (they are listed so the run can report how many).
+#: The status frame returned beside the leads (the report and workbook read it).
 STATUS_SCHEMA = pl.Schema(
     {
         "lead_id": pl.String(),
-        "status": pl.String(),  # new | open | confirmed | dismissed | in_review
+        "status": pl.String(),  # new | open | assigned | in_review | confirmed | dismissed | handed_over | closed | reopened
         "note": pl.String(),
         "is_new": pl.Boolean(),
-        "suppressed": pl.Boolean(),
+        "assignee": pl.String(),
+        "confirmed_amount": pl.Float64(),
+        "recovered_amount": pl.Float64(),
     }
 )
 
@@ -52,6 +62,111 @@ WORKBOOK_STATUSES = {
 SHEET_NAMES = ("Leads", "线索", "线索清单")
 
 
+@dataclass(frozen=True)
+class Action:
+    """One step of the workflow, as a button of the workspace.
+
+    ``from_statuses``: where it may start; ``to_status``: where it leads (None: keep the
+    status, e.g. re-assigning); ``roles``: who may take it; ``own_only``: a reviewer only on a
+    lead assigned to them (``claim``: only on an unassigned one); ``needs``: ``assignee``,
+    ``confirmed_amount`` or ``recovered_amount`` besides the note every step requires.
+    """
+
+    name: str
+    from_statuses: tuple[str, ...]
+    to_status: str | None
+    roles: tuple[str, ...]
+    needs: tuple[str, ...] = ()
+    own_only: bool = True
+
+
+OPEN_STATUSES = ("new", "reopened")
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action("claim", OPEN_STATUSES, "assigned", ("reviewer", "leader")),
+        Action("assign", ("new", "reopened", "assigned", "in_review", "confirmed", "dismissed"), None, ("leader",), ("assignee",), False),
+        Action("start_review", ("assigned", "reopened"), "in_review", ("reviewer", "leader")),
+        Action("confirm", ("assigned", "in_review", "reopened"), "confirmed", ("reviewer", "leader"), ("confirmed_amount",)),
+        Action("dismiss", ("assigned", "in_review", "reopened"), "dismissed", ("reviewer", "leader")),
+        Action("hand_over", ("confirmed",), "handed_over", ("leader",), (), False),
+        Action("close", ("handed_over",), "closed", ("leader",), ("recovered_amount",), False),
+        Action("reopen", ("dismissed", "confirmed"), "reopened", ("leader",), (), False),
+    )
+}
+
+
+def allowed_actions(case: dict[str, Any], user_name: str, role: str) -> list[str]:
+    """The actions ``user_name`` (with ``role``) may take on ``case`` now, in :data:`ACTIONS` order."""
+    out = []
+    for a in ACTIONS.values():
+        if role not in a.roles or case["status"] not in a.from_statuses:
+            continue
+        if role == "reviewer" and a.own_only:
+            if a.name == "claim":
+                if case.get("assignee") not in (None, user_name):
+                    continue
+            elif case.get("assignee") != user_name:
+                continue
+        if a.name == "claim" and case.get("assignee") == user_name and case["status"] != "reopened":
+            continue
+        out.append(a.name)
+    return out
+
+
+def take_action(
+    store: LeadStore,
+    lead_id: str,
+    action: str,
+    *,
+    user_name: str,
+    role: str,
+    note: str,
+    expected_version: int,
+    assignee: str | None = None,
+    confirmed_amount: float | None = None,
+    recovered_amount: float | None = None,
+) -> dict[str, Any]:
+    """Take one workflow step on a lead (checked again inside the store's transaction).
+
+    Raises :class:`fundwatch.store.WorkflowError` (not allowed now, or a required field
+    missing), :class:`fundwatch.store.StaleCaseError` (someone changed the lead meanwhile).
+    """
+    a = ACTIONS.get(action)
+    if a is None:
+        raise WorkflowError(f"unknown action {action!r}")
+    if not note or not str(note).strip():
+        raise WorkflowError("a note is required for every step (处置意见必填)")
+    if "assignee" in a.needs and not assignee:
+        raise WorkflowError("choose whom to assign the lead to")
+    for field, value in (("confirmed_amount", confirmed_amount), ("recovered_amount", recovered_amount)):
+        if field in a.needs and (value is None or value < 0):
+            raise WorkflowError(f"{field.replace('_', ' ')} must be a number of yuan, 0 or more")
+
+    def check(case: dict[str, Any]) -> None:
+        if action not in allowed_actions(case, user_name, role):
+            raise WorkflowError(
+                f"lead {lead_id}: '{action}' is not possible now (status {case['status']}, assigned to {case['assignee'] or 'nobody'})"
+            )
+
+    to_status = a.to_status
+    new_assignee: Any = ...
+    if action == "claim":
+        new_assignee = user_name
+    elif action == "assign":
+        new_assignee = assignee
+    if to_status is None:  # re-assigning: a lead nobody had becomes assigned
+        current = store.case(lead_id)
+        if current is None:
+            raise InputError(f"unknown lead id {lead_id}")
+        to_status = "assigned" if current["status"] in OPEN_STATUSES else current["status"]
+    return store.decide(
+        lead_id, to_status, actor=user_name, source="web", note=note, expected_version=expected_version,
+        assignee=new_assignee, confirmed_amount=confirmed_amount if "confirmed_amount" in a.needs else None,
+        recovered_amount=recovered_amount if "recovered_amount" in a.needs else None, check=check,
+    )
+
+
 def apply_dispositions(
     leads: pl.DataFrame,
     previous_leads: pl.DataFrame | None = None,
@@ -59,7 +174,7 @@ def apply_dispositions(
     settings: Settings = DEFAULT_SETTINGS,
     lang: str = "zh",
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply recorded decisions to this run's leads.
+    """Earlier decisions applied to this run's leads.
 
     Parameters
     ----------
@@ -70,9 +185,8 @@ def apply_dispositions(
     Returns
     -------
     (leads, status)
-        ``leads`` without the suppressed dismissed leads, re-ranked 1..n in the same order;
-        ``status`` (:data:`STATUS_SCHEMA`) one row per input lead, in the input's rank order.
-        ``suppressed_count(status)`` is the number of dismissed leads not raised again.
+        ``leads`` unchanged (every lead stays, dismissed ones too, in rank order);
+        ``status`` (:data:`STATUS_SCHEMA`) one row per lead, in rank order.
     """
     tol = settings.store.regrowth_tolerance_cny
     prev_ids = (
@@ -81,7 +195,9 @@ def apply_dispositions(
         else pl.DataFrame(schema={"lead_id": pl.String()})
     )
     disp = dispositions if dispositions is not None else pl.DataFrame(schema=DISPOSITIONS_SCHEMA)
-    disp = disp.select([pl.col(c).cast(t) for c, t in DISPOSITIONS_SCHEMA.items()]).unique("lead_id", keep="last")
+    disp = disp.select(
+        [(pl.col(c) if c in disp.columns else pl.lit(None)).cast(t).alias(c) for c, t in DISPOSITIONS_SCHEMA.items()]
+    ).unique("lead_id", keep="last")
     d = disp.rename({c: f"d_{c}" for c in disp.columns if c != "lead_id"})
 
     j = (
@@ -90,10 +206,8 @@ def apply_dispositions(
         .with_columns((~pl.col("_seen").fill_null(False)).alias("is_new"))
     )
     n_now = pl.col("record_ids").list.len()
-    grew = (n_now > pl.col("d_n_records_at_decision").fill_null(0)) | (
-        pl.col("amount_at_risk") > pl.col("d_amount_at_decision").fill_null(0.0) + tol
-    )
-    dismissed = pl.col("d_status") == "dismissed"
+    grew = regrowth(n_now, pl.col("amount_at_risk"), pl.col("d_n_records_at_decision"), pl.col("d_amount_at_decision"), tol)
+    regrown = (pl.col("d_status") == "dismissed") & grew
     day = pl.col("d_decided_at").str.slice(0, 10).fill_null("")
     if lang == "zh":
         regrown_note = (
@@ -111,29 +225,29 @@ def apply_dispositions(
             + pl.lit(" -> ") + n_now.cast(pl.String) + pl.lit(", CNY ")
             + fmt_money(pl.col("d_amount_at_decision").fill_null(0.0)) + pl.lit(" -> ") + fmt_money(pl.col("amount_at_risk"))
         )
-    status = j.select(
-        "lead_id",
-        pl.when(dismissed & grew)
-        .then(pl.lit("open"))
-        .when(pl.col("d_status").is_in(["confirmed", "dismissed", "in_review"]))
-        .then(pl.col("d_status"))
-        .when(pl.col("is_new"))
-        .then(pl.lit("new"))
-        .otherwise(pl.lit("open"))
-        .alias("status"),
-        pl.when(dismissed & grew).then(regrown_note).otherwise(pl.col("d_note")).alias("note"),
-        "is_new",
-        (dismissed & ~grew).fill_null(False).alias("suppressed"),
-        "rank",
-    ).sort("rank").drop("rank")
-    status = status.select([pl.col(c).cast(t) for c, t in STATUS_SCHEMA.items()])
-    keep = status.filter(~pl.col("suppressed")).select("lead_id")
-    kept = (
-        leads.join(keep, on="lead_id", how="semi")
+    status = (
+        j.select(
+            "lead_id",
+            pl.when(regrown)
+            .then(pl.lit("reopened"))
+            .when(pl.col("d_status").is_not_null() & (pl.col("d_status") != "new"))
+            .then(pl.col("d_status"))
+            .when(pl.col("is_new"))
+            .then(pl.lit("new"))
+            .otherwise(pl.lit("open"))
+            .alias("status"),
+            pl.when(regrown).then(regrown_note).otherwise(pl.col("d_note")).alias("note"),
+            "is_new",
+            pl.col("d_assignee").alias("assignee"),
+            pl.col("d_confirmed_amount").alias("confirmed_amount"),
+            pl.col("d_recovered_amount").alias("recovered_amount"),
+            "rank",
+        )
         .sort("rank")
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
-        .select([pl.col(c).cast(t) for c, t in LEADS_SCHEMA.items()])
+        .drop("rank")
+        .select([pl.col(c).cast(t) for c, t in STATUS_SCHEMA.items()])
     )
+    kept = leads.sort("rank").select([pl.col(c).cast(t) for c, t in LEADS_SCHEMA.items()])
     return kept, status
 
 
@@ -141,22 +255,26 @@ def apply_dispositions(
 apply = apply_dispositions
 
 
-def suppressed_count(status: pl.DataFrame) -> int:
-    """How many dismissed leads :func:`apply_dispositions` did not raise again."""
-    return int(status.select(pl.col("suppressed").sum()).item() or 0)
+def cli_user() -> str:
+    """Who a decision recorded from the command line is by: ``cli:<login name>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # noqa: BLE001 - no login name (containers): still say where it came from
+        return "cli"
 
 
 def review(
-    store_url: str | Path, lead_id: str, status: str, note: str | None = None, settings: Settings = DEFAULT_SETTINGS
+    store_url: str | Path, lead_id: str, status: str, note: str | None = None, settings: Settings = DEFAULT_SETTINGS,
+    actor: str | None = None,
 ) -> dict[str, Any]:
-    """Record one decision in the store at ``store_url`` and return it.
+    """Record one decision in the store at ``store_url`` (a history row by ``actor``, default
+    :func:`cli_user`) and return the lead's case.
 
-    ``status``: confirmed/dismissed/in_review or 已确认/已排除/核查中 (``open`` clears the
-    decision). Unknown lead id or status -> InputError.
+    ``status``: confirmed/dismissed/in_review or 已确认/已排除/核查中 (``open`` re-opens the
+    lead). Unknown lead id or status, or a lead already handed over -> InputError.
     """
     with LeadStore(store_url, settings) as store:
-        stored = store.set_disposition(lead_id, status, note)
-    return stored or {"lead_id": lead_id, "status": "open"}
+        return store.set_disposition(lead_id, status, note, actor=actor or cli_user(), source="cli")
 
 
 def _unformula(value: Any) -> Any:
@@ -252,16 +370,35 @@ def read_workbook_decisions(xlsx_path: str | Path) -> list[dict[str, Any]]:
         wb.close()
 
 
-def import_workbook(store_url: str | Path, xlsx_path: str | Path, settings: Settings = DEFAULT_SETTINGS) -> dict[str, int]:
-    """Record every decision filled in on the workbook's Leads sheet, in one transaction.
+def import_workbook(
+    store_url: str | Path | LeadStore, xlsx_path: str | Path, settings: Settings = DEFAULT_SETTINGS,
+    actor: str | None = None, source: str = "import",
+) -> dict[str, int]:
+    """Record every decision filled in on the workbook's Leads sheet, in one transaction, as
+    ``actor`` (default :func:`cli_user`; the workspace passes the signed-in user).
 
+    Only rows whose decision differs from the lead's current status are recorded (a workbook
+    exported with the current statuses and imported unchanged records nothing).
     Returns ``{"decisions": n, "confirmed": …, "dismissed": …, "in_review": …, "cleared": …}``.
-    A bad file, an unknown status or an unknown lead id -> InputError and nothing is recorded.
+    A bad file, an unknown status, an unknown lead id or a lead already handed over ->
+    InputError and nothing is recorded.
     """
     decisions = read_workbook_decisions(xlsx_path)
-    with LeadStore(store_url, settings) as store:
+    own = not isinstance(store_url, LeadStore)
+    store = LeadStore(store_url, settings) if own else store_url
+    try:
+        current = store.dispositions()
+        now = dict(zip(current["lead_id"].to_list(), current["status"].to_list()))
+        notes = dict(zip(current["lead_id"].to_list(), current["note"].to_list()))
+        decisions = [
+            d for d in decisions
+            if not (now.get(d["lead_id"]) == d["status"] and (d["note"] or None) == (notes.get(d["lead_id"]) or None))
+        ]
         if decisions:
-            store.set_dispositions(decisions)
+            store.set_dispositions(decisions, actor=actor or cli_user(), source=source)
+    finally:
+        if own:
+            store.close()
     counts = {"decisions": len(decisions), "confirmed": 0, "dismissed": 0, "in_review": 0, "cleared": 0}
     for d in decisions:
         counts["cleared" if d["status"] == "open" else d["status"]] += 1

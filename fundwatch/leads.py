@@ -1,7 +1,7 @@
 """From findings to ranked leads (问题线索), and the evidence table behind each lead.
 
 All findings about one ``(domain, entity_type, entity_id, problem family)`` — the family is
-``rules_catalog.RULES[code].family`` — become one lead:
+``rules_catalog.RULES[code].family`` (declared beside each detector) — become one lead:
 
 * ``rule_codes``: every rule/model code that fired (sorted);
 * ``record_ids``: every evidence record (sorted, unique);
@@ -32,7 +32,7 @@ from .textfmt import money
 from . import scoring
 from .contract import LEADS_SCHEMA
 from .memory import as_text
-from .rules_catalog import RULES
+from . import rules_catalog
 from .settings import DEFAULT_SETTINGS, ScoringSettings, Settings
 
 KEY = ["domain", "entity_type", "entity_id", "family"]
@@ -110,16 +110,17 @@ def fmt_money(expr: pl.Expr) -> pl.Expr:
 def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:
     """Move findings whose parent entity is flagged too into the parent's lead.
 
-    Declared per code in ``rules_catalog`` (``folds_into``): e.g. a DOCTOR_OUTLIER finding of
+    Declared per code beside its detector (``RuleSpec.folds_into``): e.g. a DOCTOR_OUTLIER finding of
     a doctor whose institution has an INSTITUTION_OUTLIER finding takes the institution as its
     entity and the institution's family, so the supervisor gets one lead for the clinic, with
     its doctors' evidence and records (each record's money still counted once).
     """
-    for code, info in sorted(RULES.items()):
+    rules = rules_catalog.RULES
+    for code, info in sorted(rules.items()):
         if info.folds_into is None:
             continue
         parent_code, key = info.folds_into
-        parent = RULES[parent_code]
+        parent = rules[parent_code]
         parents = f.filter(pl.col("rule_code") == parent_code)
         if parents.height == 0 or f.filter(pl.col("rule_code") == code).height == 0:
             continue
@@ -160,16 +161,17 @@ def build_leads(
     lang = "zh" if lang == "zh" else "en"
     f = findings.lazy() if isinstance(findings, pl.DataFrame) else findings
     f = f.filter(pl.col("entity_id").is_not_null())
-    codes = sorted(RULES)
+    rules = rules_catalog.RULES  # family, weight, kind: the same whatever the settings
+    codes = sorted(rules)
     f = f.with_columns(
         pl.col("rule_code")
-        .replace_strict(codes, [RULES[c].family for c in codes], default=pl.col("rule_code"), return_dtype=pl.String)
+        .replace_strict(codes, [rules[c].family for c in codes], default=pl.col("rule_code"), return_dtype=pl.String)
         .alias("family"),
         pl.col("rule_code")
-        .replace_strict(codes, [float(RULES[c].weight) for c in codes], default=s.unknown_rule_weight, return_dtype=pl.Float64)
+        .replace_strict(codes, [float(rules[c].weight) for c in codes], default=s.unknown_rule_weight, return_dtype=pl.Float64)
         .alias("_weight"),
         pl.col("rule_code")
-        .replace_strict(codes, [RULES[c].kind == "model" for c in codes], default=False, return_dtype=pl.Boolean)
+        .replace_strict(codes, [rules[c].kind == "model" for c in codes], default=False, return_dtype=pl.Boolean)
         .alias("_is_model"),
         pl.col("score").fill_null(0.0).clip(0.0, 1.0).alias("score"),
         pl.col("evidence_zh" if lang == "zh" else "evidence_en").alias("_evidence"),
@@ -260,7 +262,7 @@ def build_leads(
     entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.col("entity_id")
     n_rec = pl.col("record_ids").list.len().cast(pl.String)
     primary_title = pl.col("primary_code").replace_strict(
-        codes, [RULES[c].title_zh if lang == "zh" else RULES[c].title_en for c in codes], default=pl.col("primary_code"), return_dtype=pl.String
+        codes, [rules[c].title_zh if lang == "zh" else rules[c].title_en for c in codes], default=pl.col("primary_code"), return_dtype=pl.String
     )
     extra = pl.col("n_codes") - 1
     if lang == "zh":

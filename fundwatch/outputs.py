@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .contract import LEADS_SCHEMA
+from .contract import LEADS_SCHEMA, conform_findings
 from .idnumber import mask_id
 from .privacy import PERSONAL_ENTITY_TYPES, formula_safe_frame, mask_frame
 
@@ -125,8 +125,6 @@ def write_leads(out_dir: str | Path, leads: pl.DataFrame, unmask: bool = False) 
 
 def write_findings(out_dir: str | Path, findings: pl.DataFrame) -> Path:
     """Write ``findings.parquet`` (whole ids), rows in a fixed order so reruns give the same bytes."""
-    from fundwatch.detectors.base import conform_findings
-
     frame = conform_findings(findings)
     frame = frame.sort(frame.columns, maintain_order=True)  # total order: ties cannot swap
     return write_parquet_deterministic(frame, Path(out_dir) / "findings.parquet")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from . import __version__, progress
-from .contract import DATASETS, QUARANTINE_SCHEMA
+from .contract import DATASETS, QUARANTINE_SCHEMA, conform_findings, empty_findings
 from .errors import InjectedFault, InputError
 from .run_record import Orchestrator, RunRecord
 from .settings import DEFAULT_SETTINGS, Settings
@@ -373,8 +373,6 @@ def with_findings(datasets: Mapping[str, pl.DataFrame], findings: pl.DataFrame) 
 
 def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
     """One :class:`DetectResult` of several: findings concatenated in the contract's order."""
-    from fundwatch.detectors.base import conform_findings, empty_findings
-
     results = list(results)
     frames = [r.findings for r in results if r.findings.height]
     merged = conform_findings(pl.concat(frames)) if frames else empty_findings()
@@ -476,13 +474,15 @@ def store_step(
     evidence: pl.DataFrame,
     counts: pl.DataFrame,
     settings: Settings = DEFAULT_SETTINGS,
+    findings: pl.DataFrame | None = None,
 ) -> str:
-    """Write the run, its leads, evidence and quarantine summary in one transaction."""
+    """Write the run, its leads (with their findings' details: peer comparisons for the
+    workspace's charts), evidence and quarantine summary in one transaction."""
     from .store import LeadStore
 
     checkpoint("store", settings)
     with LeadStore(store_url, settings) as store:
-        return store.write_run(run_record, leads, evidence, counts)
+        return store.write_run(run_record, leads, evidence, counts, findings=findings)
 
 
 def materialize_sources_step(sources_file: str | Path, input_dir: str | Path, target: str | Path) -> str:
@@ -641,7 +641,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     record.outputs.update(clock.run("report", submit, report_step, report, s))
     record.timings = dict(clock.seconds)
     record.finished_at = now_iso()
-    clock.run("store", submit, store_step, store_url, record.as_dict(), leads, evidence, counts, s)
+    clock.run("store", submit, store_step, store_url, record.as_dict(), leads, evidence, counts, s, detected.findings)
     record.timings = dict(clock.seconds)
     record.write(out)
     return ScanResult(record, leads)

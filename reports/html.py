@@ -256,7 +256,7 @@ def _region_names(leads: pl.DataFrame) -> dict[str, str]:
 
 def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
     rs = settings.report
-    rules = rule_labels(lang)
+    rules = rule_labels(lang, settings)
     names = _region_names(leads)
     other = t("other", lang)
     kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang), "lang": lang}
@@ -533,7 +533,7 @@ def build_payload(
     return {
         "lang": lang,
         "labels": js_labels(lang),
-        "rules": rule_labels(lang),
+        "rules": rule_labels(lang, settings),
         "values": {k: value_labels(k, lang) for k in ("severity", "domain", "entity_type", "status", "record_type")},
         "page_size": rs.page_size,
         "page_sizes": list(rs.page_sizes),

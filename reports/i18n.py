@@ -1,6 +1,7 @@
 """Every label the reports show, in Chinese and English.
 
-Rule titles and meanings come from :mod:`fundwatch.rules_catalog`; everything else a
+Rule titles, meanings, policy basis and checklists come from :mod:`fundwatch.rules_catalog`
+(declared beside each detector, filled from the settings); everything else a
 reader sees in the HTML report or the workbook is here, so that ``lang="en"`` changes
 all of it. ``zh`` is the default.
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 import re
 
 from fundwatch.contract import DATASETS
-from fundwatch.rules_catalog import RULES
 from fundwatch.textfmt import loader_reason_zh
+from fundwatch import rules_catalog
+from fundwatch.settings import Settings
 
 LANGS = ("zh", "en")
 
@@ -192,6 +194,10 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "confirmed": {"zh": "已确认", "en": "confirmed"},
         "dismissed": {"zh": "已排除", "en": "dismissed"},
         "in_review": {"zh": "核查中", "en": "in_review"},
+        "assigned": {"zh": "已分派", "en": "assigned"},
+        "handed_over": {"zh": "已移交", "en": "handed_over"},
+        "closed": {"zh": "已办结", "en": "closed"},
+        "reopened": {"zh": "重新提出", "en": "reopened"},
     },
     "record_type": {
         "disbursement": {"zh": "补贴发放", "en": "disbursement"},
@@ -287,16 +293,20 @@ def value_labels(kind: str, lang: str = "zh") -> dict[str, str]:
     return {code: labels[lang] for code, labels in VALUES[kind].items()}
 
 
-def rule_labels(lang: str = "zh") -> dict[str, dict[str, str]]:
-    """code -> {title, meaning, kind, domain} for every rule and model, in ``lang``."""
+def rule_labels(lang: str = "zh", settings: Settings | None = None) -> dict[str, dict]:
+    """code -> {title, meaning, basis, checklist, kind, domain} for every rule and model, in
+    ``lang``; texts that name a threshold say the value ``settings`` give it."""
+    rules = rules_catalog.catalogue(settings) if settings is not None else rules_catalog.RULES
     return {
         code: {
-            "title": info.title_zh if lang == "zh" else info.title_en,
-            "meaning": info.meaning_zh if lang == "zh" else info.meaning_en,
+            "title": info.text("title", lang),
+            "meaning": info.text("meaning", lang),
+            "basis": info.text("basis", lang),
+            "checklist": list(info.text("checklist", lang)),
             "kind": info.kind,
             "domain": info.domain,
         }
-        for code, info in RULES.items()
+        for code, info in rules.items()
     }
 
 

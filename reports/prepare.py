@@ -11,7 +11,7 @@ import polars as pl
 from fundwatch.contract import LEADS_SCHEMA, QUARANTINE_SCHEMA
 from fundwatch.idnumber import mask_id, mask_ids_in_text, mask_name
 from fundwatch.privacy import PERSONAL_ENTITY_TYPES, mask_frame
-from fundwatch.rules_catalog import RULES
+from fundwatch import rules_catalog
 
 STATUS_SCHEMA = pl.Schema(
     {"lead_id": pl.String(), "status": pl.String(), "note": pl.String(), "is_new": pl.Boolean()}
@@ -231,7 +231,7 @@ def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.Dat
         .with_columns(pl.col("overlap").any().over(["lead_id", "rule_code"]).alias("any_overlap"))
         .filter(pl.col("overlap") | pl.col("no_records") | ~pl.col("any_overlap"))
     )
-    order = {code: i for i, code in enumerate(RULES)}
+    order = {code: i for i, code in enumerate(rules_catalog.RULES)}
     return (
         cand.with_columns(pl.col("rule_code").replace_strict(order, default=len(order)).alias("_o"))
         .sort(["lead_id", "_o", "f_amount"], descending=[False, False, True])
@@ -248,6 +248,7 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
     """
     if leads.is_empty():
         return leads
+    RULES = rules_catalog.RULES
     if lang == "zh":
         # no English codes inside Chinese text: "触发规则:COLLUSIVE_GROUP" names the rule's title
         codes = sorted(RULES, key=len, reverse=True)  # longest first: AGE_LIMIT inside INELIGIBLE_AGE

@@ -96,16 +96,6 @@ def ramp_score(x: pl.Expr, fire: float, full: float, s: MedicalSettings) -> pl.E
     return (s.score_floor + (1.0 - s.score_floor) * ramp).clip(0.0, 1.0)
 
 
-def severity(score: pl.Expr, s: MedicalSettings) -> pl.Expr:
-    return (
-        pl.when(score >= s.severity_high)
-        .then(pl.lit("high"))
-        .when(score >= s.severity_medium)
-        .then(pl.lit("medium"))
-        .otherwise(pl.lit("low"))
-    )
-
-
 # -- per-claim evidence -> findings ------------------------------------------------------------
 def claims_to_findings(
     per_claim: pl.LazyFrame,
@@ -144,13 +134,12 @@ def claims_to_findings(
     )
 
 
-def finish(frame: pl.LazyFrame, rule_code: str, score: pl.Expr, s: MedicalSettings,
+def finish(frame: pl.LazyFrame, rule_code: str, score: pl.Expr,
            evidence_zh: pl.Expr, evidence_en: pl.Expr, details: pl.Expr) -> pl.LazyFrame:
-    """Add code, domain, score, severity, evidence and details to grouped findings."""
+    """Add code, domain, score, evidence and details to grouped findings."""
     return frame.with_columns(score.alias("score")).with_columns(
         pl.lit(rule_code).alias("rule_code"),
         pl.lit(DOMAIN).alias("domain"),
-        severity(pl.col("score"), s).alias("severity"),
         # one place tidies every rule's sentences (spaces, one-day ranges, "1.0")
         tidy_zh(evidence_zh).alias("evidence_zh"),
         tidy_en(evidence_en).alias("evidence_en"),
@@ -167,6 +156,7 @@ class MedicalDetector(Detector):
     """Base of the medical detectors: domain ``medical`` and settings rebuilt from params."""
 
     domain = "medical"
+    settings_sections = ("medical",)
 
     def _settings(self) -> MedicalSettings:
         """This detector's parameters laid over the default medical settings."""

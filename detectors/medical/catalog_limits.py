@@ -6,7 +6,8 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, age_on, claims_to_findings, finish, flagged_items, json_details, money,
     per_claim_at_risk, person_profile, ramp_score, ymd,
@@ -48,19 +49,39 @@ class GenderLimitRule(MedicalDetector):
     one story. Score: ``floor + (1-floor) * clip((claims - 1) / (catalog_full_score_claims - 1))``.
     """
 
-    codes = ("GENDER_LIMIT",)
+    rules = (
+        RuleSpec(
+            code="GENDER_LIMIT",
+            family="catalog_limits",
+            weight=0.8,
+            entity_type="person",
+            title_zh="限性别项目违规",
+            title_en="Gender-restricted item billed to the wrong sex",
+            meaning_zh="限定性别使用的药品或项目用于另一性别的参保人",
+            meaning_en="An item limited to one sex billed to a person of the other",
+            basis_zh="医保基金监管规则库:限定支付范围类规则(限性别);" + MEDICAL_FUND_REGULATION_ZH,
+            basis_en="The medical-insurance audit rule library: rules on restricted payment scope (sex); the " + MEDICAL_FUND_REGULATION_EN,
+            checklist_zh=(
+                "调取结算明细、处方和病历,核对患者性别和所用项目",
+                "核实是否冒用他人医保卡或虚记项目",
+                "询问开方医师和收费人员",
+            ),
+            checklist_en=(
+                "Pull the claim lines, prescription and medical record; check the patient's sex and the item",
+                "Check whether someone else's card was used or the item was invented",
+                "Ask the prescribing doctor and the billing staff",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("item_catalog", "claims", "claim_items")
     optional = ("persons", "institutions")
 
     def __init__(self, catalog_full_score_claims: int = _S.catalog_full_score_claims,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.catalog_full_score_claims = catalog_full_score_claims
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -106,7 +127,7 @@ class GenderLimitRule(MedicalDetector):
             gender_limit=pl.col("limit"), items=pl.col("item_names"),
         )
         score = ramp_score(pl.col("n_claims"), 1, max(s.catalog_full_score_claims, 2), s)
-        return finish(grouped, "GENDER_LIMIT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "GENDER_LIMIT", score, ev_zh, ev_en, details)
 
 
 class AgeLimitRule(MedicalDetector):
@@ -127,19 +148,39 @@ class AgeLimitRule(MedicalDetector):
     Entity: ``person``. Score: ``floor + (1-floor) * clip(max years outside / age_full_score_years)``.
     """
 
-    codes = ("AGE_LIMIT",)
+    rules = (
+        RuleSpec(
+            code="AGE_LIMIT",
+            family="catalog_limits",
+            weight=0.7,
+            entity_type="person",
+            title_zh="限年龄项目违规",
+            title_en="Age-restricted item outside its limits",
+            meaning_zh="服务日的年龄超出目录限定的年龄范围",
+            meaning_en="Item billed outside the catalogue's age limits",
+            basis_zh="医保基金监管规则库:限定支付范围类规则(限年龄);" + MEDICAL_FUND_REGULATION_ZH,
+            basis_en="The medical-insurance audit rule library: rules on restricted payment scope (age); the " + MEDICAL_FUND_REGULATION_EN,
+            checklist_zh=(
+                "调取结算明细、处方和病历,核对患者年龄和所用项目",
+                "核实是否冒用他人医保卡或虚记项目",
+                "询问开方医师和收费人员",
+            ),
+            checklist_en=(
+                "Pull the claim lines, prescription and medical record; check the patient's age and the item",
+                "Check whether someone else's card was used or the item was invented",
+                "Ask the prescribing doctor and the billing staff",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("item_catalog", "claims", "claim_items")
     optional = ("persons", "institutions")
 
     def __init__(self, age_full_score_years: int = _S.age_full_score_years,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.age_full_score_years = age_full_score_years
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -207,4 +248,4 @@ class AgeLimitRule(MedicalDetector):
             limit_max_age=pl.col("lim_max"), items=pl.col("item_names"),
         )
         score = ramp_score(pl.col("outside"), 0, s.age_full_score_years, s)
-        return finish(grouped, "AGE_LIMIT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "AGE_LIMIT", score, ev_zh, ev_en, details)

@@ -12,7 +12,8 @@ from scipy.stats import hypergeom
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, empty_findings, lazy
+from ..base import Datasets, RuleSpec, empty_findings, lazy
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, institution_regions, money, ramp_score, ymd,
 )
@@ -64,7 +65,30 @@ class CollusiveGroupModel(MedicalDetector):
     Deterministic: no randomness enters (no ``random_state`` needed).
     """
 
-    codes = ("COLLUSIVE_GROUP",)
+    rules = (
+        RuleSpec(
+            code="COLLUSIVE_GROUP",
+            family="collusion",
+            weight=0.8,
+            entity_type="group",
+            title_zh="团伙结伴就诊购药",
+            title_en="Group visiting together",
+            meaning_zh="至少{collusion_min_group_size}名非同户人员反复在同一机构同一天就诊,相互关联的成员同日就诊{collusion_min_shared_days}天及以上",
+            meaning_en="At least {collusion_min_group_size} people of different households repeatedly at the same place on the same days, linked members together on {collusion_min_shared_days} or more days",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止冒名就医、虚假就医和转卖药品的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid using others' cards, claims for care never given and reselling drugs",
+            checklist_zh=(
+                "调取该团伙成员在涉及机构的结算明细和监控录像",
+                "核对成员之间的关系以及是否有人组织、代刷医保卡",
+                "询问机构人员和成员本人",
+            ),
+            checklist_en=(
+                "Pull the members' claims at the institutions involved and the video records",
+                "Establish how the members are related and whether someone organises them or swipes their cards",
+                "Ask the institution's staff and the members",
+            ),
+        ),
+    )
     kind = "model"
     requires = ("persons", "claims")
     optional = ("institutions",)
@@ -77,8 +101,7 @@ class CollusiveGroupModel(MedicalDetector):
                  collusion_min_degree: int = _S.collusion_min_degree,
                  collusion_min_group_size: int = _S.collusion_min_group_size,
                  collusion_full_score_size: int = _S.collusion_full_score_size,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.collusion_institution_kinds = collusion_institution_kinds
         self.collusion_min_shared_days = collusion_min_shared_days
         self.collusion_max_pvalue = collusion_max_pvalue
@@ -88,8 +111,6 @@ class CollusiveGroupModel(MedicalDetector):
         self.collusion_min_group_size = collusion_min_group_size
         self.collusion_full_score_size = collusion_full_score_size
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     # -- steps -------------------------------------------------------------------------------
     def _visits(self, datasets: Datasets) -> pl.LazyFrame:
@@ -289,5 +310,5 @@ class CollusiveGroupModel(MedicalDetector):
         ).struct.json_encode()
         score = ramp_score(pl.col("n_members"), s.collusion_min_group_size,
                            max(s.collusion_full_score_size, s.collusion_min_group_size + 1), s)
-        return finish(grouped, "COLLUSIVE_GROUP", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "COLLUSIVE_GROUP", score, ev_zh, ev_en, details)
 

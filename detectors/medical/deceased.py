@@ -6,7 +6,8 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money, ramp_score, ymd,
 )
@@ -33,7 +34,30 @@ class ClaimAfterDeathRule(MedicalDetector):
     Entity: ``person``.
     """
 
-    codes = ("CLAIM_AFTER_DEATH",)
+    rules = (
+        RuleSpec(
+            code="CLAIM_AFTER_DEATH",
+            family="deceased",
+            weight=1.0,
+            entity_type="person",
+            title_zh="死亡后仍发生医保结算",
+            title_en="Claims after death",
+            meaning_zh="就诊日期晚于参保人死亡日期",
+            meaning_en="Visit date after the person's death",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止冒名就医、虚假就医的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid using another person's card and claims for care never given",
+            checklist_zh=(
+                "调取火化记录或死亡证明,核对死亡日期",
+                "调取相关结算单、处方、病历和刷卡记录,查明实际就诊人",
+                "询问定点医药机构经办人员和家属:医保卡由谁使用",
+            ),
+            checklist_en=(
+                "Pull the cremation record or death certificate and check the date of death",
+                "Pull the claims, prescriptions, medical records and card-swipe records: who was actually treated",
+                "Ask the institution's staff and the family who used the card",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("deaths", "claims")
@@ -41,13 +65,10 @@ class ClaimAfterDeathRule(MedicalDetector):
 
     def __init__(self, death_grace_days: int = _S.death_grace_days,
                  death_full_score_days: int = _S.death_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.death_grace_days = death_grace_days
         self.death_full_score_days = death_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -93,4 +114,4 @@ class ClaimAfterDeathRule(MedicalDetector):
             institutions=pl.col("institutions"), max_days_after_death=pl.col("max_days_after"),
         )
         score = ramp_score(pl.col("max_days_after"), 0, s.death_full_score_days, s)
-        return finish(grouped, "CLAIM_AFTER_DEATH", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "CLAIM_AFTER_DEATH", score, ev_zh, ev_en, details)

@@ -6,7 +6,8 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
     ramp_score, ymd,
@@ -34,7 +35,30 @@ class FrequentVisitsRule(MedicalDetector):
     (window - min))``: every day of the window scores 1.
     """
 
-    codes = ("FREQUENT_VISITS",)
+    rules = (
+        RuleSpec(
+            code="FREQUENT_VISITS",
+            family="frequent_visits",
+            weight=0.6,
+            entity_type="person",
+            title_zh="频繁就诊购药",
+            title_en="Implausibly frequent visits",
+            meaning_zh="任意{frequent_window_days}天内门诊或药店就诊{frequent_min_visit_days}天及以上,远超合理需要",
+            meaning_en="Outpatient or pharmacy visits on {frequent_min_visit_days} or more days within {frequent_window_days} days, far beyond any plausible need",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止利用医保待遇转卖药品、冒名就医的规定;医保基金监管规则库:频繁就诊类规则",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid reselling drugs bought on insurance and using another person's card; the medical-insurance audit rule library: frequent-visit rules",
+            checklist_zh=(
+                "调取该参保人的购药和就诊明细、处方",
+                "核对所购药品用量是否远超病情需要",
+                "询问本人和相关药店、诊所人员,核实是否冒用医保卡或倒卖药品",
+            ),
+            checklist_en=(
+                "Pull the person's visits, purchases and prescriptions",
+                "Check whether the drugs bought far exceed what the illness needs",
+                "Ask the person and the pharmacy or clinic staff whether the card was lent or the drugs resold",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("claims",)
@@ -43,14 +67,11 @@ class FrequentVisitsRule(MedicalDetector):
     def __init__(self, frequent_visit_types: tuple[str, ...] = _S.frequent_visit_types,
                  frequent_window_days: int = _S.frequent_window_days,
                  frequent_min_visit_days: int = _S.frequent_min_visit_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.frequent_visit_types = frequent_visit_types
         self.frequent_window_days = frequent_window_days
         self.frequent_min_visit_days = frequent_min_visit_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -123,4 +144,4 @@ class FrequentVisitsRule(MedicalDetector):
                                institutions=pl.col("n_inst"))
         score = ramp_score(pl.col("max_days"), s.frequent_min_visit_days,
                            max(w, s.frequent_min_visit_days + 1), s)
-        return finish(grouped, "FREQUENT_VISITS", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "FREQUENT_VISITS", score, ev_zh, ev_en, details)

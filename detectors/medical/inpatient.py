@@ -12,7 +12,8 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
     ramp_score, ymd,
@@ -62,18 +63,38 @@ class OverlappingStaysRule(_InpatientRule):
     (overlap_full_score_days - min))``.
     """
 
-    codes = ("OVERLAPPING_STAYS",)
+    rules = (
+        RuleSpec(
+            code="OVERLAPPING_STAYS",
+            family="inpatient_abuse",
+            weight=0.9,
+            entity_type="person",
+            title_zh="同时在两家医院住院",
+            title_en="In hospital at two places at once",
+            meaning_zh="同一人在两家机构的住院时间重叠{overlap_min_days}晚及以上",
+            meaning_en="One person in-patient at two institutions sharing {overlap_min_days} or more nights",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止挂床住院、虚假就医的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid phantom stays and claims for care never given",
+            checklist_zh=(
+                "调取两家机构的住院病历、护理记录和费用明细",
+                "核对重叠期间患者实际在哪家机构",
+                "询问两家机构的主管医师和病区护士,必要时回访患者",
+            ),
+            checklist_en=(
+                "Pull both institutions' in-patient records, nursing notes and bills",
+                "Establish where the patient really was during the overlap",
+                "Ask the doctors and ward nurses of both; if needed, call the patient",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
 
     def __init__(self, overlap_min_days: int = _S.overlap_min_days,
                  overlap_full_score_days: int = _S.overlap_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.overlap_min_days = overlap_min_days
         self.overlap_full_score_days = overlap_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -151,7 +172,7 @@ class OverlappingStaysRule(_InpatientRule):
                                max_shared_nights=pl.col("max_nights"))
         score = ramp_score(pl.col("max_nights"), s.overlap_min_days,
                            max(s.overlap_full_score_days, s.overlap_min_days + 1), s)
-        return finish(grouped, "OVERLAPPING_STAYS", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "OVERLAPPING_STAYS", score, ev_zh, ev_en, details)
 
 
 class SplitAdmissionRule(_InpatientRule):
@@ -175,22 +196,42 @@ class SplitAdmissionRule(_InpatientRule):
     (split_full_score_readmissions - min))``.
     """
 
-    codes = ("SPLIT_ADMISSION",)
+    rules = (
+        RuleSpec(
+            code="SPLIT_ADMISSION",
+            family="inpatient_abuse",
+            weight=0.7,
+            entity_type="person",
+            title_zh="分解住院",
+            title_en="Split admissions",
+            meaning_zh="出院后{readmission_days}天内以相同诊断在同一医院再入院,且至少{split_min_readmissions}次",
+            meaning_en="Readmitted to the same hospital within {readmission_days} days with the same diagnosis, at least {split_min_readmissions} times",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止分解住院的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid splitting one stay into several",
+            checklist_zh=(
+                "调取各次住院病历和出入院记录,核对病情是否已治愈或好转",
+                "核对出院后是否仍在院或继续治疗",
+                "询问主管医师再入院原因",
+            ),
+            checklist_en=(
+                "Pull the records of each stay and the discharge notes: was the patient really well at discharge",
+                "Check whether the patient stayed on or kept being treated after discharge",
+                "Ask the responsible doctor why the patient was readmitted",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
 
     def __init__(self, readmission_days: int = _S.readmission_days,
                  split_min_readmissions: int = _S.split_min_readmissions,
                  diagnosis_prefix_chars: int = _S.diagnosis_prefix_chars,
                  split_full_score_readmissions: int = _S.split_full_score_readmissions,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.readmission_days = readmission_days
         self.split_min_readmissions = split_min_readmissions
         self.diagnosis_prefix_chars = diagnosis_prefix_chars
         self.split_full_score_readmissions = split_full_score_readmissions
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -246,7 +287,7 @@ class SplitAdmissionRule(_InpatientRule):
                                max_gap_days=pl.col("max_gap"))
         score = ramp_score(pl.col("n_readmit"), s.split_min_readmissions,
                            max(s.split_full_score_readmissions, s.split_min_readmissions + 1), s)
-        return finish(grouped, "SPLIT_ADMISSION", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "SPLIT_ADMISSION", score, ev_zh, ev_en, details)
 
 
 class PhantomInpatientRule(_InpatientRule):
@@ -270,7 +311,30 @@ class PhantomInpatientRule(_InpatientRule):
     (phantom_full_score_days - min))``.
     """
 
-    codes = ("PHANTOM_INPATIENT",)
+    rules = (
+        RuleSpec(
+            code="PHANTOM_INPATIENT",
+            family="inpatient_abuse",
+            weight=0.8,
+            entity_type="person",
+            title_zh="挂床住院",
+            title_en="Phantom in-patient stay",
+            meaning_zh="住院{phantom_min_days}天及以上,药品、检查、治疗和材料费用合计不超过{phantom_max_active_share:.0%},几乎只收床位和护理费",
+            meaning_en="A stay of {phantom_min_days} days or more billed almost only for bed and nursing (drugs, exams, treatment and materials at most {phantom_max_active_share:.0%})",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止挂床住院的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid phantom in-patient stays",
+            checklist_zh=(
+                "调取住院病历、医嘱、护理记录和费用明细",
+                "现场核查或回访患者,核实住院期间是否在院",
+                "询问病区医师和护士",
+            ),
+            checklist_en=(
+                "Pull the in-patient record, orders, nursing notes and bill",
+                "Check on the ward or call the patient: were they in hospital during the stay",
+                "Ask the ward's doctors and nurses",
+            ),
+        ),
+    )
     partition_by = ("claims", "person_id")
     requires = ("claims", "claim_items")
 
@@ -278,15 +342,12 @@ class PhantomInpatientRule(_InpatientRule):
                  phantom_active_categories: tuple[str, ...] = _S.phantom_active_categories,
                  phantom_max_active_share: float = _S.phantom_max_active_share,
                  phantom_full_score_days: int = _S.phantom_full_score_days,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.phantom_min_days = phantom_min_days
         self.phantom_active_categories = phantom_active_categories
         self.phantom_max_active_share = phantom_max_active_share
         self.phantom_full_score_days = phantom_full_score_days
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -340,4 +401,4 @@ class PhantomInpatientRule(_InpatientRule):
                                bed_days=pl.col("bed_days"), max_active_share=pl.col("max_share").round(4))
         score = ramp_score(pl.col("max_los"), s.phantom_min_days,
                            max(s.phantom_full_score_days, s.phantom_min_days + 1), s)
-        return finish(grouped, "PHANTOM_INPATIENT", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "PHANTOM_INPATIENT", score, ev_zh, ev_en, details)

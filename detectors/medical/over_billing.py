@@ -13,7 +13,8 @@ import polars as pl
 from fundwatch.memory import repeated_values
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, lazy, lazy_held, lazy_rows
+from ..base import Datasets, RuleSpec, lazy, lazy_held, lazy_rows
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, json_details, money, num, with_claims,
     per_claim_at_risk, ramp_score, ymd,
@@ -62,18 +63,38 @@ class ExcessQuantityRule(_RuleBase):
     (excess_full_score_ratio - 1))`` where ratio = quantity / daily limit.
     """
 
-    codes = ("EXCESS_QUANTITY",)
+    rules = (
+        RuleSpec(
+            code="EXCESS_QUANTITY",
+            family="over_billing",
+            weight=0.6,
+            entity_type="institution",
+            title_zh="超量开药/超量收费",
+            title_en="Quantity above the daily limit",
+            meaning_zh="同一结算单同一服务日的数量超过目录规定的每日限量",
+            meaning_en="Quantity per claim and service date above the catalogue's daily limit",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止超量开药、重复开药的规定;医保基金监管规则库:超量类规则",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid prescribing beyond need; the medical-insurance audit rule library: quantity rules",
+            checklist_zh=(
+                "调取处方、医嘱和结算明细,核对用量",
+                "调取药品进销存记录,核对实际出库数量",
+                "询问开方医师用量依据,必要时回访患者",
+            ),
+            checklist_en=(
+                "Pull the prescriptions, orders and claim lines and check the quantities",
+                "Pull the drug stock records and compare the quantities actually dispensed",
+                "Ask the prescribing doctor why; if needed, call the patients",
+            ),
+        ),
+    )
     partition_by = ("claims", "institution_id")
 
     def __init__(self, quantity_tolerance: float = _S.quantity_tolerance,
                  excess_full_score_ratio: float = _S.excess_full_score_ratio,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.quantity_tolerance = quantity_tolerance
         self.excess_full_score_ratio = excess_full_score_ratio
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -141,7 +162,7 @@ class ExcessQuantityRule(_RuleBase):
         details = json_details(items=pl.col("item_names"), max_ratio=pl.col("max_ratio").round(3),
                                item_days=pl.col("n_lines"))
         score = ramp_score(pl.col("max_ratio"), 1.0, s.excess_full_score_ratio, s)
-        return finish(grouped, "EXCESS_QUANTITY", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "EXCESS_QUANTITY", score, ev_zh, ev_en, details)
 
 
 class OverPriceRule(_RuleBase):
@@ -161,18 +182,38 @@ class OverPriceRule(_RuleBase):
     (price_full_score_ratio - 1))``.
     """
 
-    codes = ("OVER_PRICE",)
+    rules = (
+        RuleSpec(
+            code="OVER_PRICE",
+            family="over_billing",
+            weight=0.6,
+            entity_type="institution",
+            title_zh="超限价收费",
+            title_en="Price above the cap",
+            meaning_zh="单价高于目录规定的最高限价",
+            meaning_en="Unit price above the catalogue's price cap",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止超标准收费的规定;医疗服务和药品价格管理有关规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid charging above the set prices; the rules on medical service and drug prices",
+            checklist_zh=(
+                "调取当期价格文件或挂网价格,核对最高限价",
+                "调取收费明细和物价公示",
+                "询问收费人员和物价管理人员",
+            ),
+            checklist_en=(
+                "Pull the price documents or listed prices of the period and check the cap",
+                "Pull the billing details and the posted prices",
+                "Ask the billing and pricing staff",
+            ),
+        ),
+    )
     partition_by = ("claims", "institution_id")
 
     def __init__(self, price_tolerance: float = _S.price_tolerance,
                  price_full_score_ratio: float = _S.price_full_score_ratio,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.price_tolerance = price_tolerance
         self.price_full_score_ratio = price_full_score_ratio
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -216,7 +257,7 @@ class OverPriceRule(_RuleBase):
         details = json_details(items=pl.col("item_names"), max_price_ratio=pl.col("max_ratio").round(3),
                                lines=pl.col("n_lines"))
         score = ramp_score(pl.col("max_ratio"), 1.0, s.price_full_score_ratio, s)
-        return finish(grouped, "OVER_PRICE", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "OVER_PRICE", score, ev_zh, ev_en, details)
 
 
 class DuplicateBillingRule(_RuleBase):
@@ -240,18 +281,36 @@ class DuplicateBillingRule(_RuleBase):
     clip((repeated lines - 1) / (duplicate_full_score_lines - 1))``.
     """
 
-    codes = ("DUPLICATE_BILLING",)
+    rules = (
+        RuleSpec(
+            code="DUPLICATE_BILLING",
+            family="over_billing",
+            weight=0.7,
+            entity_type="institution",
+            title_zh="重复收费",
+            title_en="Item billed twice",
+            meaning_zh="同一结算单同一服务日重复记同一项目",
+            meaning_en="The same item on repeated lines of one claim and service date",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止重复收费、分解项目收费的规定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid billing one service twice or in parts",
+            checklist_zh=(
+                "调取结算明细、医嘱和治疗记录,核对项目实际执行次数",
+                "询问收费人员和执行科室",
+            ),
+            checklist_en=(
+                "Pull the claim lines, orders and treatment records: how often was the item really given",
+                "Ask the billing staff and the department that gave it",
+            ),
+        ),
+    )
     partition_by = ("claims", "institution_id")
     optional = ("item_catalog", "institutions")
     requires = ("claims", "claim_items")
 
     def __init__(self, duplicate_full_score_lines: int = _S.duplicate_full_score_lines,
-                 score_floor: float = _S.score_floor, severity_high: float = _S.severity_high,
-                 severity_medium: float = _S.severity_medium):
+                 score_floor: float = _S.score_floor):
         self.duplicate_full_score_lines = duplicate_full_score_lines
         self.score_floor = score_floor
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
@@ -303,4 +362,4 @@ class DuplicateBillingRule(_RuleBase):
         )
         details = json_details(items=pl.col("item_names"), repeated_lines=pl.col("extra_lines"))
         score = ramp_score(pl.col("extra_lines"), 1, max(s.duplicate_full_score_lines, 2), s)
-        return finish(grouped, "DUPLICATE_BILLING", score, s, ev_zh, ev_en, details)
+        return finish(grouped, "DUPLICATE_BILLING", score, ev_zh, ev_en, details)

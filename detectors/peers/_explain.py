@@ -1,4 +1,4 @@
-"""Evidence sentences (zh/en), details JSON and severity for peer-model findings.
+"""Evidence sentences (zh/en) and details JSON for peer-model findings.
 
 Texts name features, values and peer medians only — never a person's id or name.
 """
@@ -93,11 +93,3 @@ def details_json(entries: list[dict], peer_group: str, extra: dict | None = None
     if extra:
         payload.update(extra)
     return json.dumps(payload, ensure_ascii=False, sort_keys=True)
-
-
-def severity(score: float, high: float, medium: float) -> str:
-    if score >= high:
-        return "high"
-    if score >= medium:
-        return "medium"
-    return "low"

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from ._features import cents
-
-from fundwatch.rules_catalog import RULES
-
 from ..base import FINDINGS_KEY, Datasets, lazy
+from ..registry import detector_classes
+from ._features import cents
 
 
 def has_rule_findings(datasets: Datasets) -> bool:
@@ -57,7 +55,8 @@ def claim_facts(datasets: Datasets) -> pl.LazyFrame:
         cents("fund_amount").alias("fund_cents"),
     )
     if has_rule_findings(datasets):
-        rule_codes = [c for c, r in RULES.items() if r.kind == "rule" and r.domain == "medical"]
+        rule_codes = [c for cls in detector_classes() if cls.kind == "rule" and cls.domain == "medical"
+                      for c in cls.codes]
         hit = (
             lazy(datasets, FINDINGS_KEY)
             .filter(pl.col("rule_code").is_in(rule_codes))

@@ -33,12 +33,12 @@ from typing import ClassVar
 import numpy as np
 import polars as pl
 
-from fundwatch.settings import DEFAULT_SETTINGS, Settings
+from fundwatch.settings import DEFAULT_SETTINGS
 from fundwatch.textfmt import tidy_en, tidy_zh
 
 from ..base import Datasets, Detector, empty_findings
 from ..ensemble import EntityOutlierEnsemble
-from ._explain import details_json, evidence, feature_entries, severity
+from ._explain import details_json, evidence, feature_entries
 from ._features import (
     FeatureSpec,
     assign_peer_groups,
@@ -54,8 +54,7 @@ class PeerOutlierModel(Detector):
     """Base of the peer-group models; parameters are the fields of ``settings.peers``."""
 
     kind = "model"
-    code: ClassVar[str]
-    entity_type: ClassVar[str]
+    settings_sections = ("peers",)
     entity_label: ClassVar[tuple[str, str]]  # (zh measure word, en plural)
     #: peer levels, most specific first; the frame has one key column ``peer_<i>`` per level
     peer_levels: ClassVar[tuple[str, ...]]
@@ -88,8 +87,6 @@ class PeerOutlierModel(Detector):
         one_sided=_P.one_sided,
         score_threshold=_P.score_threshold,
         min_feature_z=_P.min_feature_z,
-        severity_high=_P.severity_high,
-        severity_medium=_P.severity_medium,
         evidence_features=_P.evidence_features,
         max_peer_values=_P.max_peer_values,
         max_record_ids=_P.max_record_ids,
@@ -115,8 +112,6 @@ class PeerOutlierModel(Detector):
         self.one_sided = one_sided
         self.score_threshold = score_threshold
         self.min_feature_z = min_feature_z
-        self.severity_high = severity_high
-        self.severity_medium = severity_medium
         self.evidence_features = evidence_features
         self.max_peer_values = max_peer_values
         self.max_record_ids = max_record_ids
@@ -126,14 +121,6 @@ class PeerOutlierModel(Detector):
         self.min_operator_peers = min_operator_peers
         self.min_entity_disbursements = min_entity_disbursements
         self.min_entity_claims = min_entity_claims
-
-    @classmethod
-    def from_settings(cls, settings: Settings = DEFAULT_SETTINGS) -> "PeerOutlierModel":
-        """The model configured from ``settings.peers``."""
-        import inspect
-
-        names = inspect.signature(cls.__init__).parameters
-        return cls(**{k: v for k, v in settings.peers.model_dump().items() if k in names})
 
     # -- to implement -----------------------------------------------------------------
     def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
@@ -334,15 +321,9 @@ class PeerOutlierModel(Detector):
                 pl.col("record_ids").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
                 pl.col("record_amounts").fill_null(pl.lit([], dtype=pl.List(pl.Float64()))),
                 pl.col("amount_at_risk").fill_null(0.0),
-                pl.lit(self.code).alias("rule_code"),
+                pl.lit(self.rules[0].code).alias("rule_code"),
                 pl.lit(self.domain).alias("domain"),
-                pl.lit(self.entity_type).alias("entity_type"),
-                pl.col("score")
-                .map_elements(
-                    lambda s: severity(s, self.severity_high, self.severity_medium),
-                    return_dtype=pl.String(),
-                )
-                .alias("severity"),
+                pl.lit(self.rules[0].entity_type).alias("entity_type"),
             )
         )
         return out

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from . import _medical
 from ._features import FeatureSpec
 from ._model import PeerOutlierModel
@@ -36,10 +37,32 @@ FILTERS = {
 class DoctorOutlierModel(PeerOutlierModel):
     """Doctors far above colleagues in drug cost per visit, items per visit, patients per day."""
 
-    codes = ("DOCTOR_OUTLIER",)
-    code = "DOCTOR_OUTLIER"
+    rules = (
+        RuleSpec(
+            code="DOCTOR_OUTLIER",
+            family="doctor_outlier",
+            weight=0.6,
+            entity_type="doctor",
+            title_zh="医师诊疗异常",
+            title_en="Doctor out of line with peers",
+            meaning_zh="与同机构医师相比,次均药费、日接诊量等明显偏高",
+            meaning_en="Drug cost per visit, patients per day etc. far above colleagues",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + "关于禁止过度诊疗、超量开药的规定;同机构医师比对是常用的排查方法,本身不是违规认定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + ", which forbid excessive treatment and prescribing; comparing a doctor with colleagues is a screening method, not a finding of a breach in itself",
+            checklist_zh=(
+                "调取该医师的处方和病历,抽查用药是否合理",
+                "核对接诊时间和接诊量是否可能",
+                "询问该医师和科室负责人",
+            ),
+            checklist_en=(
+                "Pull the doctor's prescriptions and records and check a sample for sound prescribing",
+                "Check whether the number and times of consultations are possible",
+                "Ask the doctor and the head of department",
+            ),
+            folds_into=("INSTITUTION_OUTLIER", "institution_id"),
+        ),
+    )
     domain = "medical"
-    entity_type = "doctor"
     entity_label = ("名", "doctors")
     requires = ("institutions", "claim_items", "claims")
     peer_levels = ("institution", "kind_level")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from . import _medical
 from ._features import FeatureSpec
 from ._model import PeerOutlierModel
@@ -76,10 +77,31 @@ def medical_aggregates() -> list[pl.Expr]:
 class InstitutionOutlierModel(PeerOutlierModel):
     """Institutions far above institutions of the same kind and level in cost, drugs, stays …"""
 
-    codes = ("INSTITUTION_OUTLIER",)
-    code = "INSTITUTION_OUTLIER"
+    rules = (
+        RuleSpec(
+            code="INSTITUTION_OUTLIER",
+            family="institution_outlier",
+            weight=0.6,
+            entity_type="institution",
+            title_zh="医药机构费用异常",
+            title_en="Institution out of line with its peers",
+            meaning_zh="与同类别、同等级机构相比,次均费用、药占比等明显偏高",
+            meaning_en="Cost per visit, drug share etc. far above institutions of the same kind and level",
+            basis_zh=MEDICAL_FUND_REGULATION_ZH + ";同类机构费用指标比对是医保智能监控中常用的排查方法,本身不是违规认定",
+            basis_en="The " + MEDICAL_FUND_REGULATION_EN + "; comparing an institution with similar ones is a screening method of insurance monitoring, not a finding of a breach in itself",
+            checklist_zh=(
+                "调取该机构偏高指标涉及的结算明细、处方和病历,抽查核实",
+                "调取药品、耗材进销存记录,核对与结算数量是否一致",
+                "询问机构负责人和医保办人员费用偏高的原因",
+            ),
+            checklist_en=(
+                "Pull the claims, prescriptions and records behind the high figures and check a sample",
+                "Pull the drug and material stock records and compare them with what was billed",
+                "Ask the head of the institution and its insurance office why its costs are high",
+            ),
+        ),
+    )
     domain = "medical"
-    entity_type = "institution"
     entity_label = ("家", "institutions")
     requires = ("institutions", "claim_items", "claims")
     optional = ("findings",)

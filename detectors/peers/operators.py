@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from . import _subsidy
 from ._features import FeatureSpec
 from ._model import PeerOutlierModel
@@ -23,10 +24,31 @@ from ._model import PeerOutlierModel
 class OperatorOutlierModel(PeerOutlierModel):
     """Operators far above their county peers in enrolments, proxies, cadre relatives …"""
 
-    codes = ("OPERATOR_OUTLIER",)
-    code = "OPERATOR_OUTLIER"
+    rules = (
+        RuleSpec(
+            code="OPERATOR_OUTLIER",
+            family="operator_outlier",
+            weight=0.6,
+            entity_type="operator",
+            title_zh="经办人发放异常",
+            title_en="Operator out of line with peers",
+            meaning_zh="与同县经办人相比,新增受益人、代领比例等明显偏高",
+            meaning_en="Enrolments, payments into others' accounts etc. far above comparable operators",
+            basis_zh=ONE_CARD_ZH + ";经办人员横向比对是专项治理中常用的排查方法,本身不是违规认定",
+            basis_en=ONE_CARD_EN.capitalize() + "; comparing an operator with the county's other operators is a screening method, not a finding of a breach in itself",
+            checklist_zh=(
+                "调取该经办人录入的新增人员和代领账户清单",
+                "抽查其中的受益人,核实是否本人申请、本人收款",
+                "询问经办人和其上级审核人员",
+            ),
+            checklist_en=(
+                "Pull the operator's enrolments and the payments into other people's accounts",
+                "Check a sample of those recipients: did they apply and receive the money themselves",
+                "Ask the operator and the person who approved their entries",
+            ),
+        ),
+    )
     domain = "subsidy"
-    entity_type = "operator"
     entity_label = ("名", "operators")
     requires = ("persons", "disbursements")
     optional = ("officials", "subsidy_standards")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from . import _subsidy
 from ._features import FeatureSpec
 from ._model import PeerOutlierModel
@@ -21,10 +22,31 @@ from ._model import PeerOutlierModel
 class VillageOutlierModel(PeerOutlierModel):
     """Villages far above their county peers in recipients per resident, money, proxies …"""
 
-    codes = ("VILLAGE_OUTLIER",)
-    code = "VILLAGE_OUTLIER"
+    rules = (
+        RuleSpec(
+            code="VILLAGE_OUTLIER",
+            family="village_outlier",
+            weight=0.6,
+            entity_type="village",
+            title_zh="村(社区)发放异常",
+            title_en="Village out of line with its peers",
+            meaning_zh="与同县、补贴结构相近的村(社区)相比,受益人比例、人均金额等明显偏高",
+            meaning_en="Recipients per resident, money per resident etc. far above comparable villages of the county",
+            basis_zh=ONE_CARD_ZH + ";同类村(社区)横向比对是专项治理中常用的排查方法,本身不是违规认定",
+            basis_en=ONE_CARD_EN.capitalize() + "; comparing a village with similar villages is a screening method of the rectification campaigns, not a finding of a breach in itself",
+            checklist_zh=(
+                "调取该村(社区)受益人名单、新增人员审批材料和公示记录",
+                "抽查新增和偏高项目的受益人,入户核实是否符合条件",
+                "询问村(社区)干部和乡镇经办人受益人数偏多的原因",
+            ),
+            checklist_en=(
+                "Pull the village's list of recipients, the approval files of new recipients and the public notices",
+                "Visit a sample of the new and unusual recipients: are they eligible",
+                "Ask the village committee and the township operator why there are so many recipients",
+            ),
+        ),
+    )
     domain = "subsidy"
-    entity_type = "village"
     entity_label = ("个", "villages")
     requires = ("persons", "disbursements")
     optional = ("officials", "subsidy_standards")

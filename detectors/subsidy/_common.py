@@ -24,9 +24,6 @@ longest hit wins. No join ever multiplies disbursement rows.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping
-
 import polars as pl
 
 from fundwatch.textfmt import age_on, money, num, tidy_en, tidy_zh  # noqa: F401 - shared with medical and leads
@@ -38,9 +35,6 @@ from ..base import Datasets, Detector, lazy
 
 #: Defaults of every subsidy rule's keyword arguments.
 DEFAULTS: SubsidySettings = DEFAULT_SETTINGS.subsidy
-
-SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
-_RANK_SEVERITY = {v: k for k, v in SEVERITY_RANK.items()}
 
 #: Columns of the resolved applicable standard added by :func:`attach_standard`.
 STANDARD_COLUMNS = {
@@ -67,17 +61,12 @@ class SubsidyRule(Detector):
 
     Subclasses declare their settings as keyword arguments of ``__init__`` named exactly as
     the fields of :class:`fundwatch.settings.subsidy.SubsidySettings`, so that
-    :meth:`from_settings` can configure them.
+    :meth:`~fundwatch.detectors.base.Detector.from_settings` can configure them.
     """
 
     domain = "subsidy"
     kind = "rule"
-
-    @classmethod
-    def from_settings(cls, settings: SubsidySettings) -> "SubsidyRule":
-        """This rule configured from the ``subsidy`` settings section."""
-        params = inspect.signature(cls.__init__).parameters
-        return cls(**{k: getattr(settings, k) for k in params if k != "self" and hasattr(settings, k)})
+    settings_sections = ("subsidy",)
 
     def _fit(self, datasets: Datasets) -> None:
         # Rules learn nothing from the data beyond the record count set by Detector.fit;
@@ -324,14 +313,6 @@ def common_region(col: str = "region_code") -> pl.Expr:
     )
 
 
-def severity(rule_code: str, amount: pl.Expr, floors: Mapping[str, str], high: float, medium: float) -> pl.Expr:
-    """The higher of the rule's floor and the amount band (see the settings module)."""
-    floor = SEVERITY_RANK.get(floors.get(rule_code, "low"), 0)
-    band = pl.when(amount >= high).then(2).when(amount >= medium).then(1).otherwise(0)
-    rank = pl.max_horizontal(band, pl.lit(floor))
-    return rank.replace_strict(_RANK_SEVERITY, return_dtype=pl.String)
-
-
 def linear_score(base: float, x: pl.Expr, full: float) -> pl.Expr:
     """``base`` at ``x = 0`` rising linearly to 1.0 at ``x = full``, clipped to ``[0, 1]``."""
     return (pl.lit(base) + (1.0 - base) * x / full).clip(0.0, 1.0)
@@ -371,7 +352,6 @@ def finish(
     evidence_zh: pl.Expr,
     evidence_en: pl.Expr,
     details: pl.Expr | None,
-    rule: "SubsidyRule",
 ) -> pl.LazyFrame:
     """The grouped findings in the findings columns (``conform_findings`` casts and sorts them)."""
     return grouped.select(
@@ -383,13 +363,6 @@ def finish(
         "record_amounts",
         pl.col("amount_at_risk").round(2),
         score.cast(pl.Float64).clip(0.0, 1.0).alias("score"),
-        severity(
-            rule_code,
-            pl.col("amount_at_risk"),
-            rule.severity_floor,
-            rule.severity_high_amount,
-            rule.severity_medium_amount,
-        ).alias("severity"),
         "period_start",
         "period_end",
         pl.col("region_code").fill_null(""),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     ROLE_EN,
@@ -55,11 +56,32 @@ class CadreHeldCardsRule(SubsidyRule):
     ----------
     cadre_roles : official roles considered.
     cadre_score_base, cadre_score_per_person : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("CADRE_HELD_CARDS",)
+    rules = (
+        RuleSpec(
+            code="CADRE_HELD_CARDS",
+            family="held_cards",
+            weight=1.0,
+            entity_type="person",
+            title_zh="干部代持群众补贴卡",
+            title_en="Cadre holding villagers' cards",
+            meaning_zh="村(社区)干部或公职人员是非本户受益人的收款账户持有人",
+            meaning_en="A cadre or official holds the account of beneficiaries outside their household",
+            basis_zh=ONE_CARD_ZH + ":补贴资金直接发放到受益人本人账户,严禁代管、代领群众补贴卡(折)",
+            basis_en=ONE_CARD_EN.capitalize() + ": money goes to the recipient's own account; nobody may keep or collect recipients' cards",
+            checklist_zh=(
+                "调取这些账户的开户资料和银行流水,查明取款人和资金去向",
+                "逐户走访受益人,核实是否本人持卡、是否足额收到补贴",
+                "询问该干部代持银行卡的原因和时间",
+            ),
+            checklist_en=(
+                "Pull the account-opening documents and bank statements: who withdrew the money and where it went",
+                "Visit each beneficiary: do they hold their card, did they receive the full amount",
+                "Ask the cadre why and since when they hold the cards",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "account_holder_id")
     requires = ("persons", "officials", "disbursements")
 
@@ -68,16 +90,10 @@ class CadreHeldCardsRule(SubsidyRule):
         cadre_roles: tuple[str, ...] = DEFAULTS.cadre_roles,
         cadre_score_base: float = DEFAULTS.cadre_score_base,
         cadre_score_per_person: float = DEFAULTS.cadre_score_per_person,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.cadre_roles = cadre_roles
         self.cadre_score_base = cadre_score_base
         self.cadre_score_per_person = cadre_score_per_person
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         cadres = (
@@ -132,7 +148,7 @@ class CadreHeldCardsRule(SubsidyRule):
         score = (pl.lit(self.cadre_score_base) + self.cadre_score_per_person * (pl.col("n_people") - 1)).clip(0.0, 1.0)
         details = json_details(roles=pl.col("roles"), n_beneficiaries=pl.col("n_people"),
                                n_accounts=pl.col("n_accounts"))
-        return finish(grouped, "CADRE_HELD_CARDS", "person", "account_holder_id", score, zh, en, details, self)
+        return finish(grouped, "CADRE_HELD_CARDS", "person", "account_holder_id", score, zh, en, details)
 
 
 class SharedAccountRule(SubsidyRule):
@@ -157,11 +173,32 @@ class SharedAccountRule(SubsidyRule):
     ----------
     shared_account_min_households : least number of households to flag an account.
     shared_account_score_base, shared_account_score_per_household : score shape.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("SHARED_ACCOUNT",)
+    rules = (
+        RuleSpec(
+            code="SHARED_ACCOUNT",
+            family="held_cards",
+            weight=0.8,
+            entity_type="account",
+            title_zh="多人共用一个账户",
+            title_en="One account for several households",
+            meaning_zh="同一收款账户为{shared_account_min_households}户及以上不同家庭的人员领取补贴",
+            meaning_en="One account receives subsidies for people of {shared_account_min_households} or more households",
+            basis_zh=ONE_CARD_ZH + ":补贴资金发放到受益人本人或本户账户",
+            basis_en=ONE_CARD_EN.capitalize() + ": money goes to the recipient's own or household's account",
+            checklist_zh=(
+                "调取该账户的开户资料和银行流水,查明账户持有人和取款人",
+                "走访相关受益人,核实是否同意、是否收到补贴",
+                "询问经办人为何将多户补贴发到同一账户",
+            ),
+            checklist_en=(
+                "Pull the account-opening documents and bank statement: who holds the account and who withdraws",
+                "Visit the beneficiaries: did they agree, did they receive the money",
+                "Ask the operator why several households are paid into one account",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "account_no")
     requires = ("persons", "disbursements")
 
@@ -170,16 +207,10 @@ class SharedAccountRule(SubsidyRule):
         shared_account_min_households: int = DEFAULTS.shared_account_min_households,
         shared_account_score_base: float = DEFAULTS.shared_account_score_base,
         shared_account_score_per_household: float = DEFAULTS.shared_account_score_per_household,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.shared_account_min_households = shared_account_min_households
         self.shared_account_score_base = shared_account_score_base
         self.shared_account_score_per_household = shared_account_score_per_household
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         disb = disbursements(
@@ -231,4 +262,4 @@ class SharedAccountRule(SubsidyRule):
             * (pl.col("n_households") - self.shared_account_min_households)
         ).clip(0.0, 1.0)
         details = json_details(n_households=pl.col("n_households"), n_beneficiaries=pl.col("n_people"))
-        return finish(grouped, "SHARED_ACCOUNT", "account", "account_no", score, zh, en, details, self)
+        return finish(grouped, "SHARED_ACCOUNT", "account", "account_no", score, zh, en, details)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH, SOCIAL_ASSISTANCE_EN, SOCIAL_ASSISTANCE_ZH
 from ._common import (
-    DEFAULTS,
     SubsidyRule,
     disbursements,
     finish,
@@ -38,32 +38,41 @@ class DeceasedPayeeRule(SubsidyRule):
     (and any earlier month) is due; only periods from the month after death are flagged.
 
     Findings: one per person (``entity_type="person"``), every such payment as a record,
-    its whole amount at risk, score 1.0 (a death record is a certain hit). Severity: see
-    :mod:`fundwatch.settings.subsidy`.
+    its whole amount at risk, score 1.0 (a death record is a certain hit).
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
 
     Examples
     --------
     >>> DeceasedPayeeRule().fit_detect({"deaths": deaths, "disbursements": disb})  # doctest: +SKIP
     """
 
-    codes = ("DECEASED_PAYEE",)
+    rules = (
+        RuleSpec(
+            code="DECEASED_PAYEE",
+            family="deceased",
+            weight=1.0,
+            entity_type="person",
+            title_zh="死亡人员仍领取补贴",
+            title_en="Payments to a deceased person",
+            meaning_zh="所属期晚于死亡月份的发放(以各死亡数据来源中最早的日期为准)",
+            meaning_en="Payments for periods starting after the month of death (the earliest date of any death source counts)",
+            basis_zh=ONE_CARD_ZH + ";" + SOCIAL_ASSISTANCE_ZH + "关于救助对象动态管理的规定;各项补贴的享受条件:享受人员死亡后应及时停发",
+            basis_en=ONE_CARD_EN.capitalize() + "; the " + SOCIAL_ASSISTANCE_EN + " on keeping the list of recipients up to date; the conditions of each subsidy: payments stop when the recipient dies",
+            checklist_zh=(
+                "调取火化记录、死亡证明或户籍注销信息,核对死亡日期",
+                "调取死亡后各月发放明细和银行卡流水,查明款项被谁取走",
+                "询问村(社区)经办人、代领人和家属:为何未及时申报、停发",
+            ),
+            checklist_en=(
+                "Pull the cremation record, death certificate or household-register cancellation and check the date of death",
+                "Pull the payments for the months after death and the card's bank statement: who withdrew the money",
+                "Ask the village operator, the person who collected the money and the family why the death was not reported and the payments not stopped",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("deaths", "disbursements")
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         deaths = (
@@ -108,4 +117,4 @@ class DeceasedPayeeRule(SubsidyRule):
         details = json_details(
             death_date=death, death_source=pl.col("death_source"), n_death_sources=pl.col("n_sources")
         )
-        return finish(grouped, "DECEASED_PAYEE", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "DECEASED_PAYEE", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -46,11 +47,32 @@ class DelayedPaymentRule(SubsidyRule):
     ----------
     max_delay_days : days after the period's first day beyond which a payment is late.
     delay_full_score_days, delay_score_base : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("DELAYED_PAYMENT",)
+    rules = (
+        RuleSpec(
+            code="DELAYED_PAYMENT",
+            family="delay",
+            weight=0.5,
+            entity_type="operator",
+            title_zh="补贴滞留截留",
+            title_en="Payment held back",
+            meaning_zh="发放日期晚于所属期开始超过{max_delay_days}天",
+            meaning_en="Paid more than {max_delay_days} days after the period began",
+            basis_zh=ONE_CARD_ZH + ":补贴资金应及时足额发放到户,不得滞留、截留",
+            basis_en=ONE_CARD_EN.capitalize() + ": subsidies reach the card on time and in full, never held back",
+            checklist_zh=(
+                "调取相关批次的资金拨付凭证和银行代发回单,核对资金到达乡镇和到卡的日期",
+                "调取乡镇(街道)财政所的资金账户流水,查看滞留期间资金去向",
+                "询问经办人推迟发放的原因",
+            ),
+            checklist_en=(
+                "Pull the transfer vouchers and bank receipts of the batches: when the money reached the township and the cards",
+                "Pull the township finance office's account statement: where the money was while it was held",
+                "Ask the operator why the payments were late",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "operator_id")
     requires = ("disbursements",)
 
@@ -59,16 +81,10 @@ class DelayedPaymentRule(SubsidyRule):
         max_delay_days: int = DEFAULTS.max_delay_days,
         delay_full_score_days: int = DEFAULTS.delay_full_score_days,
         delay_score_base: float = DEFAULTS.delay_score_base,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.max_delay_days = max_delay_days
         self.delay_full_score_days = delay_full_score_days
         self.delay_score_base = delay_score_base
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         delay = (pl.col("pay_date") - period_first_day(pl.col("period"))).dt.total_days()
@@ -116,4 +132,4 @@ class DelayedPaymentRule(SubsidyRule):
         )
         details = json_details(batches=pl.col("batches"), max_delay_days=pl.col("max_delay"),
                                median_delay_days=pl.col("median_delay"))
-        return finish(grouped, "DELAYED_PAYMENT", "operator", "operator_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "DELAYED_PAYMENT", "operator", "operator_id", pl.col("score"), zh, en, details)

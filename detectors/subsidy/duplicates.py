@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
-    DEFAULTS,
     SubsidyRule,
     disbursements,
     finish,
@@ -44,26 +44,36 @@ class DuplicatePaymentRule(SubsidyRule):
     in ``details.first_payment_ids``); every later one has its whole amount at risk, so the
     finding's amount is exactly the money paid twice. Score 1.0.
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
     """
 
-    codes = ("DUPLICATE_PAYMENT",)
+    rules = (
+        RuleSpec(
+            code="DUPLICATE_PAYMENT",
+            family="duplicate",
+            weight=0.9,
+            entity_type="person",
+            title_zh="同一补贴重复发放",
+            title_en="Same subsidy paid twice",
+            meaning_zh="同一人、同一补贴项目、同一所属期发放多次",
+            meaning_en="Same person, subsidy type and period paid more than once",
+            basis_zh=ONE_CARD_ZH + ":同一补贴项目同一所属期只能发放一次",
+            basis_en=ONE_CARD_EN.capitalize() + ": one subsidy is paid once per period",
+            checklist_zh=(
+                "调取相关发放批次的审批表和发放清单,核对是否重复报送",
+                "调取银行代发记录,核实两笔款项是否都已到账",
+                "询问乡镇(街道)经办人重复发放的原因,多发资金是否已追回",
+            ),
+            checklist_en=(
+                "Pull the approval forms and payment lists of the batches involved: was the person submitted twice",
+                "Pull the bank's payment records: did both payments reach the card",
+                "Ask the township operator why it was paid twice and whether the overpayment has been recovered",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("disbursements",)
     optional = ("subsidy_standards",)
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         standards = standards_frame(datasets)
@@ -116,4 +126,4 @@ class DuplicatePaymentRule(SubsidyRule):
             + pl.lit(" totalling ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
         )
         details = json_details(first_payment_ids=pl.col("first_payment_ids"), subsidy_types=pl.col("types_en"))
-        return finish(grouped, "DUPLICATE_PAYMENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "DUPLICATE_PAYMENT", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -50,11 +50,32 @@ class AreaInflationRule(SubsidyRule):
     area_tolerance_mu : mu allowed above the contracted area.
     farmland_types : type codes treated as per-mu besides ``mu_year`` standards.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("AREA_INFLATION",)
+    rules = (
+        RuleSpec(
+            code="AREA_INFLATION",
+            family="farmland",
+            weight=0.8,
+            entity_type="person",
+            title_zh="虚报耕地面积",
+            title_en="Farmland area inflated",
+            meaning_zh="耕地地力保护补贴的计发面积超过确权承包面积",
+            meaning_en="Farmland subsidy paid for more land than the household's contracted area",
+            basis_zh="耕地地力保护补贴政策有关规定:按确权承包面积核定补贴面积",
+            basis_en="The farmland protection subsidy rules: the subsidised area is the contracted area in the land register",
+            checklist_zh=(
+                "调取土地承包经营权确权登记资料,核对承包面积",
+                "调取补贴面积申报表和村级公示材料",
+                "询问村组干部和农户:多报的面积从何而来",
+            ),
+            checklist_en=(
+                "Pull the land contract register and check the contracted area",
+                "Pull the declared subsidy area and the village public notice",
+                "Ask the village cadres and the household where the extra area came from",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("land", "disbursements")
     optional = ("subsidy_standards", "persons")
@@ -65,17 +86,11 @@ class AreaInflationRule(SubsidyRule):
         farmland_types: tuple[str, ...] = DEFAULTS.farmland_types,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.area_tolerance_mu = area_tolerance_mu
         self.farmland_types = farmland_types
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -154,4 +169,4 @@ class AreaInflationRule(SubsidyRule):
             + money(pl.col("amount_at_risk")) + pl.lit(" CNY")
         )
         details = json_details(contracted_area_mu=pl.col("area"), max_quantity_mu=pl.col("max_qty"))
-        return finish(grouped, "AREA_INFLATION", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "AREA_INFLATION", "person", "person_id", pl.col("score"), zh, en, details)

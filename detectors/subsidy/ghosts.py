@@ -8,7 +8,8 @@ import polars as pl
 
 from fundwatch.idnumber import invalid_person_id_reason, normalize_person_id
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     SubsidyRule,
@@ -53,25 +54,40 @@ class GhostBeneficiaryRule(SubsidyRule):
     Parameters
     ----------
     ghost_unregistered_score : score of a valid number missing from ``persons``.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("GHOST_BENEFICIARY",)
+    rules = (
+        RuleSpec(
+            code="GHOST_BENEFICIARY",
+            family="ghost",
+            weight=0.9,
+            entity_type="person",
+            title_zh="虚假受益人",
+            title_en="Ghost beneficiary",
+            meaning_zh="受益人不在人员库中,或身份证号不符合国家标准",
+            meaning_en="Beneficiary not in the person register, or an invalid identity number",
+            basis_zh=ONE_CARD_ZH + ":补贴对象须真实、身份信息须准确",
+            basis_en=ONE_CARD_EN.capitalize() + ": every recipient must be a real person with correct identity details",
+            checklist_zh=(
+                "向公安户籍部门核查该身份证号是否存在、是否本人",
+                "调取开户资料和发放清单,查明银行卡由谁开立、由谁持有",
+                "询问经办人该人员是如何纳入发放名单的",
+            ),
+            checklist_en=(
+                "Check the identity number with the household register: does the person exist",
+                "Pull the account-opening documents and payment list: who opened and who holds the card",
+                "Ask the operator how the person got onto the payment list",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("persons", "disbursements")
 
     def __init__(
         self,
         ghost_unregistered_score: float = DEFAULTS.ghost_unregistered_score,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.ghost_unregistered_score = ghost_unregistered_score
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         disb = disbursements(
@@ -128,4 +144,4 @@ class GhostBeneficiaryRule(SubsidyRule):
         score = pl.when(pl.col("invalid")).then(pl.lit(1.0)).otherwise(pl.lit(self.ghost_unregistered_score))
         details = json_details(invalid_id=pl.col("invalid"), unregistered=pl.col("unregistered"),
                                reason=pl.col("reason"))
-        return finish(grouped, "GHOST_BENEFICIARY", "person", "person_id", score, zh, en, details, self)
+        return finish(grouped, "GHOST_BENEFICIARY", "person", "person_id", score, zh, en, details)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, lazy
+from ..base import Datasets, RuleSpec, lazy
+from ..policy import SOCIAL_ASSISTANCE_EN, SOCIAL_ASSISTANCE_ZH
 from ._common import (
     ASSET_EN,
     ASSET_ZH,
@@ -49,25 +50,35 @@ class OfficialRecipientRule(SubsidyRule):
     Findings: one per person; records are the excluded payments, whole amounts at risk;
     score 1.0.
 
-    Parameters
-    ----------
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
+    No parameters: the rule has no threshold to set.
     """
 
-    codes = ("OFFICIAL_RECIPIENT",)
+    rules = (
+        RuleSpec(
+            code="OFFICIAL_RECIPIENT",
+            family="eligibility",
+            weight=0.9,
+            entity_type="person",
+            title_zh="财政供养人员违规领取",
+            title_en="Official receiving an excluded subsidy",
+            meaning_zh="任职期间的公职人员或村(社区)干部领取排除其享受的补贴",
+            meaning_en="An official serving during the period receives a subsidy that excludes officials",
+            basis_zh="最低生活保障、特困人员救助供养审核确认有关规定;" + SOCIAL_ASSISTANCE_ZH,
+            basis_en="The rules on approving minimum-living and extreme-poverty support; the " + SOCIAL_ASSISTANCE_EN,
+            checklist_zh=(
+                "调取组织人事或编制部门的任职记录,核对任职起止时间",
+                "调取低保等补贴的申请、入户调查和公示材料",
+                "询问审批人员和村(社区)干部:是否知情、是否违规办理",
+            ),
+            checklist_en=(
+                "Pull the personnel records of the official's post and check the dates of service",
+                "Pull the application, home-visit and public-notice file of the subsidy",
+                "Ask the approving staff and the village committee whether they knew",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "officials", "disbursements")
-
-    def __init__(
-        self,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
-    ):
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         officials = lazy(datasets, "officials").select(
@@ -127,7 +138,7 @@ class OfficialRecipientRule(SubsidyRule):
         )
         details = json_details(roles=pl.col("roles"), service_start=pl.col("since"),
                                service_end=pl.when(pl.col("still_serving")).then(None).otherwise(pl.col("until")))
-        return finish(grouped, "OFFICIAL_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "OFFICIAL_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details)
 
 
 class AssetOwnerRecipientRule(SubsidyRule):
@@ -150,25 +161,40 @@ class AssetOwnerRecipientRule(SubsidyRule):
     Parameters
     ----------
     excluding_asset_types : asset types that exclude their owners.
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("ASSET_OWNER_RECIPIENT",)
+    rules = (
+        RuleSpec(
+            code="ASSET_OWNER_RECIPIENT",
+            family="eligibility",
+            weight=0.8,
+            entity_type="person",
+            title_zh="有车辆或工商登记人员违规领取",
+            title_en="Vehicle or business owner receiving an excluded subsidy",
+            meaning_zh="所属期开始前已登记车辆或工商的人员领取排除其享受的补贴",
+            meaning_en="A vehicle or business owner registered before the period receives a subsidy that excludes them",
+            basis_zh="最低生活保障、特困人员救助供养审核确认有关规定(家庭财产状况的认定)",
+            basis_en="The rules on approving minimum-living and extreme-poverty support (assessment of household assets)",
+            checklist_zh=(
+                "向公安交管部门调取车辆登记信息,向市场监管部门调取工商登记信息",
+                "调取家庭经济状况核对报告和入户调查记录",
+                "询问审批人员:核对时为何未发现",
+            ),
+            checklist_en=(
+                "Pull the vehicle registration from the traffic police and the business registration from market regulation",
+                "Pull the household means-test report and the home-visit record",
+                "Ask the approving staff why the asset was not found at approval",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "assets", "disbursements")
 
     def __init__(
         self,
         excluding_asset_types: tuple[str, ...] = DEFAULTS.excluding_asset_types,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.excluding_asset_types = excluding_asset_types
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         # the earliest registration per person and asset type is all the rule needs
@@ -238,4 +264,4 @@ class AssetOwnerRecipientRule(SubsidyRule):
             + pl.lit(" CNY")
         )
         details = json_details(asset_types=pl.col("asset_types"), registered_dates=pl.col("registered"))
-        return finish(grouped, "ASSET_OWNER_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details, self)
+        return finish(grouped, "ASSET_OWNER_RECIPIENT", "person", "person_id", pl.lit(1.0), zh, en, details)

@@ -11,7 +11,8 @@ import polars as pl
 
 from fundwatch.idnumber import birth_date_of, normalize_person_id
 
-from ..base import Datasets
+from ..base import Datasets, RuleSpec
+from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     UNIT_ZH,
@@ -57,11 +58,32 @@ class OverStandardRule(SubsidyRule):
     ----------
     amount_tolerance : CNY allowed above standard × quantity.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("OVER_STANDARD",)
+    rules = (
+        RuleSpec(
+            code="OVER_STANDARD",
+            family="over_standard",
+            weight=0.7,
+            entity_type="person",
+            title_zh="超标准发放",
+            title_en="Paid above the standard",
+            meaning_zh="发放金额高于适用标准乘以计发数量",
+            meaning_en="Amount above the applicable standard times the quantity",
+            basis_zh="各项补贴的发放标准文件(按地区和期间适用的标准);" + ONE_CARD_ZH,
+            basis_en="The standard-setting documents of each subsidy (the rate for the region and period); " + ONE_CARD_EN,
+            checklist_zh=(
+                "调取该补贴在当地、当期适用的标准文件",
+                "调取发放清单和审批表,核对计发数量和金额",
+                "询问经办人多发部分的依据,是否有上级批准的提标文件",
+            ),
+            checklist_en=(
+                "Pull the standard that applied to this subsidy in this place and period",
+                "Pull the payment list and approval form and check quantity and amount",
+                "Ask the operator on what grounds more was paid, and whether a higher local rate was approved",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "disbursements")
 
@@ -70,16 +92,10 @@ class OverStandardRule(SubsidyRule):
         amount_tolerance: float = DEFAULTS.amount_tolerance,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.amount_tolerance = amount_tolerance
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -144,7 +160,7 @@ class OverStandardRule(SubsidyRule):
             paid=pl.col("paid").round(2), expected=pl.col("expected").round(2),
             standard_region_prefix=pl.col("ex_prefix"), subsidy_types=pl.col("types_en"),
         )
-        return finish(grouped, "OVER_STANDARD", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "OVER_STANDARD", "person", "person_id", pl.col("score"), zh, en, details)
 
 
 class IneligibleAgeRule(SubsidyRule):
@@ -167,11 +183,32 @@ class IneligibleAgeRule(SubsidyRule):
     Parameters
     ----------
     age_score_base, age_score_per_year : score shape (see above).
-    severity_high_amount, severity_medium_amount, severity_floor :
-        Severity bands, see :class:`fundwatch.settings.subsidy.SubsidySettings`.
     """
 
-    codes = ("INELIGIBLE_AGE",)
+    rules = (
+        RuleSpec(
+            code="INELIGIBLE_AGE",
+            family="eligibility",
+            weight=0.7,
+            entity_type="person",
+            title_zh="年龄不符合享受条件",
+            title_en="Age outside the eligibility limits",
+            meaning_zh="所属期首日的年龄超出补贴标准规定的年龄范围",
+            meaning_en="Age on the first day of the period outside the standard's limits",
+            basis_zh="各项补贴的享受条件(如高龄津贴、城乡居民基础养老金的起领年龄)",
+            basis_en="The eligibility conditions of each subsidy (e.g. the starting age of the old-age allowance and of the basic pension)",
+            checklist_zh=(
+                "调取户籍信息和身份证,核对出生日期",
+                "调取申请审批材料,查看年龄是如何认定的",
+                "询问经办人和本人:出生日期是否被改动",
+            ),
+            checklist_en=(
+                "Pull the household register entry and identity card and check the birth date",
+                "Pull the application and approval file: how the age was established",
+                "Ask the operator and the recipient whether the birth date was changed",
+            ),
+        ),
+    )
     partition_by = ("disbursements", "person_id")
     requires = ("subsidy_standards", "disbursements")
     optional = ("persons",)
@@ -180,15 +217,9 @@ class IneligibleAgeRule(SubsidyRule):
         self,
         age_score_base: float = DEFAULTS.age_score_base,
         age_score_per_year: float = DEFAULTS.age_score_per_year,
-        severity_high_amount: float = DEFAULTS.severity_high_amount,
-        severity_medium_amount: float = DEFAULTS.severity_medium_amount,
-        severity_floor: dict[str, str] = DEFAULTS.severity_floor,
     ):
         self.age_score_base = age_score_base
         self.age_score_per_year = age_score_per_year
-        self.severity_high_amount = severity_high_amount
-        self.severity_medium_amount = severity_medium_amount
-        self.severity_floor = severity_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
@@ -269,4 +300,4 @@ class IneligibleAgeRule(SubsidyRule):
             age_first_period=pl.col("ex_age"), min_age=pl.col("ex_min"), max_age=pl.col("ex_max"),
             subsidy_types=pl.col("types_en"),
         )
-        return finish(grouped, "INELIGIBLE_AGE", "person", "person_id", pl.col("score"), zh, en, details, self)
+        return finish(grouped, "INELIGIBLE_AGE", "person", "person_id", pl.col("score"), zh, en, details)

@@ -3,7 +3,7 @@
 Every threshold, tolerance, weight and default lives in a section of :class:`Settings`;
 code reads ``settings.<section>.<field>`` instead of scattering constants. Each section is
 declared in its own module beside this one (``load``, ``validation``, ``subsidy``,
-``medical``, ``peers``, ``scoring``, ``store``, ``report``, ``runtime``) so that each can be
+``medical``, ``peers``, ``scoring``, ``store``, ``report``, ``runtime``, ``workspace``) so that each can be
 read and reviewed with the code that uses it.
 
 Settings are frozen pydantic models: load them from a TOML/JSON file with
@@ -27,6 +27,7 @@ from .scoring import ScoringSettings
 from .store import StoreSettings
 from .subsidy import SubsidySettings
 from .validation import ValidationSettings
+from .workspace import WorkspaceSettings
 
 __all__ = [
     "Settings",
@@ -40,6 +41,7 @@ __all__ = [
     "StoreSettings",
     "ReportSettings",
     "RuntimeSettings",
+    "WorkspaceSettings",
 ]
 
 
@@ -57,6 +59,7 @@ class Settings(BaseModel):
     store: StoreSettings = Field(default_factory=StoreSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Settings":

@@ -7,8 +7,7 @@ Every medical rule scores a finding as ``score_floor + (1 - score_floor) * ramp`
 ``ramp = clip((x - x_fire) / (x_full - x_fire), 0, 1)``: ``x`` is the rule's measure of how
 far beyond the line the evidence goes (days after death, times the daily limit …),
 ``x_fire`` the value at which the rule just fires and ``x_full`` (the ``*_full_score_*``
-fields below) the value from which the score is 1. Severity follows from the score with
-``severity_high`` / ``severity_medium``.
+fields below) the value from which the score is 1.
 """
 
 from __future__ import annotations
@@ -26,13 +25,6 @@ class MedicalSettings(BaseModel):
         0.5, ge=0, le=1,
         description="Score of a finding that just crosses its rule's line (default 0.5): a rule "
         "hit is always at least a medium lead; how far beyond the line raises it to 1.",
-    )
-    severity_high: float = Field(
-        0.8, ge=0, le=1, description="Score from which a finding is `high` severity (default 0.8)."
-    )
-    severity_medium: float = Field(
-        0.5, ge=0, le=1,
-        description="Score from which a finding is `medium` severity (default 0.5); below: `low`.",
     )
 
     # -- CLAIM_AFTER_DEATH ------------------------------------------------------------------

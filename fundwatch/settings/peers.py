@@ -83,8 +83,6 @@ class PeerSettings(BaseModel):
         description="A flagged entity must exceed its peer median by at least this many robust "
         "scale units on some feature: a lead needs a concrete excess to show.",
     )
-    severity_high: float = Field(0.99, description="Score from which a finding is 'high'.")
-    severity_medium: float = Field(0.95, description="Score from which a finding is 'medium'.")
     evidence_features: int = Field(3, description="Features named in the evidence sentences.")
     max_peer_values: int = Field(
         40, description="Peer values kept per feature in details for the report's chart (evenly spaced quantiles)."

@@ -7,33 +7,13 @@ arguments whose defaults are the values below, so an analyst can override one ru
 Scores (``0..1``, higher = more anomalous) follow one pattern: a rule hit that is certain
 from the data scores ``1.0``; where the data leave room for a marginal case (a small excess
 over the standard, a payment just past the delay threshold) the score starts at a ``*_score_base``
-and rises linearly to 1.0 at a ``*_full_score_*`` point. Severity is the higher of the rule's
-floor (:attr:`SubsidySettings.severity_floor`) and the amount band given by
-:attr:`SubsidySettings.severity_high_amount` / :attr:`SubsidySettings.severity_medium_amount`.
+and rises linearly to 1.0 at a ``*_full_score_*`` point. A lead's severity is decided later,
+from its score (:mod:`fundwatch.scoring`), not per finding.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
-
-
-def _default_floors() -> dict[str, str]:
-    return {
-        # certain fraud patterns: always worth a supervisor's look
-        "DECEASED_PAYEE": "high",
-        "CADRE_HELD_CARDS": "high",
-        "GHOST_BENEFICIARY": "high",
-        # clear rule breaches whose money may be small
-        "DUPLICATE_PAYMENT": "medium",
-        "OFFICIAL_RECIPIENT": "medium",
-        "ASSET_OWNER_RECIPIENT": "medium",
-        "INELIGIBLE_AGE": "medium",
-        "SHARED_ACCOUNT": "medium",
-        # often clerical; the amount decides
-        "OVER_STANDARD": "low",
-        "AREA_INFLATION": "low",
-        "DELAYED_PAYMENT": "low",
-    }
 
 
 class SubsidySettings(BaseModel):
@@ -148,18 +128,4 @@ class SubsidySettings(BaseModel):
     shared_account_score_per_household: float = Field(
         0.15, ge=0,
         description="SHARED_ACCOUNT score added per further household (capped at 1.0).",
-    )
-
-    # --- severity --------------------------------------------------------------------------------
-    severity_high_amount: float = Field(
-        5000.0, ge=0,
-        description="A finding with at least this amount at risk (CNY) is high severity.",
-    )
-    severity_medium_amount: float = Field(
-        1000.0, ge=0,
-        description="A finding with at least this amount at risk (CNY) is at least medium severity.",
-    )
-    severity_floor: dict[str, str] = Field(
-        default_factory=_default_floors,
-        description="Lowest severity of each rule whatever the amount (high | medium | low).",
     )

@@ -1,8 +1,10 @@
-"""Planted medical anomalies and their legitimate look-alikes.
+"""Planted medical anomalies and their legitimate look-alikes: one planter each.
 
-Claim-level cases are planted as extra (or tagged) claim skeletons before item lines are
-generated; item-level cases edit or add lines afterwards. Planted persons are not reused,
-and planted stays go to persons without other stays, so no case trips another rule.
+Every planter is ``plant(garden, rng)`` (see :mod:`fundwatch.synth.planting`). Claim-level
+cases add claims of their own (skeletons whose item lines are generated from the planter's
+stream); item-level cases edit or add lines of normal claims. Planted persons are not
+reused, and planted stays go to persons without other stays, so no case trips another rule.
+Registered in :data:`fundwatch.synth.planters.PLANTERS`.
 """
 
 from __future__ import annotations
@@ -12,360 +14,495 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from fundwatch.synth.config import SynthConfig
-from fundwatch.synth.medical import IDX, SKELETON_SCHEMA, finish_skeletons
-from fundwatch.synth.population import days, rng_for
+from fundwatch.synth.medical import IDX, SKELETON_SCHEMA, finish_skeletons, generate_items, inflated_lines
+from fundwatch.synth.planting import Garden
+from fundwatch.synth.population import days
 
 M = "medical"
 
 
-class _Builder:
-    """Collects planted skeleton rows."""
+# -- shared views of the base city ---------------------------------------------------------------
+def _death_days(g: Garden) -> np.ndarray:
+    return g.persons["death_date"].cast(pl.Int32).fill_null(10**6).to_numpy().astype(np.int64)
 
-    def __init__(self):
-        self.rows: list[dict] = []
 
-    def add(self, pidx, inst, vt, visit, stay=0, dx=None, grp=None, phantom=False, obs=False, settle_lag=0, kind="planted"):
+def _alive_all_year(g: Garden) -> np.ndarray:
+    return _death_days(g) > days(dt.date(g.year, 12, 31)) + 400
+
+
+def _no_stay(g: Garden) -> np.ndarray:
+    has = np.zeros(g.n, dtype=bool)
+    has[g.sk.filter(pl.col("vt") == 2)["pidx"].to_numpy()] = True
+    return ~has
+
+
+def _adults_free_for_stays(g: Garden) -> np.ndarray:
+    return _alive_all_year(g) & _no_stay(g) & (g.col("age0") >= 18)
+
+
+def _year_days(g: Garden) -> tuple[int, int]:
+    return days(dt.date(g.year, 1, 1)), days(dt.date(g.year, 12, 31))
+
+
+class _Claims:
+    """Planted claims of one planter: rows collected, then finished with the planter's stream."""
+
+    def __init__(self, g: Garden, rng: np.random.Generator):
+        self.g, self.rng, self.rows = g, rng, []
+
+    def hospital(self, county: int, levels=(2, 3)) -> int:
+        look = self.g.inst_look
+        return int(self.rng.choice([i for lv in levels for i in look[f"L{lv}"].get(int(county), [])]))
+
+    def local(self, township: int, pharmacy: bool = False) -> int:
+        return int(self.rng.choice(self.g.inst_look["ph_town" if pharmacy else "hc"][int(township)]))
+
+    def add(self, pidx, inst, vt, visit, stay=0, dx=None, grp=None, phantom=False, obs=False, settle_lag=0) -> None:
         self.rows.append(dict(pidx=int(pidx), inst=int(inst), vt=int(vt), visit=int(visit), stay=int(stay), dx=dx,
-                              grp=grp, phantom=phantom, obs=obs, settle_lag=int(settle_lag), kind=kind))
+                              grp=grp, phantom=phantom, obs=obs, settle_lag=int(settle_lag), kind="planted"))
 
-    def frame(self, ctx, rng) -> pl.DataFrame:
+    def plant(self) -> None:
         if not self.rows:
-            return pl.DataFrame(schema=SKELETON_SCHEMA)
-        df = pl.DataFrame(self.rows, schema={k: v for k, v in SKELETON_SCHEMA.items() if k not in ("inflate", "doc")})
-        return finish_skeletons(df, ctx, rng)
+            return
+        schema = {k: v for k, v in SKELETON_SCHEMA.items() if k not in ("inflate", "doc")}
+        sk = finish_skeletons(pl.DataFrame(self.rows, schema=schema), self.g, self.rng)
+        sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
+        self.g.add_skeletons(sk, generate_items(sk, self.g, self.g.cfg, self.rng))
 
 
-def _pick(rng, cand, k):
-    cand = np.unique(np.asarray(cand, dtype=np.int64))
-    return np.sort(rng.permutation(cand)[:k])
-
-
-def plant_skeletons(ctx, sk: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
-    rng = rng_for(ctx.seed, 40)
-    L = ctx.labels
-    y = cfg.year
-    jan1, dec31 = days(dt.date(y, 1, 1)), days(dt.date(y, 12, 31))
-    p = ctx.persons
-    n = len(p)
-    pid = p["person_id"].to_numpy()
-    age0 = p["age0"].to_numpy()
-    hh = p["hh"].to_numpy()
-    county = p["county"].to_numpy()
-    town = p["township"].to_numpy()
-    death = p["death_date"].cast(pl.Int32).fill_null(10**6).to_numpy().astype(np.int64)
-    alive = death > dec31 + 400
-    has_inp = np.zeros(n, dtype=bool)
-    has_inp[sk.filter(pl.col("vt") == 2)["pidx"].to_numpy()] = True
-    look = ctx.inst_look
-    inst = ctx.institutions
-    inst_id = inst["institution_id"].to_numpy()
-    k_la = cfg.lookalikes(ctx.n)
-    B = _Builder()
-
-    def free(mask):
-        return np.flatnonzero(mask & ~ctx.used)
-
-    def use(arr):
-        ctx.used[np.asarray(arr, dtype=np.int64)] = True
-
-    def hosp(c, levels=(2, 3)):
-        opts = [i for lv in levels for i in look[f"L{lv}"].get(int(c), [])]
-        return int(rng.choice(opts))
-
-    def local(t, pharmacy=False):
-        return int(rng.choice(look["ph_town" if pharmacy else "hc"][int(t)]))
-
-    # --- CLAIM_AFTER_DEATH ---------------------------------------------------------------
-    k = cfg.cases("CLAIM_AFTER_DEATH", ctx.n)
+# -- claim level ---------------------------------------------------------------------------------
+def claim_after_death(g: Garden, rng: np.random.Generator) -> None:
+    """Claims at local clinics and pharmacies after the person's death (CLAIM_AFTER_DEATH)."""
+    y, pid, town, death = g.year, g.col("person_id"), g.col("township"), _death_days(g)
+    jan1, dec31 = _year_days(g)
     lo, hi = days(dt.date(y - 1, 6, 1)), days(dt.date(y, 10, 31))
-    arr = _pick(rng, free((death >= lo) & (death <= hi)), k)
-    use(arr)
-    for i in arr:
-        g = L.group()
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero((death >= lo) & (death <= hi)), g.cfg.cases("CLAIM_AFTER_DEATH", g.n)):
+        gg = g.group()
         m = int(rng.integers(1, 6))
-        start = max(death[i] + cfg.after_death_days[0], jan1)
+        start = max(death[i] + g.cfg.after_death_days[0], jan1)
         for _ in range(m):
-            v = min(start + int(rng.integers(0, cfg.after_death_days[1])), dec31)
-            ph = rng.random() < 0.5
-            B.add(i, local(town[i], ph), 1 if ph else 0, v, grp=g)
-        L.add("CLAIM_AFTER_DEATH", M, "person", pid[i], g, note=f"{m} claim(s) after death on {dt.date(1970, 1, 1) + dt.timedelta(days=int(death[i]))}")
-    # look-alike: a stay that began before death and was settled after it
-    arr = _pick(rng, free((death >= jan1 + 40) & (death <= dec31) & ~has_inp), k_la)
-    use(arr)
-    for i in arr:
-        g = L.group()
-        st = int(rng.integers(3, 11))
-        B.add(i, hosp(county[i]), 2, death[i] - st, stay=st, dx="I63.9", grp=g, settle_lag=int(rng.integers(2, 12)))
-        L.add("CLAIM_AFTER_DEATH", M, "person", pid[i], g, lookalike=True, note="admitted before death, discharged on the day of death, settled after")
+            pharmacy = rng.random() < 0.5
+            claims.add(i, claims.local(town[i], pharmacy), 1 if pharmacy else 0,
+                       min(start + int(rng.integers(0, g.cfg.after_death_days[1])), dec31), grp=gg)
+        g.label("CLAIM_AFTER_DEATH", M, "person", pid[i], gg,
+                note=f"{m} claim(s) after death on {dt.date(1970, 1, 1) + dt.timedelta(days=int(death[i]))}")
+    claims.plant()
 
-    cand_alive = alive & ~has_inp & (age0 >= 18)
-    # --- OVERLAPPING_STAYS ---------------------------------------------------------------
-    k = cfg.cases("OVERLAPPING_STAYS", ctx.n)
-    arr = _pick(rng, free(cand_alive), k + k_la)
-    use(arr)
-    for j, i in enumerate(arr):
-        g = L.group()
-        a_inst = hosp(county[i])
-        b_inst = int(rng.choice(look["hc"][int(town[i])] + look["L1"].get(int(county[i]), [])))
-        d = jan1 + int(rng.integers(10, 320))
-        la = int(rng.integers(6, 13))
-        B.add(i, a_inst, 2, d, stay=la, dx="J18.9", grp=g)
-        if j < k:
-            B.add(i, b_inst, 2, d + int(rng.integers(1, la - 1)), stay=int(rng.integers(3, 9)), dx="K29.7", grp=g)
-            L.add("OVERLAPPING_STAYS", M, "person", pid[i], g, note=f"in-patient at {inst_id[a_inst]} and {inst_id[b_inst]} on the same days")
-        else:  # transfer: discharged and admitted elsewhere the same day
-            B.add(i, b_inst, 2, d + la, stay=int(rng.integers(3, 9)), dx="J18.9", grp=g)
-            L.add("OVERLAPPING_STAYS", M, "person", pid[i], g, lookalike=True, note="transfer: discharge and admission on the same day")
 
-    # --- SPLIT_ADMISSION -----------------------------------------------------------------
-    k = cfg.cases("SPLIT_ADMISSION", ctx.n)
-    arr = _pick(rng, free(cand_alive), k + 2 * k_la)
-    use(arr)
-    for j, i in enumerate(arr):
-        g = L.group()
-        h = hosp(county[i], (1, 2, 3))
+def claim_after_death_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a stay that began before death and was settled after it."""
+    pid, county, death = g.col("person_id"), g.col("county"), _death_days(g)
+    jan1, dec31 = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero((death >= jan1 + 40) & (death <= dec31) & _no_stay(g))
+    for i in g.pick(rng, cand, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        stay = int(rng.integers(3, 11))
+        claims.add(i, claims.hospital(county[i]), 2, death[i] - stay, stay=stay, dx="I63.9", grp=gg,
+                   settle_lag=int(rng.integers(2, 12)))
+        g.label("CLAIM_AFTER_DEATH", M, "person", pid[i], gg, lookalike=True,
+                note="admitted before death, discharged on the day of death, settled after")
+    claims.plant()
+
+
+def overlapping_stays(g: Garden, rng: np.random.Generator) -> None:
+    """In-patient at a county hospital and a township clinic on the same days (OVERLAPPING_STAYS)."""
+    pid, county, town = g.col("person_id"), g.col("county"), g.col("township")
+    inst_id, look = g.institutions["institution_id"].to_numpy(), g.inst_look
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.cases("OVERLAPPING_STAYS", g.n)):
+        gg = g.group()
+        a = claims.hospital(county[i])
+        b = int(rng.choice(look["hc"][int(town[i])] + look["L1"].get(int(county[i]), [])))
+        d, la = jan1 + int(rng.integers(10, 320)), int(rng.integers(6, 13))
+        claims.add(i, a, 2, d, stay=la, dx="J18.9", grp=gg)
+        claims.add(i, b, 2, d + int(rng.integers(1, la - 1)), stay=int(rng.integers(3, 9)), dx="K29.7", grp=gg)
+        g.label("OVERLAPPING_STAYS", M, "person", pid[i], gg,
+                note=f"in-patient at {inst_id[a]} and {inst_id[b]} on the same days")
+    claims.plant()
+
+
+def overlapping_stays_lookalike_transfer(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a transfer, discharged and admitted elsewhere on the same day."""
+    pid, county, town, look = g.col("person_id"), g.col("county"), g.col("township"), g.inst_look
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        a = claims.hospital(county[i])
+        b = int(rng.choice(look["hc"][int(town[i])] + look["L1"].get(int(county[i]), [])))
+        d, la = jan1 + int(rng.integers(10, 320)), int(rng.integers(6, 13))
+        claims.add(i, a, 2, d, stay=la, dx="J18.9", grp=gg)
+        claims.add(i, b, 2, d + la, stay=int(rng.integers(3, 9)), dx="J18.9", grp=gg)
+        g.label("OVERLAPPING_STAYS", M, "person", pid[i], gg, lookalike=True,
+                note="transfer: discharge and admission on the same day")
+    claims.plant()
+
+
+def split_admission(g: Garden, rng: np.random.Generator) -> None:
+    """Three to five admissions to one hospital, each within 15 days of the last (SPLIT_ADMISSION)."""
+    pid, county = g.col("person_id"), g.col("county")
+    inst_id = g.institutions["institution_id"].to_numpy()
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.cases("SPLIT_ADMISSION", g.n)):
+        gg = g.group()
+        h = claims.hospital(county[i], (1, 2, 3))
         d = jan1 + int(rng.integers(5, 200))
-        if j < k:
-            chain = int(rng.integers(cfg.split_chain[0], cfg.split_chain[1] + 1))
-            dx = str(rng.choice(["I63.9", "J44.1", "N18.9", "I50.9"]))
-            for _ in range(chain):
-                st = int(rng.integers(4, 10))
-                B.add(i, h, 2, d, stay=st, dx=dx, grp=g)
-                d += st + int(rng.integers(1, 15))
-            L.add("SPLIT_ADMISSION", M, "person", pid[i], g, note=f"{chain} admissions to {inst_id[h]} within 15 days of each other, diagnosis {dx}")
-        else:
-            st = int(rng.integers(4, 10))
-            B.add(i, h, 2, d, stay=st, dx="J44.1", grp=g)
-            if j < k + k_la:
-                B.add(i, h, 2, d + st + int(rng.integers(31, 60)), stay=int(rng.integers(4, 10)), dx="J44.1", grp=g)
-                note = "readmitted after more than 30 days"
-            else:
-                B.add(i, h, 2, d + st + int(rng.integers(2, 14)), stay=int(rng.integers(3, 8)), dx="S72.0", grp=g)
-                note = "readmitted within 15 days with a different diagnosis"
-            L.add("SPLIT_ADMISSION", M, "person", pid[i], g, lookalike=True, note=note)
+        chain = int(rng.integers(g.cfg.split_chain[0], g.cfg.split_chain[1] + 1))
+        dx = str(rng.choice(["I63.9", "J44.1", "N18.9", "I50.9"]))
+        for _ in range(chain):
+            stay = int(rng.integers(4, 10))
+            claims.add(i, h, 2, d, stay=stay, dx=dx, grp=gg)
+            d += stay + int(rng.integers(1, 15))
+        g.label("SPLIT_ADMISSION", M, "person", pid[i], gg,
+                note=f"{chain} admissions to {inst_id[h]} within 15 days of each other, diagnosis {dx}")
+    claims.plant()
 
-    # --- PHANTOM_INPATIENT ---------------------------------------------------------------
-    k = cfg.cases("PHANTOM_INPATIENT", ctx.n)
-    arr = _pick(rng, free(cand_alive), k + k_la)
-    use(arr)
-    for j, i in enumerate(arr):
-        g = L.group()
-        if j < k:
-            h = int(rng.choice(look["hc"][int(town[i])] + look["L1"].get(int(county[i]), [])))
-            st = int(rng.integers(cfg.phantom_days[0], cfg.phantom_days[1] + 1))
-            B.add(i, h, 2, jan1 + int(rng.integers(0, 330)), stay=st, dx="M54.5", grp=g, phantom=True)
-            L.add("PHANTOM_INPATIENT", M, "person", pid[i], g, note=f"{st}-day stay billed almost only bed and nursing")
-        else:
-            h = hosp(county[i])
-            B.add(i, h, 2, jan1 + int(rng.integers(0, 350)), stay=1, dx="R51", grp=g, obs=True)
-            L.add("PHANTOM_INPATIENT", M, "person", pid[i], g, lookalike=True, note="one-night observation stay with only a bed fee")
 
-    # --- FREQUENT_VISITS -----------------------------------------------------------------
-    k = cfg.cases("FREQUENT_VISITS", ctx.n)
-    arr = _pick(rng, free(alive & (age0 >= 18)), k + k_la)
-    use(arr)
-    for j, i in enumerate(arr):
-        g = L.group()
-        if j < k:
-            nd = int(rng.integers(*cfg.frequent_visit_days))
-            ds = np.sort(rng.choice(365, size=nd, replace=False))
-            places = [local(town[i], True) for _ in range(int(rng.integers(1, 3)))]
-            for d in ds:
-                B.add(i, places[int(rng.integers(0, len(places)))], 1, jan1 + int(d), dx="I10", grp=g)
-            L.add("FREQUENT_VISITS", M, "person", pid[i], g, note=f"{nd} pharmacy visits in the year")
+def _split_lookalike(g: Garden, rng: np.random.Generator, late: bool) -> None:
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        h = claims.hospital(county[i], (1, 2, 3))
+        d, stay = jan1 + int(rng.integers(5, 200)), int(rng.integers(4, 10))
+        claims.add(i, h, 2, d, stay=stay, dx="J44.1", grp=gg)
+        if late:
+            claims.add(i, h, 2, d + stay + int(rng.integers(31, 60)), stay=int(rng.integers(4, 10)), dx="J44.1", grp=gg)
+            note = "readmitted after more than 30 days"
         else:
-            ph = local(town[i], True)
-            dom = int(rng.integers(1, 25))
-            for mth in range(1, 13):
-                B.add(i, ph, 1, days(dt.date(y, mth, dom)) + int(rng.integers(0, 3)), dx="E11.9", grp=g)
-            L.add("FREQUENT_VISITS", M, "person", pid[i], g, lookalike=True, note="chronic patient on a monthly refill")
+            claims.add(i, h, 2, d + stay + int(rng.integers(2, 14)), stay=int(rng.integers(3, 8)), dx="S72.0", grp=gg)
+            note = "readmitted within 15 days with a different diagnosis"
+        g.label("SPLIT_ADMISSION", M, "person", pid[i], gg, lookalike=True, note=note)
+    claims.plant()
 
-    # --- COLLUSIVE_GROUP -----------------------------------------------------------------
-    k = cfg.cases("COLLUSIVE_GROUP", ctx.n)
-    n_c = len(ctx.pop.counties)
-    for j in range(k):
-        c = j % n_c
-        cand = free(alive & (county == c) & (age0 >= 18))
-        cand = rng.permutation(cand)
+
+def split_admission_lookalike_late(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: readmitted after more than 30 days."""
+    _split_lookalike(g, rng, late=True)
+
+
+def split_admission_lookalike_other_diagnosis(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: readmitted within 15 days for a different illness."""
+    _split_lookalike(g, rng, late=False)
+
+
+def phantom_inpatient(g: Garden, rng: np.random.Generator) -> None:
+    """A week or more in a township bed billed almost only for bed and nursing (PHANTOM_INPATIENT)."""
+    pid, county, town, look = g.col("person_id"), g.col("county"), g.col("township"), g.inst_look
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.cases("PHANTOM_INPATIENT", g.n)):
+        gg = g.group()
+        h = int(rng.choice(look["hc"][int(town[i])] + look["L1"].get(int(county[i]), [])))
+        stay = int(rng.integers(g.cfg.phantom_days[0], g.cfg.phantom_days[1] + 1))
+        claims.add(i, h, 2, jan1 + int(rng.integers(0, 330)), stay=stay, dx="M54.5", grp=gg, phantom=True)
+        g.label("PHANTOM_INPATIENT", M, "person", pid[i], gg, note=f"{stay}-day stay billed almost only bed and nursing")
+    claims.plant()
+
+
+def phantom_inpatient_lookalike_observation(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a one-night observation stay with only a bed fee."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        claims.add(i, claims.hospital(county[i]), 2, jan1 + int(rng.integers(0, 350)), stay=1, dx="R51", grp=gg, obs=True)
+        g.label("PHANTOM_INPATIENT", M, "person", pid[i], gg, lookalike=True,
+                note="one-night observation stay with only a bed fee")
+    claims.plant()
+
+
+def frequent_visits(g: Garden, rng: np.random.Generator) -> None:
+    """Pharmacy visits on a hundred days or more (FREQUENT_VISITS)."""
+    pid, town = g.col("person_id"), g.col("township")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 18))
+    for i in g.pick(rng, cand, g.cfg.cases("FREQUENT_VISITS", g.n)):
+        gg = g.group()
+        nd = int(rng.integers(*g.cfg.frequent_visit_days))
+        places = [claims.local(town[i], True) for _ in range(int(rng.integers(1, 3)))]
+        for d in np.sort(rng.choice(365, size=nd, replace=False)):
+            claims.add(i, places[int(rng.integers(0, len(places)))], 1, jan1 + int(d), dx="I10", grp=gg)
+        g.label("FREQUENT_VISITS", M, "person", pid[i], gg, note=f"{nd} pharmacy visits in the year")
+    claims.plant()
+
+
+def frequent_visits_lookalike_monthly_refill(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a chronic patient refilling monthly."""
+    y, pid, town = g.year, g.col("person_id"), g.col("township")
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 18))
+    for i in g.pick(rng, cand, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        pharmacy, dom = claims.local(town[i], True), int(rng.integers(1, 25))
+        for month in range(1, 13):
+            claims.add(i, pharmacy, 1, days(dt.date(y, month, dom)) + int(rng.integers(0, 3)), dx="E11.9", grp=gg)
+        g.label("FREQUENT_VISITS", M, "person", pid[i], gg, lookalike=True, note="chronic patient on a monthly refill")
+    claims.plant()
+
+
+def collusive_group(g: Garden, rng: np.random.Generator) -> None:
+    """Strangers of different households at one clinic or pharmacy on the same days (COLLUSIVE_GROUP)."""
+    y, pid, county, hh, age0 = g.year, g.col("person_id"), g.col("county"), g.col("hh"), g.col("age0")
+    inst_id, look = g.institutions["institution_id"].to_numpy(), g.inst_look
+    jan1, _ = _year_days(g)
+    alive, prio = _alive_all_year(g), g.priority(rng)
+    claims = _Claims(g, rng)
+    n_counties = len(g.pop.counties)
+    for j in range(g.cfg.cases("COLLUSIVE_GROUP", g.n)):
+        c = j % n_counties
+        cand = g.order(prio, np.flatnonzero(alive & (county == c) & (age0 >= 18)))
         _, first = np.unique(hh[cand], return_index=True)  # one person per household
         cand = cand[np.sort(first)]
-        size = int(rng.integers(cfg.group_size[0], cfg.group_size[1] + 1))
-        mem = np.sort(cand[:size])
-        use(mem)
-        ts = [t for t in look["hc"] if int(ctx.pop.townships["county"][t]) == c]
-        t = int(rng.choice(ts))
-        ph = rng.random() < 0.6
-        place = local(t, ph)
-        nd = int(rng.integers(cfg.group_days[0], cfg.group_days[1] + 1))
-        ds = np.sort(rng.choice(365, size=nd, replace=False))
-        g = L.group()
-        for d in ds:
-            att = mem[rng.random(len(mem)) < 0.85]
-            if len(att) < 3:
-                att = mem
-            for i in att:
-                B.add(i, place, 1 if ph else 0, jan1 + int(d), grp=g)
-        gid = f"G{y}{j + 1:04d}"
-        L.add("COLLUSIVE_GROUP", M, "group", gid, g, note=f"{len(mem)} persons of different households at {inst_id[place]} on {nd} days",
-              member_ids=[str(pid[i]) for i in mem])
-    # look-alike: one household visiting together
-    hsz = np.bincount(hh)
-    cand = free(alive & (hsz[hh] >= 3))
-    hhs = rng.permutation(np.unique(hh[cand]))[:k_la]
-    for h_ in np.sort(hhs):
-        mem = cand[hh[cand] == h_]
-        use(mem)
-        g = L.group()
-        place = local(town[mem[0]], False)
+        mem = np.sort(cand[: int(rng.integers(g.cfg.group_size[0], g.cfg.group_size[1] + 1))])
+        g.take(mem)
+        towns = [t for t in look["hc"] if int(g.pop.townships["county"][t]) == c]
+        pharmacy = rng.random() < 0.6
+        place = claims.local(int(rng.choice(towns)), pharmacy)
+        nd = int(rng.integers(g.cfg.group_days[0], g.cfg.group_days[1] + 1))
+        gg = g.group()
+        for d in np.sort(rng.choice(365, size=nd, replace=False)):
+            came = mem[rng.random(len(mem)) < 0.85]
+            for i in came if len(came) >= 3 else mem:
+                claims.add(i, place, 1 if pharmacy else 0, jan1 + int(d), grp=gg)
+        g.label("COLLUSIVE_GROUP", M, "group", f"G{y}{j + 1:04d}", gg,
+                note=f"{len(mem)} persons of different households at {inst_id[place]} on {nd} days",
+                member_ids=[str(pid[i]) for i in mem])
+    claims.plant()
+
+
+def collusive_group_lookalike_household(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: one household visiting together."""
+    pid, hh, town = g.col("person_id"), g.col("hh"), g.col("township")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    size = np.bincount(hh)
+    cand = g.free(np.flatnonzero(_alive_all_year(g) & (size[hh] >= 3)))
+    households = np.unique(hh[cand])
+    hh_prio = rng.random(len(size))  # one draw per household of the city, whoever is free
+    for h in np.sort(households[np.argsort(hh_prio[households], kind="stable")][: g.cfg.lookalikes(g.n)]):
+        mem = cand[hh[cand] == h]
+        g.take(mem)
+        gg = g.group()
+        place = claims.local(town[mem[0]], False)
         for d in np.sort(rng.choice(365, size=int(rng.integers(4, 8)), replace=False)):
             for i in mem:
-                B.add(i, place, 0, jan1 + int(d), grp=g)
-        L.add("COLLUSIVE_GROUP", M, "group", f"HH{p['household_id'][int(mem[0])]}", g, lookalike=True,
-              note="one household visiting together", member_ids=[str(pid[i]) for i in mem])
-    # look-alikes at institution level (no records: the entity itself must not be flagged)
-    for c, lst in look["L3"].items():
-        L.add("INSTITUTION_OUTLIER", M, "institution", inst_id[lst[0]], L.group(), lookalike=True,
-              note="level-3 hospital: costs more per visit than clinics, as expected")
-    for c, lst in look["busy"].items():
-        L.add("INSTITUTION_OUTLIER", M, "institution", inst_id[lst[0]], L.group(), lookalike=True,
-              note="busy town pharmacy: many visits at normal cost")
-
-    sk = pl.concat([sk, B.frame(ctx, rng)])
-
-    # --- INSTITUTION_OUTLIER / DOCTOR_OUTLIER: inflated visits --------------------------------
-    k = cfg.cases("INSTITUTION_OUTLIER", ctx.n)
-    hcs = [lst[0] for _, lst in sorted(look["hc"].items())]
-    chosen_i = [int(x) for x in rng.permutation(hcs)[:k]]
-    k = cfg.cases("DOCTOR_OUTLIER", ctx.n)
-    hos = [i for c in sorted(look["L2"]) for i in look["L2"][c]] + [i for c in sorted(look["L3"]) for i in look["L3"][c]]
-    chosen_d = [(int(h), int(rng.integers(0, int(inst["n_doctors"][int(h)])))) for h in rng.permutation(hos)[:k]]
-    tags = []
-    for h in chosen_i:
-        g = L.group()
-        tags.append((h, -1, g, int(rng.integers(1, 3))))
-        L.add("INSTITUTION_OUTLIER", M, "institution", inst_id[h], g, note="inflated cost, items and drug share per visit")
-    for h, d in chosen_d:
-        g = L.group()
-        tags.append((h, d, g, int(rng.integers(1, 3))))
-        L.add("DOCTOR_OUTLIER", M, "doctor", f"{inst_id[h]}-{d:03d}", g, note="inflated drug cost per visit")
-    if tags:
-        tg = pl.DataFrame(tags, schema={"inst": pl.Int64, "_doc": pl.Int64, "_g": pl.Int64, "_k": pl.Int64}, orient="row")
-        u = pl.Series(rng.random(len(sk)))
-        sk = sk.with_columns(_u=u).join(tg, on="inst", how="left")
-        hit = (pl.col("_g").is_not_null() & pl.col("grp").is_null() & (pl.col("vt") == 0)
-               & ((pl.col("_doc") < 0) | (pl.col("_doc") == pl.col("doc"))) & (pl.col("_u") < cfg.outlier_inflated_share))
-        sk = sk.with_columns(grp=pl.when(hit).then("_g").otherwise("grp"),
-                             inflate=pl.when(hit).then(pl.col("_k") + (pl.col("_u") * 10).cast(pl.Int64) % 2).otherwise("inflate"),
-                             kind=pl.when(hit).then(pl.lit("outlier")).otherwise("kind")).drop("_u", "_doc", "_g", "_k")
-    return sk.select(list(SKELETON_SCHEMA)).cast(SKELETON_SCHEMA)
+                claims.add(i, place, 0, jan1 + int(d), grp=gg)
+        g.label("COLLUSIVE_GROUP", M, "group", f"HH{g.persons['household_id'][int(mem[0])]}", gg, lookalike=True,
+                note="one household visiting together", member_ids=[str(pid[i]) for i in mem])
+    claims.plant()
 
 
-def plant_items(ctx, sk: pl.DataFrame, lines: pl.DataFrame, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Item-level cases. Returns the skeletons (with new groups) and the edited lines."""
-    rng = rng_for(ctx.seed, 41)
-    L = ctx.labels
-    cat = ctx.catalog_internal
-    price = (cat["_price"] * 100).round(0).cast(pl.Int64).to_numpy()
-    cap_s = (cat["price_cap"] * 100).round(0).cast(pl.Int64)
-    cap = cap_s.to_list()  # None where no cap
-    attrs = pl.DataFrame({"item": np.arange(len(cat), dtype=np.int64), "mq": cat["max_qty_per_day"], "cp": cap_s})
-    k_la = cfg.lookalikes(ctx.n)
-    pinfo = ctx.persons.select("pidx", "person_id", "gender", "age0")
-    base = sk.filter(pl.col("grp").is_null() & (pl.col("vt") <= 1)).select("cid", "pidx", "vt", "inst", "visit").join(pinfo, on="pidx")
-    used = ctx.used
-    base = base.filter(~pl.Series(used[base["pidx"].to_numpy()]))
-    base = base.sample(min(len(base), 40_000), shuffle=True, seed=int(rng.integers(1 << 31)))
-    taken: set[int] = set()
-    new_lines, edits, tags = [], [], []
+def institution_outlier_lookalike_hospital(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike (no records: the institution itself must not be flagged): a county's level-3 hospital."""
+    inst_id = g.institutions["institution_id"].to_numpy()
+    for _, lst in g.inst_look["L3"].items():
+        g.label("INSTITUTION_OUTLIER", M, "institution", inst_id[lst[0]], g.group(), lookalike=True,
+                note="level-3 hospital: costs more per visit than clinics, as expected")
 
-    def take(df: pl.DataFrame, k: int) -> list[dict]:
-        out = []
-        for r in df.iter_rows(named=True):
-            if len(out) >= k:
-                break
-            if r["pidx"] in taken:
-                continue
-            taken.add(r["pidx"])
-            used[r["pidx"]] = True
-            out.append(r)
-        return out
 
-    def add_line(r, code, qty=1.0):
-        it = IDX[code]
-        pc = int(price[it] if cap[it] is None else min(price[it], cap[it]))
-        new_lines.append(dict(cid=r["cid"], item=it, quantity=qty, sdate=r["visit"], src=2, price_c=pc, risk_c=int(round(qty * pc))))
+def institution_outlier_lookalike_busy_pharmacy(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike (no records): a busy town pharmacy, many visits at normal cost."""
+    inst_id = g.institutions["institution_id"].to_numpy()
+    for _, lst in g.inst_look["busy"].items():
+        g.label("INSTITUTION_OUTLIER", M, "institution", inst_id[lst[0]], g.group(), lookalike=True,
+                note="busy town pharmacy: many visits at normal cost")
 
-    # GENDER_LIMIT and AGE_LIMIT: add an item the person may not receive
-    out_claims = base.filter(pl.col("vt") == 0)
-    for r in take(out_claims.filter(pl.col("age0").is_between(25, 70)), cfg.cases("GENDER_LIMIT", ctx.n)):
+
+def _inflate(g: Garden, rng: np.random.Generator, hit: pl.Expr, u: np.ndarray, grp: int) -> None:
+    """Inflate the normal outpatient visits where ``hit`` holds for a share of them: extra dear lines."""
+    # visits of persons another kind of planter took are left alone; patients of another
+    # inflated institution are not (their visits there are a different claim)
+    pidx = g.sk["pidx"].to_numpy()
+    free = ~g.claim_taken & ~(g.used[pidx] & ~g.inflated_patients[pidx])
+    sk = g.sk.with_columns(_u=pl.Series(u), _free=pl.Series(free))
+    tagged = sk.filter(hit & (pl.col("vt") == 0) & pl.col("_free") & (pl.col("_u") < g.cfg.outlier_inflated_share))
+    extra = int(rng.integers(1, 3))
+    tagged = tagged.with_columns(inflate=pl.lit(extra, pl.Int64) + (pl.col("_u") * 10).cast(pl.Int64) % 2)
+    g.tag_claims(tagged["cid"], grp, tagged["inflate"], kind="outlier")
+    # no planter after this one may plant on these patients (a death planted later would
+    # otherwise remove inflated visits from this case)
+    patients = tagged["pidx"].unique().to_numpy()
+    g.take(patients)
+    g.inflated_patients[patients] = True
+    g.add_lines(inflated_lines(tagged, g, rng))
+
+
+def institution_outlier(g: Garden, rng: np.random.Generator) -> None:
+    """Township health centres whose visits carry extra dear drugs (INSTITUTION_OUTLIER)."""
+    inst_id = g.institutions["institution_id"].to_numpy()
+    centres = np.array([lst[0] for _, lst in sorted(g.inst_look["hc"].items())], dtype=np.int64)
+    chosen = centres[np.argsort(rng.random(len(centres)), kind="stable")][: g.cfg.cases("INSTITUTION_OUTLIER", g.n)]
+    u = rng.random(len(g.sk))
+    for h in chosen:
+        gg = g.group()
+        _inflate(g, rng, pl.col("inst") == int(h), u, gg)
+        g.label("INSTITUTION_OUTLIER", M, "institution", inst_id[h], gg, note="inflated cost, items and drug share per visit")
+
+
+def doctor_outlier(g: Garden, rng: np.random.Generator) -> None:
+    """One doctor of a county hospital prescribing extra dear drugs (DOCTOR_OUTLIER)."""
+    inst_id, n_doctors, look = g.institutions["institution_id"].to_numpy(), g.institutions["n_doctors"].to_numpy(), g.inst_look
+    hospitals = np.array([i for lv in ("L2", "L3") for c in sorted(look[lv]) for i in look[lv][c]], dtype=np.int64)
+    chosen = hospitals[np.argsort(rng.random(len(hospitals)), kind="stable")][: g.cfg.cases("DOCTOR_OUTLIER", g.n)]
+    u = rng.random(len(g.sk))
+    for h in chosen:
+        d = int(rng.integers(0, int(n_doctors[h])))
+        gg = g.group()
+        _inflate(g, rng, (pl.col("inst") == int(h)) & (pl.col("doc") == d), u, gg)
+        g.label("DOCTOR_OUTLIER", M, "doctor", f"{inst_id[h]}-{d:03d}", gg, note="inflated drug cost per visit")
+
+
+# -- item level ----------------------------------------------------------------------------------
+#: Normal claims an item planter looks at: a random share of all, about this many (bounded work).
+ITEM_CANDIDATE_CLAIMS = 40_000
+
+
+def _candidate_claims(g: Garden, rng: np.random.Generator) -> pl.DataFrame:
+    """Free outpatient and pharmacy claims in this planter's random order (``_prio``)."""
+    prio = rng.random(len(g.sk))
+    share = min(1.0, ITEM_CANDIDATE_CLAIMS / max(1, len(g.sk)))
+    sk = g.sk.select("cid", "pidx", "vt", "inst", "visit").with_columns(_prio=pl.Series(prio))
+    sk = sk.filter((pl.col("vt") <= 1) & (pl.col("_prio") < share))
+    sk = sk.filter(~pl.Series(g.claim_taken[sk["cid"].to_numpy()]) & ~pl.Series(g.used[sk["pidx"].to_numpy()]))
+    return sk.join(g.persons.select("pidx", "person_id", "gender", "age0"), on="pidx").sort("_prio")
+
+
+def _take(g: Garden, rows: pl.DataFrame, k: int) -> list[dict]:
+    """The first ``k`` rows (in order) of persons not yet taken; takes the persons and claims."""
+    out = []
+    for r in rows.iter_rows(named=True):
+        if len(out) >= k:
+            break
+        if g.used[r["pidx"]] or g.claim_taken[r["cid"]]:
+            continue
+        g.take([r["pidx"]])
+        g.claim_taken[r["cid"]] = True
+        out.append(r)
+    return out
+
+
+def _add_line(g: Garden, r: dict, code: str, grp: int, quantity: float = 1.0) -> None:
+    cat = g.catalog_internal
+    it = IDX[code]
+    price, cap = cat["_price"][it], cat["price_cap"][it]
+    price_c = int(round(100 * (price if cap is None else min(price, cap))))
+    g.add_lines(pl.DataFrame([dict(cid=r["cid"], item=it, quantity=quantity, sdate=r["visit"], src=2, price_c=price_c,
+                                   risk_c=int(round(quantity * price_c)))]))
+    g.tag_claims([r["cid"]], grp)
+
+
+def gender_limit(g: Garden, rng: np.random.Generator) -> None:
+    """An item limited to the other sex added to an outpatient claim (GENDER_LIMIT)."""
+    claims = _candidate_claims(g, rng).filter((pl.col("vt") == 0) & pl.col("age0").is_between(25, 70))
+    for r in _take(g, claims, g.cfg.cases("GENDER_LIMIT", g.n)):
         code = str(rng.choice(["E008", "D018"])) if r["gender"] == "M" else str(rng.choice(["E007", "D019"]))
-        add_line(r, code)
-        g = L.group()
-        tags.append((r["cid"], g))
-        L.add("GENDER_LIMIT", M, "person", r["person_id"], g, note=f"item {code} limited to the other sex")
-    kage = cfg.cases("AGE_LIMIT", ctx.n)
-    adults = take(out_claims.filter(pl.col("age0") >= 30), (kage + 1) // 2)
-    kids = take(out_claims.filter(pl.col("age0") <= 10), kage - len(adults))
+        gg = g.group()
+        _add_line(g, r, code, gg)
+        g.label("GENDER_LIMIT", M, "person", r["person_id"], gg, note=f"item {code} limited to the other sex")
+
+
+def age_limit(g: Garden, rng: np.random.Generator) -> None:
+    """A children's drug for an adult, or a bone-density test for a child (AGE_LIMIT)."""
+    claims = _candidate_claims(g, rng).filter(pl.col("vt") == 0)
+    k = g.cfg.cases("AGE_LIMIT", g.n)
+    adults = _take(g, claims.filter(pl.col("age0") >= 30), (k + 1) // 2)
+    kids = _take(g, claims.filter(pl.col("age0") <= 10), k - len(adults))
     for r in adults + kids:
         code = str(rng.choice(["D016", "D017"])) if r["age0"] >= 30 else "E009"
-        add_line(r, code)
-        g = L.group()
-        tags.append((r["cid"], g))
-        L.add("AGE_LIMIT", M, "person", r["person_id"], g, note=f"item {code} outside its age limits (age {r['age0']})")
+        gg = g.group()
+        _add_line(g, r, code, gg)
+        g.label("AGE_LIMIT", M, "person", r["person_id"], gg, note=f"item {code} outside its age limits (age {r['age0']})")
 
-    # line edits: quantity above the daily limit, price above the cap (and exact-limit look-alikes)
-    ln = lines.filter(pl.col("src") == 0).join(base.select("cid", "pidx", "person_id"), on="cid", how="inner")
-    ln = ln.join(attrs, on="item", how="left")
-    ln = ln.with_row_index("_ln").sample(fraction=1.0, shuffle=True, seed=int(rng.integers(1 << 31)))
 
-    def edit(kind, flt, k, lookalike):
-        for r in take(ln.filter(flt), k):
-            g = L.group()
-            tags.append((r["cid"], g))
-            q, pc = r["quantity"], r["price_c"]
-            if kind == "qty":
-                q = float(r["mq"]) * float(rng.integers(*cfg.excess_qty_factor)) if not lookalike else float(r["mq"])
-                if not lookalike and rng.random() < 0.3:
-                    q = float(r["mq"]) + float(rng.integers(1, 4))
-                risk = 0 if lookalike else int(round((q - r["mq"]) * pc))
-            else:
-                pc = int(round(r["cp"] * rng.uniform(*cfg.over_price_factor))) if not lookalike else int(r["cp"])
-                risk = 0 if lookalike else int(round((pc - r["cp"]) * q))
-            edits.append(dict(cid=r["cid"], item=r["item"], sdate=r["sdate"], quantity=float(q), price_c=int(pc), risk_c=int(risk)))
-            code = cat["item_code"][int(r["item"])]
-            if kind == "qty":
-                L.add("EXCESS_QUANTITY", M, "person", r["person_id"], g, lookalike=lookalike,
-                      note=f"{code}: {q:g} per day, limit {r['mq']:g}" if not lookalike else f"{code}: exactly the daily limit {r['mq']:g}")
-            else:
-                L.add("OVER_PRICE", M, "person", r["person_id"], g, lookalike=lookalike,
-                      note=f"{code}: {pc / 100:.2f} above the cap {r['cp'] / 100:.2f}" if not lookalike else f"{code}: exactly at the price cap")
+def _candidate_lines(g: Garden, rng: np.random.Generator) -> pl.DataFrame:
+    """Normal lines of this planter's candidate claims, with the item's daily limit and price cap."""
+    cat = g.catalog_internal
+    attrs = pl.DataFrame({"item": np.arange(len(cat), dtype=np.int64), "mq": cat["max_qty_per_day"],
+                          "cp": (cat["price_cap"] * 100).round(0).cast(pl.Int64)})
+    claims = _candidate_claims(g, rng).select("cid", "pidx", "person_id", "_prio")
+    return (g.lines.filter(pl.col("src") == 0).join(claims, on="cid", how="inner").join(attrs, on="item", how="left")
+            .sort(["_prio", "item", "sdate"]))
 
-    drug_lim = pl.col("mq").is_not_null() & (pl.col("item").is_in([IDX[c] for c in ("D001", "D002", "D003", "D005", "D006", "D008", "D010", "D020")]))
-    edit("qty", drug_lim, cfg.cases("EXCESS_QUANTITY", ctx.n), False)
-    edit("qty", drug_lim & (pl.col("mq") >= 2), k_la, True)
-    edit("price", pl.col("cp").is_not_null(), cfg.cases("OVER_PRICE", ctx.n), False)
-    edit("price", pl.col("cp").is_not_null(), k_la, True)
-    # DUPLICATE_BILLING: the same line twice on one claim and day (items without a daily limit)
-    for r in take(ln.filter(pl.col("mq").is_null()), cfg.cases("DUPLICATE_BILLING", ctx.n)):
-        g = L.group()
-        tags.append((r["cid"], g))
-        new_lines.append(dict(cid=r["cid"], item=r["item"], quantity=r["quantity"], sdate=r["sdate"], src=3,
-                              price_c=r["price_c"], risk_c=int(round(r["quantity"] * r["price_c"]))))
-        L.add("DUPLICATE_BILLING", M, "person", r["person_id"], g, note=f"{cat['item_code'][int(r['item'])]} billed twice on one day")
 
-    if edits:
-        ed = pl.DataFrame(edits).cast({"cid": pl.Int64, "item": pl.Int64, "sdate": pl.Int32, "quantity": pl.Float64,
-                                       "price_c": pl.Int64, "risk_c": pl.Int64})
-        lines = lines.join(ed.rename({"quantity": "_q", "price_c": "_p", "risk_c": "_r"}), on=["cid", "item", "sdate"], how="left")
-        hit = pl.col("_q").is_not_null() & (pl.col("src") == 0)
-        lines = lines.with_columns(quantity=pl.when(hit).then("_q").otherwise("quantity"),
-                                   price_c=pl.when(hit).then("_p").otherwise("price_c"),
-                                   risk_c=pl.when(hit).then("_r").otherwise("risk_c")).drop("_q", "_p", "_r")
-    if new_lines:
-        nl = pl.DataFrame(new_lines).cast(dict(lines.schema)).select(lines.columns)
-        lines = pl.concat([lines, nl])
-    if tags:
-        tg = pl.DataFrame(tags, schema={"cid": pl.Int64, "_g": pl.Int64}, orient="row")
-        sk = sk.join(tg, on="cid", how="left").with_columns(grp=pl.coalesce("grp", "_g")).drop("_g")
-    return sk, lines
+_LIMITED_DRUGS = pl.col("item").is_in([IDX[c] for c in ("D001", "D002", "D003", "D005", "D006", "D008", "D010", "D020")])
+
+
+def _edit_quantity(g: Garden, rng: np.random.Generator, lookalike: bool) -> None:
+    lines = _candidate_lines(g, rng).filter(pl.col("mq").is_not_null() & _LIMITED_DRUGS)
+    if lookalike:
+        lines = lines.filter(pl.col("mq") >= 2)
+    k = g.cfg.lookalikes(g.n) if lookalike else g.cfg.cases("EXCESS_QUANTITY", g.n)
+    code_of = g.catalog_internal["item_code"]
+    for r in _take(g, lines, k):
+        gg = g.group()
+        if lookalike:
+            q, risk = float(r["mq"]), 0
+            note = f"{code_of[int(r['item'])]}: exactly the daily limit {r['mq']:g}"
+        else:
+            q = float(r["mq"]) * float(rng.integers(*g.cfg.excess_qty_factor))
+            if rng.random() < 0.3:
+                q = float(r["mq"]) + float(rng.integers(1, 4))
+            risk = int(round((q - r["mq"]) * r["price_c"]))
+            note = f"{code_of[int(r['item'])]}: {q:g} per day, limit {r['mq']:g}"
+        g.edit_line(r["cid"], r["item"], r["sdate"], q, r["price_c"], risk)
+        g.tag_claims([r["cid"]], gg)
+        g.label("EXCESS_QUANTITY", M, "person", r["person_id"], gg, lookalike=lookalike, note=note)
+
+
+def excess_quantity(g: Garden, rng: np.random.Generator) -> None:
+    """A drug line at two to five times its daily limit (EXCESS_QUANTITY)."""
+    _edit_quantity(g, rng, lookalike=False)
+
+
+def excess_quantity_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: exactly the daily limit."""
+    _edit_quantity(g, rng, lookalike=True)
+
+
+def _edit_price(g: Garden, rng: np.random.Generator, lookalike: bool) -> None:
+    lines = _candidate_lines(g, rng).filter(pl.col("cp").is_not_null())
+    k = g.cfg.lookalikes(g.n) if lookalike else g.cfg.cases("OVER_PRICE", g.n)
+    code_of = g.catalog_internal["item_code"]
+    for r in _take(g, lines, k):
+        gg = g.group()
+        if lookalike:
+            price_c, risk = int(r["cp"]), 0
+            note = f"{code_of[int(r['item'])]}: exactly at the price cap"
+        else:
+            price_c = int(round(r["cp"] * rng.uniform(*g.cfg.over_price_factor)))
+            risk = int(round((price_c - r["cp"]) * r["quantity"]))
+            note = f"{code_of[int(r['item'])]}: {price_c / 100:.2f} above the cap {r['cp'] / 100:.2f}"
+        g.edit_line(r["cid"], r["item"], r["sdate"], r["quantity"], price_c, risk)
+        g.tag_claims([r["cid"]], gg)
+        g.label("OVER_PRICE", M, "person", r["person_id"], gg, lookalike=lookalike, note=note)
+
+
+def over_price(g: Garden, rng: np.random.Generator) -> None:
+    """A unit price above the catalogue's cap (OVER_PRICE)."""
+    _edit_price(g, rng, lookalike=False)
+
+
+def over_price_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: exactly at the price cap."""
+    _edit_price(g, rng, lookalike=True)
+
+
+def duplicate_billing(g: Garden, rng: np.random.Generator) -> None:
+    """The same line twice on one claim and day, for an item without a daily limit (DUPLICATE_BILLING)."""
+    lines = _candidate_lines(g, rng).filter(pl.col("mq").is_null())
+    code_of = g.catalog_internal["item_code"]
+    for r in _take(g, lines, g.cfg.cases("DUPLICATE_BILLING", g.n)):
+        gg = g.group()
+        g.add_lines(pl.DataFrame([dict(cid=r["cid"], item=r["item"], quantity=r["quantity"], sdate=r["sdate"], src=3,
+                                       price_c=r["price_c"], risk_c=int(round(r["quantity"] * r["price_c"])))]))
+        g.tag_claims([r["cid"]], gg)
+        g.label("DUPLICATE_BILLING", M, "person", r["person_id"], gg,
+                note=f"{code_of[int(r['item'])]} billed twice on one day")

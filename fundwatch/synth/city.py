@@ -1,17 +1,26 @@
-"""``generate_city``: the whole synthetic city, deterministic per seed."""
+"""``generate_city``: the whole synthetic city, deterministic per seed.
+
+First the normal city (population, registers, enrolments and payments, claims and their
+items); then the planters (:data:`fundwatch.synth.planters.PLANTERS`) read it and record
+their cases as edits; last the edits are applied and records numbered.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
 
 from fundwatch.contract import DATASETS
-from fundwatch.synth import anomalies_medical, anomalies_subsidy, medical, population, subsidy
+from fundwatch.synth import medical, population, subsidy
 from fundwatch.synth.config import SynthConfig
-from fundwatch.synth.labels import LabelBook
-from fundwatch.synth.population import rng_for, to_date_series
+from fundwatch.synth.planters import PLANTERS
+from fundwatch.synth.planting import Garden, Planter, run_planters
+
+PAY_KEY = ["pidx", "subsidy_type", "month"]
 
 
 @dataclass
@@ -23,47 +32,8 @@ class City:
     n_persons: int
     seed: int
     config: SynthConfig = field(default_factory=SynthConfig)
-
-
-@dataclass
-class _Ctx:
-    """Working state shared by the generation steps (internal)."""
-
-    n: int
-    seed: int
-    cfg: SynthConfig
-    pop: population.Population
-    persons: pl.DataFrame
-    deaths: pl.DataFrame
-    officials: pl.DataFrame
-    assets: pl.DataFrame
-    land: pl.DataFrame
-    used: np.ndarray
-    labels: LabelBook = field(default_factory=LabelBook)
-    amount_groups: set = field(default_factory=set)
-    std_lookup: pl.DataFrame | None = None
-    institutions: pl.DataFrame | None = None
-    inst_look: dict | None = None
-    catalog_internal: pl.DataFrame | None = None
-
-    def account_str(self, pidx: int) -> str:
-        return pl.select(subsidy.account_of(pl.lit(pidx, pl.Int64))).item()
-
-    def add_deaths(self, pidx: np.ndarray, ddays: np.ndarray, rng: np.random.Generator) -> None:
-        rows = population.make_death_rows(self.persons["person_id"].gather(pidx), ddays, rng, self.cfg)
-        self.deaths = pl.concat([self.deaths, rows])
-        self._refresh_death()
-
-    def _refresh_death(self) -> None:
-        first = self.deaths.group_by("person_id").agg(pl.col("death_date").min().alias("_d"))
-        self.persons = self.persons.drop("death_date", strict=False).join(first, on="person_id", how="left").rename(
-            {"_d": "death_date"}).sort("pidx")
-
-    def add_assets(self, pidx: np.ndarray, kinds: np.ndarray, reg_days: np.ndarray, values: np.ndarray) -> None:
-        rows = pl.DataFrame({"pidx": np.asarray(pidx, dtype=np.int64), "asset_type": np.asarray(kinds, dtype=str),
-                             "registered_date": to_date_series("r", reg_days), "value": np.asarray(values, dtype=float)})
-        rows = rows.with_columns(person_id=self.persons["person_id"].gather(rows["pidx"]))
-        self.assets = pl.concat([self.assets, rows.select(self.assets.columns)])
+    #: the planter that wrote each label (parallel to ``labels``)
+    planted_by: list[str] = field(default_factory=list)
 
 
 def _conform(df: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -71,14 +41,16 @@ def _conform(df: pl.DataFrame, name: str) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
-def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()) -> City:
+def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig(),
+                  planters: tuple[Planter, ...] | None = None) -> City:
     """Generate a county-scale city of ``n_persons`` persons with planted anomalies.
 
     Parameters
     ----------
     n_persons : number of persons in the register (at least ~1,000 for every planted type).
-    seed : everything is a pure function of ``(n_persons, seed, config)``.
+    seed : everything is a pure function of ``(n_persons, seed, config, planters)``.
     config : rates and magnitudes.
+    planters : the planters to run, in order (default :data:`~fundwatch.synth.planters.PLANTERS`).
 
     Returns
     -------
@@ -87,78 +59,180 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
         ``fundwatch.contract.DATASETS[name].schema``; ``labels`` as ``labels.LABEL_SCHEMA``.
     """
     cfg = config
+    planters = PLANTERS if planters is None else tuple(planters)
     pop = population.build_population(n_persons, seed, cfg)
-    n = len(pop.persons)
     deaths = population.build_deaths(pop, seed, cfg)
-    dead_pidx = pop.persons.filter(pl.col("person_id").is_in(deaths["person_id"]))["pidx"].to_numpy()
+    dead_pidx = pop.persons.filter(pl.col("person_id").is_in(deaths["person_id"].implode()))["pidx"].to_numpy()
     officials = population.build_officials(pop, seed, cfg, dead_pidx)
     assets = population.build_assets(pop, seed, cfg)
     land = population.build_land(pop, seed, cfg)
-    ctx = _Ctx(n=n, seed=seed, cfg=cfg, pop=pop, persons=pop.persons, deaths=deaths, officials=officials,
-               assets=assets, land=land, used=np.zeros(n, dtype=bool))
-    ctx._refresh_death()
-    _flag_status(ctx)
+    persons = _with_status(_with_deaths(pop.persons, deaths), officials, assets, cfg)
 
-    # --- subsidies ------------------------------------------------------------------------
+    # --- the normal city ----------------------------------------------------------------------
+    base = SimpleNamespace(seed=seed, n=len(persons), cfg=cfg, pop=pop, persons=persons, land=land)
     standards = subsidy.build_standards(pop, cfg)
-    ctx.std_lookup = subsidy.standard_lookup(standards, pop, cfg)
-    enrol = subsidy.normal_enrolments(ctx, cfg)
-    enrol = anomalies_subsidy.plant_enrolments(ctx, enrol, cfg)
-    pay = subsidy.expand_payments(ctx, enrol, cfg)
-    pay = pl.concat([pay.select(subsidy.PAY_COLUMNS), subsidy.farmland_payments(ctx, cfg).select(subsidy.PAY_COLUMNS)])
-    pay = anomalies_subsidy.plant_payments(ctx, pay, cfg)
-    pay = subsidy.number_disbursements(pay, cfg)
+    base.std_lookup = subsidy.standard_lookup(standards, pop, cfg)
+    enrol = subsidy.normal_enrolments(base, cfg)
+    base.institutions, base.inst_look = medical.build_institutions(pop, seed, cfg)
+    base.catalog_internal = medical.build_catalog()
+    sk = medical.claim_skeletons(base, cfg).with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
+    garden = Garden(
+        n=len(persons), seed=seed, cfg=cfg, pop=pop, persons=persons, officials=officials, land=land,
+        std_lookup=base.std_lookup, enrol=enrol, pay=_payments(base, enrol, cfg), institutions=base.institutions,
+        inst_look=base.inst_look, catalog_internal=base.catalog_internal, sk=sk,
+        lines=medical.generate_items(sk, base, cfg),
+    )
 
-    # --- medical --------------------------------------------------------------------------
-    ctx.institutions, ctx.inst_look = medical.build_institutions(pop, seed, cfg)
-    catalog = medical.build_catalog()
-    ctx.catalog_internal = catalog
-    sk = medical.claim_skeletons(ctx, cfg)
-    sk = anomalies_medical.plant_skeletons(ctx, sk, cfg)
-    sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
-    lines = medical.generate_items(sk, ctx, cfg)
-    sk, lines = anomalies_medical.plant_items(ctx, sk, lines, cfg)
-    parts = {"sk": sk, "lines": lines}
-    del sk, lines  # finalize_medical empties ``parts`` so the big frames are freed as it goes
-    claims, items = medical.finalize_medical(parts, ctx, cfg)
+    # --- planting -----------------------------------------------------------------------------
+    run_planters(garden, planters)
+
+    # --- applying the planters' edits -----------------------------------------------------------
+    deaths = pl.concat([deaths, *garden.new_deaths])
+    assets = pl.concat([assets, *(a.select(assets.columns) for a in garden.new_assets)])
+    base.persons = _with_deaths(persons, deaths)
+    pay = _planted_payments(base, garden, cfg)
+    claims, items = _planted_claims(base, garden, deaths, cfg)
 
     records = pl.concat([
         pay.select(record_id="disbursement_id", grp="grp", risk="risk"),
         claims.select(record_id="claim_id", grp="grp", risk=pl.when(pl.col("risk") > 0).then("risk").otherwise("total_amount")),
     ])
-    labels = ctx.labels.resolve(records)
-
-    officials_out = ctx.officials.sort(["role", "region_code", "person_id"])
     datasets = {
-        "persons": _conform(ctx.persons.sort("pidx"), "persons"),
-        "deaths": _conform(ctx.deaths.sort(["death_date", "person_id", "source"]), "deaths"),
-        "officials": _conform(officials_out, "officials"),
-        "assets": _conform(ctx.assets.sort(["registered_date", "person_id", "asset_type"]), "assets"),
+        "persons": _conform(base.persons.sort("pidx"), "persons"),
+        "deaths": _conform(deaths.sort(["death_date", "person_id", "source"]), "deaths"),
+        "officials": _conform(officials.sort(["role", "region_code", "person_id"]), "officials"),
+        "assets": _conform(assets.sort(["registered_date", "person_id", "asset_type"]), "assets"),
         "subsidy_standards": _conform(standards, "subsidy_standards"),
-        "land": _conform(ctx.land.sort("household_id"), "land"),
+        "land": _conform(land.sort("household_id"), "land"),
         "disbursements": _conform(pay, "disbursements"),  # already in id order
-        "institutions": _conform(ctx.institutions.sort("inst"), "institutions"),
-        "item_catalog": _conform(catalog, "item_catalog"),
+        "institutions": _conform(base.institutions.sort("inst"), "institutions"),
+        "item_catalog": _conform(base.catalog_internal, "item_catalog"),
         "claims": _conform(claims, "claims"),  # finalize_medical emits id order
         "claim_items": _conform(items, "claim_items"),
     }
-    return City(datasets=datasets, labels=labels, n_persons=n, seed=seed, config=cfg)
+    return City(datasets=datasets, labels=garden.labels.resolve(records), n_persons=len(persons), seed=seed, config=cfg,
+                planted_by=list(garden.label_planters))
 
 
-def _flag_status(ctx: _Ctx) -> None:
+# -- the normal city ------------------------------------------------------------------------------
+def _with_deaths(persons: pl.DataFrame, deaths: pl.DataFrame) -> pl.DataFrame:
+    """``death_date``: the earliest death date of each person (null when alive)."""
+    first = deaths.group_by("person_id").agg(pl.col("death_date").min().alias("_d"))
+    return (persons.drop("death_date", strict=False).join(first, on="person_id", how="left")
+            .rename({"_d": "death_date"}).sort("pidx"))
+
+
+def _with_status(persons: pl.DataFrame, officials: pl.DataFrame, assets: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
     """Per-person flags used by eligibility: serving official, ever official, vehicle/business owner."""
-    y = ctx.cfg.year
-    import datetime as dt
+    y, n = cfg.year, len(persons)
+    serving = officials.filter((pl.col("start_date") <= dt.date(y, 12, 31))
+                               & (pl.col("end_date").is_null() | (pl.col("end_date") >= dt.date(y, 1, 1))))["pidx"]
+    owners = assets.filter(pl.col("asset_type").is_in(["vehicle", "business"]))["pidx"]
+    flags = {}
+    for name, idx in (("serving_official", serving), ("official_ever", officials["pidx"]), ("owner_vb", owners)):
+        mask = np.zeros(n, dtype=bool)
+        mask[idx.to_numpy()] = True
+        flags[name] = pl.Series(mask)
+    return persons.with_columns(**flags)
 
-    off = ctx.officials
-    serving = off.filter((pl.col("start_date") <= dt.date(y, 12, 31))
-                         & (pl.col("end_date").is_null() | (pl.col("end_date") >= dt.date(y, 1, 1))))["pidx"]
-    vb = ctx.assets.filter(pl.col("asset_type").is_in(["vehicle", "business"]))["pidx"]
-    n = ctx.n
-    s = np.zeros(n, dtype=bool)
-    s[serving.to_numpy()] = True
-    e = np.zeros(n, dtype=bool)
-    e[off["pidx"].to_numpy()] = True
-    o = np.zeros(n, dtype=bool)
-    o[vb.to_numpy()] = True
-    ctx.persons = ctx.persons.with_columns(serving_official=pl.Series(s), official_ever=pl.Series(e), owner_vb=pl.Series(o))
+
+def _payments(ctx, enrol: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
+    """Monthly payments of ``enrol`` and the farmland payments, in ``PAY_COLUMNS``."""
+    return pl.concat([subsidy.expand_payments(ctx, enrol, cfg).select(subsidy.PAY_COLUMNS),
+                      subsidy.farmland_payments(ctx, cfg).select(subsidy.PAY_COLUMNS)])
+
+
+# -- applying the edits ---------------------------------------------------------------------------
+def _planted_enrolments(g: Garden) -> pl.DataFrame:
+    enrol = g.enrol
+    if g.enrolment_stops:
+        stops = pl.concat(g.enrolment_stops)
+        enrol = enrol.join(stops, on="pidx", how="left").with_columns(
+            m_to=pl.when(pl.col("_stop").is_not_null() & (pl.col("subsidy_type") == pl.col("_only")))
+            .then(pl.col("_stop")).otherwise(pl.col("m_to"))).drop("_stop", "_only")
+    if g.enrolment_tags:
+        tags = pl.concat(g.enrolment_tags)
+        enrol = enrol.join(tags, on="pidx", how="left")
+        hit = pl.col("_grp").is_not_null() & (pl.col("_only").is_null() | (pl.col("subsidy_type") == pl.col("_only")))
+        enrol = enrol.with_columns(
+            grp=pl.when(hit).then(pl.col("_grp")).otherwise(pl.col("grp")),
+            g_from=pl.when(hit).then(pl.col("_gf")).otherwise(pl.col("g_from")),
+            g_to=pl.when(hit).then(pl.col("_gt")).otherwise(pl.col("g_to")),
+        ).drop("_grp", "_gf", "_gt", "_only")
+    if g.card_holders:
+        held = pl.DataFrame({"pidx": list(g.card_holders), "_h": [v[0] for v in g.card_holders.values()],
+                             "_g": [v[1] for v in g.card_holders.values()]}).cast(pl.Int64)
+        enrol = enrol.join(held, on="pidx", how="left").with_columns(
+            hit=pl.col("_h").is_not_null() & (pl.col("subsidy_type") != "farmland") & pl.col("grp").is_null()
+        ).with_columns(
+            holder_pidx=pl.when("hit").then(pl.col("_h")).otherwise(pl.col("holder_pidx")),
+            grp=pl.when("hit").then(pl.col("_g")).otherwise(pl.col("grp")),
+            g_from=pl.when("hit").then(1).otherwise(pl.col("g_from")),
+            g_to=pl.when("hit").then(12).otherwise(pl.col("g_to")),
+        ).drop("_h", "_g", "hit")
+    return pl.concat([enrol.cast(subsidy.ENROL_SCHEMA), *(e.cast(subsidy.ENROL_SCHEMA) for e in g.new_enrolments)])
+
+
+def _planted_payments(ctx, g: Garden, cfg: SynthConfig) -> pl.DataFrame:
+    pay = _payments(ctx, _planted_enrolments(g), cfg)
+    pay = pay.with_columns(risk=pl.when(pl.col("grp").is_in(sorted(g.amount_groups))).then(pl.col("amount"))
+                           .otherwise(pl.col("risk")))
+    if g.payment_updates:
+        up = pl.concat(g.payment_updates, how="diagonal_relaxed")
+        up = up.cast({c: pay.schema[c] for c in up.columns})
+        cols = [c for c in up.columns if c not in PAY_KEY]
+        pay = pay.join(up.rename({c: f"_u_{c}" for c in cols}), on=PAY_KEY, how="left", nulls_equal=True).with_columns(
+            [pl.coalesce(pl.col(f"_u_{c}"), pl.col(c)).alias(c) for c in cols]).drop([f"_u_{c}" for c in cols])
+    pay = pl.concat([pay, *(p.select(pay.columns).cast(dict(pay.schema)) for p in g.new_payments)])
+    return subsidy.number_disbursements(pay, cfg)
+
+
+def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    sk, lines = g.sk, g.lines
+    if g.claim_tags:
+        tags = pl.concat(g.claim_tags)
+        sk = sk.join(tags, on="cid", how="left", maintain_order="left").with_columns(
+            grp=pl.coalesce("grp", "_g"), inflate=pl.coalesce("_inflate", "inflate"),
+            kind=pl.coalesce("_kind", "kind")).drop("_g", "_inflate", "_kind")
+    if g.line_edits:
+        ed = pl.DataFrame(g.line_edits).cast({"cid": pl.Int64, "item": pl.Int64, "sdate": pl.Int32,
+                                              "quantity": pl.Float64, "price_c": pl.Int64, "risk_c": pl.Int64})
+        lines = lines.join(ed.rename({"quantity": "_q", "price_c": "_p", "risk_c": "_r"}),
+                           on=["cid", "item", "sdate"], how="left", maintain_order="left")
+        hit = pl.col("_q").is_not_null() & (pl.col("src") == 0)
+        lines = lines.with_columns(quantity=pl.when(hit).then("_q").otherwise("quantity"),
+                                   price_c=pl.when(hit).then("_p").otherwise("price_c"),
+                                   risk_c=pl.when(hit).then("_r").otherwise("risk_c")).drop("_q", "_p", "_r")
+    if g.new_lines:
+        added = pl.concat([x.select(lines.columns).cast(dict(lines.schema)) for x in g.new_lines])
+        # an inflated (src 1) line the claim already has is dropped: the normal line stays
+        inflated = added.filter(pl.col("src") == 1).join(lines, on=["cid", "item", "sdate"], how="anti",
+                                                         maintain_order="left")
+        lines = pl.concat([lines, inflated, added.filter(pl.col("src") != 1)])
+    # planted claims, numbered after the normal ones
+    parts_sk, parts_lines, offset = [sk], [lines], len(sk)
+    for psk, plines in g.new_skeletons:
+        parts_sk.append(psk.with_columns(pl.col("cid") + offset))
+        parts_lines.append(plines.with_columns(pl.col("cid") + offset))
+        offset += len(psk)
+    sk = pl.concat([x.select(list(medical.SKELETON_SCHEMA) + ["cid"]) for x in parts_sk])
+    lines = pl.concat(parts_lines)
+    # persons a planter made die have no normal claims from their death on
+    if g.new_deaths:
+        died = (pl.concat(g.new_deaths).group_by("person_id").agg(pl.col("death_date").min())
+                .join(ctx.persons.select("person_id", "pidx"), on="person_id")
+                .select("pidx", _d=pl.col("death_date").cast(pl.Int32)))
+        sk = sk.join(died, on="pidx", how="left", maintain_order="left").filter(
+            pl.col("_d").is_null() | pl.col("grp").is_not_null()
+            | ((pl.col("visit") < pl.col("_d"))
+               & ((pl.col("vt") != 2) | (pl.col("visit") + pl.col("stay").cast(pl.Int32) < pl.col("_d"))))
+        ).drop("_d")
+        lines = lines.join(sk.select("cid"), on="cid", how="semi")
+    # claim numbers 0..n-1 in order (finalize_medical indexes by them)
+    renumber = sk.select("cid", _new=pl.int_range(pl.len()).cast(pl.Int64))
+    sk = sk.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
+    lines = (lines.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
+             .select(g.lines.columns))
+    parts = {"sk": sk, "lines": lines}
+    del sk, lines  # finalize_medical empties ``parts`` so the big frames are freed as it goes
+    return medical.finalize_medical(parts, ctx, cfg)

@@ -127,6 +127,8 @@ class SynthConfig:
     case_rates: dict = field(default_factory=_default_case_rates)
     min_cases: dict = field(default_factory=_default_min_cases)
     default_min_cases: int = 3
+    #: cases per 10k persons of a type not in ``case_rates``
+    default_case_rate: float = 2.0
     #: look-alike cases per 10k persons (each kind), with a floor
     lookalike_rate: float = 1.5
     lookalike_min: int = 2
@@ -151,8 +153,9 @@ class SynthConfig:
     dirty_bad_rows_per_dataset: int = 3
 
     def cases(self, anomaly_type: str, n_persons: int) -> int:
-        """Number of cases of ``anomaly_type`` for a city of ``n_persons``."""
-        rate = self.case_rates[anomaly_type]
+        """Number of cases of ``anomaly_type`` for a city of ``n_persons`` (``default_case_rate``
+        per 10k persons for a type without a rate of its own)."""
+        rate = self.case_rates.get(anomaly_type, self.default_case_rate)
         floor = self.min_cases.get(anomaly_type, self.default_min_cases)
         return max(floor, int(round(rate * n_persons / 10_000)))
 

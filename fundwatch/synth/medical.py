@@ -1,8 +1,8 @@
 """Institutions, the item catalogue, and a year of claims with their item lines (normal behaviour).
 
 Claims are first drawn as *skeletons* (who, where, when, which kind of visit, plus hints such
-as ``phantom`` or ``inflate`` used by planted cases); item lines are then generated for all
-skeletons at once, and claim money is summed from the lines in integer cents, so that
+as ``phantom`` used by planted cases); item lines are then generated for a set of
+skeletons at once (the normal claims, or one planter's claims), and claim money is summed from the lines in integer cents, so that
 ``amount = quantity × unit_price`` and ``total = Σ items = fund + self`` hold exactly.
 """
 
@@ -258,9 +258,13 @@ def _pool_choice(rng, pool, m) -> np.ndarray:
     return np.array([IDX[c] for c in codes])[rng.choice(len(codes), size=m, p=w / w.sum())]
 
 
-def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
-    """Item lines for every skeleton (``sk`` must carry ``cid``)."""
-    rng = rng_for(ctx.seed, 32)
+def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig, rng: np.random.Generator | None = None) -> pl.DataFrame:
+    """Item lines for every skeleton (``sk`` must carry ``cid`` = its row number).
+
+    ``rng``: the stream to draw from (default the normal claims' own); planted claims are
+    given their planter's stream so that their items do not depend on anything else.
+    """
+    rng = rng_for(ctx.seed, 32) if rng is None else rng
     cat = ctx.catalog_internal
     maxq = cat["max_qty_per_day"].fill_null(99).to_numpy()
     cid = sk["cid"].to_numpy()
@@ -269,7 +273,6 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     stay = sk["stay"].to_numpy()
     phantom = sk["phantom"].to_numpy()
     obs = sk["obs"].to_numpy()
-    inflate = sk["inflate"].to_numpy()
     out = []
 
     def drug_qty(items):
@@ -319,13 +322,6 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
         out.append(_lines(cid[sel], e, 1.0, visit[sel]))
     # phantom stays: one cheap drug on day one
     out.append(_lines(cid[phantom], "D004", 1.0, visit[phantom]))
-    # inflated visits (outlier institutions / doctors): extra expensive lines
-    inf = inflate > 0
-    c3 = np.repeat(cid[inf], inflate[inf])
-    d3 = np.repeat(visit[inf], inflate[inf])
-    it = np.array([IDX[c] for c in EXPENSIVE])[rng.integers(0, len(EXPENSIVE), size=len(c3))]
-    q = np.minimum(rng.integers(1, 3, size=len(c3)), maxq[it]).astype(float)
-    out.append(_lines(c3, it, q, d3, src=1))
     lines = pl.concat(out)
     del out
     # catalogue limits: a normal line never breaks a gender or age limit (with a margin).
@@ -355,15 +351,38 @@ def generate_items(sk: pl.DataFrame, ctx, cfg: SynthConfig) -> pl.DataFrame:
     keep.sort()
     lc, item, qty, sdate, src = lc[keep], item[keep], qty[keep], sdate[keep], src[keep]
     del keep
-    # prices: per institution factor, never above the cap
-    pf = ctx.institutions["price_factor"].to_numpy()[sk["inst"].to_numpy()[lc]]
+    return _priced(ctx, sk["inst"].to_numpy()[lc], lc, item, qty, sdate, src)
+
+
+def _priced(ctx, inst: np.ndarray, cid, item, qty, sdate, src) -> pl.DataFrame:
+    """Lines with prices (the institution's factor, never above the cap) and money at risk."""
+    cat = ctx.catalog_internal
+    pf = ctx.institutions["price_factor"].to_numpy()[inst]
     base_c = np.round(cat["_price"].to_numpy()[item] * 100 * pf).astype(np.int64)
     cap_c = np.round(cat["price_cap"].fill_null(1e9).to_numpy() * 100).astype(np.int64)[item]
     price_c = np.minimum(base_c, cap_c)
     risk_c = np.where(src == 1, np.round(qty * price_c), 0).astype(np.int64)
-    lines = pl.DataFrame({"cid": lc, "item": item, "quantity": qty, "sdate": sdate.astype(np.int32),
-                          "src": src.astype(np.int8), "price_c": price_c, "risk_c": risk_c})
-    return lines.select("cid", "item", "quantity", "sdate", "src", "price_c", "risk_c")
+    return pl.DataFrame({"cid": np.asarray(cid, dtype=np.int64), "item": np.asarray(item, dtype=np.int64),
+                         "quantity": np.asarray(qty, dtype=np.float64), "sdate": np.asarray(sdate).astype(np.int32),
+                         "src": np.asarray(src).astype(np.int8), "price_c": price_c, "risk_c": risk_c})
+
+
+def inflated_lines(sk: pl.DataFrame, ctx, rng: np.random.Generator) -> pl.DataFrame:
+    """Extra dear drug lines (``src`` 1, whole amount at risk) for claims with ``inflate`` > 0.
+
+    ``sk`` needs ``cid, inst, visit, inflate``. One line per (claim, item, day) at most; a line
+    the claim already has is dropped when the lines are put together (the normal one stays).
+    """
+    cat = ctx.catalog_internal
+    maxq = cat["max_qty_per_day"].fill_null(99).to_numpy()
+    inflate = sk["inflate"].to_numpy()
+    cid = np.repeat(sk["cid"].to_numpy(), inflate)
+    inst = np.repeat(sk["inst"].to_numpy(), inflate)
+    visit = np.repeat(sk["visit"].to_numpy().astype(np.int64), inflate)
+    item = np.array([IDX[c] for c in EXPENSIVE])[rng.integers(0, len(EXPENSIVE), size=len(cid))]
+    qty = np.minimum(rng.integers(1, 3, size=len(cid)), maxq[item]).astype(float)
+    lines = _priced(ctx, inst, cid, item, qty, visit, np.ones(len(cid), dtype=np.int64))
+    return lines.unique(["cid", "item", "sdate"], keep="first", maintain_order=True)
 
 
 def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -8,13 +8,12 @@ monthly payments is one vectorised explode.
 
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import polars as pl
 
 from fundwatch.synth.config import SynthConfig
-from fundwatch.synth.population import Population, days, rng_for, to_date_series
+from fundwatch.synth.population import Population, rng_for
 
 MONTHLY_TYPES = ("min_living", "extreme_poverty", "elderly_allowance", "disability", "basic_pension")
 SUBSIDY_NAMES = {
@@ -179,7 +178,6 @@ def normal_enrolments(ctx, cfg: SynthConfig) -> pl.DataFrame:
 def expand_payments(ctx, enrol: pl.DataFrame, cfg: SynthConfig) -> pl.DataFrame:
     """Monthly payment rows from enrolments (internal columns kept for planting)."""
     rng = rng_for(ctx.seed, 11)
-    y = cfg.year
     p = ctx.persons.select("pidx", "person_id", "name", "region_code", "county", "village")
     pay = (
         enrol.with_columns(month=pl.int_ranges(pl.col("m_from"), pl.col("m_to") + 1))

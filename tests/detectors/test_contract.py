@@ -8,7 +8,6 @@ part by part as on the whole data.
 
 from __future__ import annotations
 
-import inspect
 import pickle
 
 import polars as pl
@@ -19,7 +18,7 @@ from sklearn.exceptions import NotFittedError
 
 from fundwatch import detectors
 from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, MissingDatasetError
-from fundwatch.contract import DOMAINS, ENTITY_TYPES, SEVERITIES
+from fundwatch.contract import DOMAINS, ENTITY_TYPES
 from fundwatch.pipeline import partition
 from fundwatch.rules_catalog import RULES
 
@@ -37,7 +36,7 @@ def _state(obj):
         return [_state(x) for x in obj]
     if isinstance(obj, dict):
         return {k: _state(v) for k, v in obj.items()}
-    if hasattr(obj, "__dict__") and type(obj).__module__.split(".")[0] == "detectors":
+    if hasattr(obj, "__dict__") and type(obj).__module__.startswith("fundwatch.detectors."):
         return {k: _state(v) for k, v in vars(obj).items()}
     if isinstance(obj, BaseEstimator):
         return (type(obj).__name__, pickle.dumps(obj.get_params(deep=False)))
@@ -71,8 +70,7 @@ def test_every_code_is_catalogued_and_emitted_by_one_detector():
 @pytest.mark.parametrize("det", ALL, ids=IDS)
 def test_constructor_only_stores_settings(det):
     params = det.get_params(deep=False)
-    init_names = [p for p in inspect.signature(type(det).__init__).parameters if p != "self"]
-    assert sorted(params) == sorted(init_names)
+    assert sorted(params) == type(det).parameter_names()
     assert not [k for k in vars(det) if k.endswith("_") and not k.startswith("_")]
     twin = clone(det)
     assert twin.get_params(deep=False) == params
@@ -109,7 +107,9 @@ def test_fit_learns_detect_does_not_mutate_and_findings_have_the_shape(det, smal
     assert set(findings["rule_code"].unique()) <= set(det.codes)
     assert set(findings["domain"].unique()) == {det.domain}
     assert set(findings["entity_type"].unique()) <= set(ENTITY_TYPES)
-    assert set(findings["severity"].unique()) <= set(SEVERITIES)
+    declared = {spec.code: spec.entity_type for spec in det.rules}
+    emitted = findings.select("rule_code", "entity_type").unique().iter_rows()
+    assert all(declared[code] == etype for code, etype in emitted), "entity type differs from its RuleSpec"
     assert findings["score"].is_between(0.0, 1.0).all()
     assert findings["entity_id"].null_count() == 0
     lens = findings.select(

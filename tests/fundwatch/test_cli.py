@@ -107,7 +107,14 @@ def test_scan_review_and_rescan_remember_the_decision(tiny_city_dir, tmp_path):
     assert res.returncode == 0, res.stderr
     again = pl.read_parquet(out / "leads.parquet")
     assert first in again["lead_id"].to_list()
-    assert second not in again["lead_id"].to_list()  # dismissed and unchanged: not raised again
+    # dismissed and unchanged: still listed, under its status, in the workbook too (not silently dropped)
+    assert second in again["lead_id"].to_list()
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out / "leads.xlsx", read_only=True)["线索"]
+    rows = list(ws.iter_rows(values_only=True))
+    i_id, i_status = rows[0].index("线索编号"), rows[0].index("当前状态")
+    assert {r[i_id]: r[i_status] for r in rows[1:]}[second] == "已排除"
 
 
 # ----------------------------------------------------------------------------- Chinese

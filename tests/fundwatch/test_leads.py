@@ -21,7 +21,7 @@ def finding(code, entity_id=P1, records=("D1",), amounts=(100.0,), *, domain="su
     return {
         "rule_code": code, "domain": domain, "entity_type": entity_type, "entity_id": entity_id,
         "record_ids": list(records), "record_amounts": list(amounts), "amount_at_risk": float(sum(amounts)),
-        "score": score, "severity": "high", "period_start": start, "period_end": end or start,
+        "score": score, "period_start": start, "period_end": end or start,
         "region_code": region, "evidence_zh": evidence or f"{code} 证据 {entity_id}",
         "evidence_en": evidence or f"{code} evidence {entity_id}", "details": "{}",
     }
@@ -136,7 +136,7 @@ def test_many_findings_vectorised():
     f = pl.DataFrame({
         "rule_code": codes, "domain": "subsidy", "entity_type": "person", "entity_id": ent,
         "record_ids": [[r] for r in recs], "record_amounts": [[float(a)] for a in rng.uniform(10, 500, n).round(2)],
-        "amount_at_risk": 0.0, "score": rng.uniform(0, 1, n), "severity": "high", "period_start": "2025-01",
+        "amount_at_risk": 0.0, "score": rng.uniform(0, 1, n), "period_start": "2025-01",
         "period_end": "2025-03", "region_code": "110105001001", "evidence_zh": "x", "evidence_en": "x", "details": "{}",
     }, schema_overrides=dict(FINDINGS_SCHEMA))
     leads = build_leads(f)

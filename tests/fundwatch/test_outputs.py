@@ -17,7 +17,7 @@ def finding(code, entity_id, entity_type="person", records=("D1",), evidence="è¯
     return {
         "rule_code": code, "domain": "subsidy", "entity_type": entity_type, "entity_id": entity_id,
         "record_ids": list(records), "record_amounts": [100.0] * len(records), "amount_at_risk": 100.0 * len(records),
-        "score": 0.9, "severity": "high", "period_start": "2025-01", "period_end": "2025-02",
+        "score": 0.9, "period_start": "2025-01", "period_end": "2025-02",
         "region_code": "110105001001", "evidence_zh": evidence, "evidence_en": evidence, "details": "{}",
     }
 

@@ -123,18 +123,106 @@ def test_dispositions_round_trip(backend):
     st.write_run({"run_id": "r1"}, make_leads(), None, None)
     st.write_run({"run_id": "r2"}, make_leads(amount=200.0, extra_record=True), None, None)
     lid = "FW-0000000000000001"
-    row = st.set_disposition(lid, "已排除", "核实为正常")
+    row = st.set_disposition(lid, "已排除", "核实为正常", actor="cli:tester")
     assert row["status"] == "dismissed" and row["n_records_at_decision"] == 3  # from the latest run
     assert row["amount_at_decision"] == pytest.approx(400.1)
-    st.set_disposition(lid, "confirmed", None)  # a new decision replaces the old
+    st.set_disposition(lid, "confirmed", None)  # a new decision: a new history row, the case follows
     d = st.dispositions()
     assert d.height == 1 and d["status"].item() == "confirmed" and d["note"].item() is None
-    st.set_disposition(lid, "open")
-    assert st.dispositions().height == 0
+    st.set_disposition(lid, "open")  # clearing re-opens the lead
+    assert st.dispositions()["status"].to_list() == ["reopened"]
+    hist = st.history(lid)
+    assert [(h["from_status"], h["to_status"]) for h in hist] == [("new", "dismissed"), ("dismissed", "confirmed"), ("confirmed", "reopened")]
+    assert hist[0]["actor"] == "cli:tester" and hist[0]["note"] == "核实为正常" and hist[0]["run_id"] == "r2"
+    assert [h["version"] for h in hist] == [1, 2, 3]
     with pytest.raises(InputError, match="unknown lead id"):
         st.set_disposition("FW-nope", "confirmed")
     with pytest.raises(InputError, match="unknown disposition status"):
         st.set_disposition(lid, "maybe")
+    assert len(st.history(lid)) == 3  # refused decisions leave no trace
+    st.close()
+
+
+def test_every_lead_gets_a_case_and_a_dismissed_lead_whose_money_grows_is_reopened(backend):
+    st = open_store(backend)
+    st.write_run({"run_id": "r1"}, make_leads(2), None, None)
+    a, b = "FW-0000000000000000", "FW-0000000000000001"
+    assert st.case(a)["status"] == "new" and st.case(a)["first_run_id"] == "r1"
+    st.set_disposition(a, "dismissed", "正常")
+    st.set_disposition(b, "dismissed", "正常")
+    # a second run: a's money grows by a rounding error only, b's by 100 yuan
+    leads = make_leads(2).with_columns(
+        pl.when(pl.col("lead_id") == a).then(pl.col("amount_at_risk") + 0.004).otherwise(pl.col("amount_at_risk") + 100).alias("amount_at_risk")
+    )
+    st.write_run({"run_id": "r2"}, leads, None, None)
+    assert st.case(a)["status"] == "dismissed" and st.case(a)["last_run_id"] == "r2"
+    cb = st.case(b)
+    assert cb["status"] == "reopened" and "证据增加" in cb["note"]
+    last = st.history(b)[-1]
+    assert last["actor"] == "fundwatch-scan" and last["from_status"] == "dismissed" and last["run_id"] == "r2"
+    st.close()
+
+
+def test_history_and_access_log_are_append_only_in_the_database(backend):
+    st = open_store(backend)
+    st.write_run({"run_id": "r1"}, make_leads(1), None, None)
+    st.set_disposition("FW-0000000000000000", "confirmed", "属实")
+    st.log_access("boss", "reveal", "FW-0000000000000000")
+    h, a = st._tbl("lead_history"), st._tbl("access_log")
+    for stmt in (sa.update(h).values(note="changed"), sa.delete(h), sa.update(a).values(actor="x"), sa.delete(a)):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with st.engine.begin() as c:
+                c.execute(stmt)
+    if not st.is_sqlite:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with st.engine.begin() as c:
+                c.exec_driver_sql(f"TRUNCATE {backend[1]}.lead_history")
+    assert st.history()[0]["note"] == "属实" and len(st.access_log()) == 1
+    st.close()
+
+
+def test_two_reviewers_deciding_one_lead_at_once_the_second_is_told(backend):
+    from fundwatch.store import StaleCaseError
+
+    st = open_store(backend)
+    st.write_run({"run_id": "r1"}, make_leads(1), None, None)
+    lid = "FW-0000000000000000"
+    seen = st.case(lid)["version"]
+    results, barrier = [], threading.Barrier(2)
+
+    def decide(who, status):
+        with open_store(backend) as s:
+            barrier.wait()
+            try:
+                s.decide(lid, status, actor=who, note=f"{who} decides", expected_version=seen)
+                results.append((who, "ok"))
+            except StaleCaseError as e:
+                results.append((who, str(e)))
+
+    threads = [threading.Thread(target=decide, args=(w, s)) for w, s in (("alice", "confirmed"), ("bob", "dismissed"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    oks = [w for w, r in results if r == "ok"]
+    assert len(oks) == 1 and len(results) == 2
+    loser_msg = next(r for w, r in results if r != "ok")
+    assert "changed by " + oks[0] in loser_msg and "nothing was saved" in loser_msg
+    hist = st.history(lid)
+    assert len(hist) == 1 and hist[0]["actor"] == oks[0]  # nothing lost, nothing doubled
+    st.close()
+
+
+def test_schema_is_defined_once_migrations_match_the_metadata(backend):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    st = open_store(backend)
+    with st.engine.connect() as c:
+        ctx = MigrationContext.configure(c, opts={"include_schemas": bool(st.schema), "version_table_schema": st.schema,
+                                                  "include_name": lambda name, type_, parent: type_ != "schema" or name == st.schema})
+        diff = [d for d in compare_metadata(ctx, st.md) if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")]
+    assert diff == []
     st.close()
 
 
@@ -171,24 +259,65 @@ def test_migrates_a_pre_versioning_store(backend):
     st.close()
 
 
-def test_migration_chain_runs_each_step_once(backend, monkeypatch):
-    st = open_store(backend)
-    st.write_run({"run_id": "r1"}, make_leads(), None, None)
-    st.close()
-    calls = []
+V1_DDL = [
+    "CREATE TABLE {p}schema_version (version INTEGER PRIMARY KEY, applied_at VARCHAR(40))",
+    "INSERT INTO {p}schema_version VALUES (1, '2025-01-01T00:00:00')",
+    "CREATE TABLE {p}dispositions (lead_id VARCHAR(80) PRIMARY KEY, status VARCHAR(20) NOT NULL, note TEXT, "
+    "decided_at VARCHAR(40), amount_at_decision FLOAT, n_records_at_decision INTEGER)",
+    "INSERT INTO {p}dispositions VALUES ('FW-0000000000000001', 'dismissed', '监护人代领', '2025-02-03T04:05:06', 200.1, 2)",
+    "INSERT INTO {p}dispositions VALUES ('FW-0000000000000002', 'confirmed', NULL, '2025-02-04T00:00:00', 300.1, 2)",
+]
 
-    def to_v2(conn, md):
-        calls.append(2)
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION, to_v2)
+def test_a_version_1_store_upgrades_in_place_keeping_runs_leads_and_dispositions(backend, monkeypatch):
+    # a store as fundwatch 0.1 wrote it: v1 tables, a run, evidence, two dispositions
+    url, schema = backend
+    monkeypatch.setattr(store_mod.LeadStore, "migrate", lambda self: None)
     st = open_store(backend)
-    assert st.schema_version() == SCHEMA_VERSION + 1 and calls == [2]
-    open_store(backend).close()
-    assert calls == [2]  # already at the new version: nothing runs again
-    assert st.previous_leads().height == 3
+    md = sa.MetaData(schema=schema)
+    from importlib import import_module
+
+    import_module("fundwatch.migrations.versions.0001_base")._v1(md)
+    md.tables[f"{schema}.dispositions" if schema else "dispositions"].drop(st.engine, checkfirst=True)
+    with st.engine.begin() as c:
+        if schema:
+            c.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        md.create_all(c, tables=[t for n, t in md.tables.items() if not n.endswith(("dispositions", "schema_version"))])
+        for ddl in V1_DDL:
+            c.exec_driver_sql(ddl.format(p=f"{schema}." if schema else ""))
+        leads = make_leads()
+        c.execute(sa.insert(md.tables[f"{schema}.runs" if schema else "runs"]), [{"run_id": "v1run", "started_at": "2025-01-01"}])
+        rows = store_mod._lead_rows("v1run", leads)
+        c.execute(sa.insert(md.tables[f"{schema}.leads" if schema else "leads"]), rows)
+        c.execute(sa.insert(md.tables[f"{schema}.evidence" if schema else "evidence"]), store_mod._evidence_rows("v1run", make_evidence(leads)))
     st.close()
     monkeypatch.undo()
+    st = open_store(backend, migrate=False)
+    assert st.schema_version() == 1
+    assert st.migrate() == SCHEMA_VERSION
+    assert st.runs()["run_id"].to_list() == ["v1run"] and st.leads("v1run").equals(leads)
+    assert st.evidence("v1run").height == 6
+    d = st.dispositions()
+    assert dict(zip(d["lead_id"], d["status"])) == {"FW-0000000000000001": "dismissed", "FW-0000000000000002": "confirmed"}
+    h = st.history("FW-0000000000000001")
+    assert len(h) == 1 and h[0]["note"] == "监护人代领" and h[0]["at"] == "2025-02-03T04:05:06" and h[0]["amount_at_risk"] == 200.1
+    assert st.case("FW-0000000000000000")["status"] == "new"  # every stored lead got its case
+    with st.engine.connect() as c:
+        assert not sa.inspect(c).has_table("dispositions", schema=schema)
+    # searchable at once: the evidence's identity number and name are terms of the leads
+    with st.engine.connect() as c:
+        t = st._tbl("lead_terms")
+        assert c.execute(sa.select(sa.func.count()).select_from(t).where(t.c.term == "张三")).scalar() == 3
+    st.close()
+    open_store(backend).close()  # at the newest version: opening again migrates nothing
+
+
+def test_a_store_from_a_newer_fundwatch_is_refused(backend):
+    st = open_store(backend)
+    with st.engine.begin() as c:
+        t = sa.Table("alembic_version", sa.MetaData(schema=st.schema), autoload_with=c)
+        c.execute(sa.update(t).values(version_num="0099"))
+    st.close()
     with pytest.raises(InputError, match="newer"):
         open_store(backend)
 

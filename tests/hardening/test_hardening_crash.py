@@ -30,7 +30,7 @@ def _state(db: Path) -> tuple[int, int, dict, str]:
     try:
         runs = con.execute("select count(*) from runs").fetchone()[0]
         leads = con.execute("select count(*) from leads").fetchone()[0]
-        disp = {r[0]: r[1] for r in con.execute("select lead_id, status from dispositions")}
+        disp = {r[0]: r[1] for r in con.execute("select lead_id, status from lead_cases where status != 'new'")}
         ok = con.execute("pragma integrity_check").fetchone()[0]
         orphans = con.execute("select count(*) from leads where run_id not in (select run_id from runs)").fetchone()[0]
         assert orphans == 0

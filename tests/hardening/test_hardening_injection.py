@@ -112,7 +112,7 @@ def test_store_keeps_hostile_strings_as_data(hostile_run):
     con = sqlite3.connect(db)
     try:
         tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
-        assert {"leads", "evidence", "runs", "dispositions"} <= tables
+        assert {"leads", "evidence", "runs", "lead_cases", "lead_history"} <= tables
         ids = [r[0] for r in con.execute("select record_ids from leads")]
         names = [r[0] for r in con.execute("select name from evidence")]
         assert con.execute("pragma integrity_check").fetchone()[0] == "ok"

@@ -82,7 +82,7 @@ def make_inputs(n: int = 12, seed: int = 7, hostile: bool = True) -> dict:
         findings.append(
             dict(
                 rule_code=code, domain=domain, entity_type=etype, entity_id=eid, record_ids=rid,
-                record_amounts=[amt / len(rid)] * len(rid), amount_at_risk=amt, score=score, severity=sev,
+                record_amounts=[amt / len(rid)] * len(rid), amount_at_risk=amt, score=score,
                 period_start=month, period_end=month, region_code=region,
                 evidence_zh=f"证据:{name} {pid}", evidence_en=f"Evidence EN {i}: paid {amt} after death of {pid}",
                 details=details,

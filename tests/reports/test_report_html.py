@@ -198,3 +198,13 @@ def test_non_finite_numbers_do_not_break_the_report(tmp_path):
     assert data["leads"]["score"][0] is None and data["leads"]["amount_at_risk"][1] is None
     i = data["findings"]["rule_code"].index("VILLAGE_OUTLIER")
     assert data["findings"]["details"][i]["features"][0]["value"] is None
+
+
+def test_rule_texts_follow_the_run_settings(tmp_path):
+    from fundwatch.settings import Settings
+
+    s = Settings.model_validate({"subsidy": {"max_delay_days": 60}})
+    rules = _payload(_write(tmp_path, settings=s).read_text(encoding="utf-8"))["rules"]
+    assert rules["DELAYED_PAYMENT"]["meaning"] == "发放日期晚于所属期开始超过60天"
+    assert rules["DECEASED_PAYEE"]["basis"] == RULES["DECEASED_PAYEE"].basis_zh
+    assert rules["DECEASED_PAYEE"]["checklist"] == list(RULES["DECEASED_PAYEE"].checklist_zh)

@@ -6,9 +6,12 @@ from medical_frames import datasets
 from sklearn.base import clone
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, MissingDatasetError
-from fundwatch.detectors.medical import DETECTOR_CLASSES, FrequentVisitsRule, build_detectors
+from fundwatch.detectors.medical import FrequentVisitsRule, build_detectors
+from fundwatch.detectors.registry import detector_classes
 from fundwatch.rules_catalog import RULES
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+DETECTOR_CLASSES = detector_classes("medical")
 
 
 def test_every_medical_rule_code_has_a_detector_except_peer_models():

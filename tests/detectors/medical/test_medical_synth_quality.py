@@ -12,11 +12,12 @@ import polars as pl
 import pytest
 
 import fundwatch.detectors.medical as medical
+from fundwatch.detectors.registry import detector_classes
 from fundwatch.settings import DEFAULT_SETTINGS
 
 synth = pytest.importorskip("fundwatch.synth")
 
-CODES = sorted({c for cls in medical.DETECTOR_CLASSES for c in cls.codes})
+CODES = sorted({c for cls in detector_classes("medical") for c in cls.codes})
 
 
 @pytest.fixture(scope="module")

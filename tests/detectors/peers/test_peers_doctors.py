@@ -48,7 +48,7 @@ def test_build_detectors_uses_settings():
         update={"peers": DEFAULT_SETTINGS.peers.model_copy(update={"score_threshold": 0.8})}
     )
     dets = build_detectors(settings)
-    assert {d.code for d in dets} == {
+    assert {d.codes[0] for d in dets} == {
         "VILLAGE_OUTLIER", "OPERATOR_OUTLIER", "INSTITUTION_OUTLIER", "DOCTOR_OUTLIER"
     }
     assert all(d.kind == "model" and d.score_threshold == 0.8 for d in dets)

@@ -60,7 +60,7 @@ def test_rule_findings_add_a_feature(world):
             {"rule_code": ["OVER_PRICE"], "domain": ["medical"], "entity_type": ["institution"],
              "entity_id": ["P003"], "record_ids": [claims.to_list()[: int(claims.len() * 0.8)]],
              "record_amounts": [[1.0] * int(claims.len() * 0.8)], "amount_at_risk": [1.0],
-             "score": [1.0], "severity": ["high"], "period_start": ["2025-01"],
+             "score": [1.0], "period_start": ["2025-01"],
              "period_end": ["2025-03"], "region_code": [""], "evidence_zh": [""],
              "evidence_en": [""], "details": ["{}"]},
             schema=empty_findings().schema,

@@ -5,10 +5,13 @@ import pytest
 from sklearn.base import clone
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, MissingDatasetError
-from fundwatch.detectors.subsidy import RULE_CLASSES, build_detectors
-from fundwatch.detectors.subsidy._common import age_on, money, severity
+from fundwatch.detectors.registry import detector_classes
+from fundwatch.detectors.subsidy import build_detectors
+from fundwatch.detectors.subsidy._common import age_on, money
 from fundwatch.rules_catalog import RULES
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+
+RULE_CLASSES = detector_classes("subsidy")
 
 
 def test_every_subsidy_rule_code_has_a_detector():
@@ -55,11 +58,3 @@ def test_age_on_birthday_boundaries():
                        "d": [dt.date(2025, 3, 1)] * 3})
     assert df.select(age_on(pl.col("b"), pl.col("d"))).to_series().to_list() == [80, 79, 25]
 
-
-def test_severity_floor_and_bands():
-    df = pl.DataFrame({"a": [10.0, 1500.0, 9000.0]})
-    floors = {"X": "medium"}
-    got = df.select(severity("X", pl.col("a"), floors, 5000.0, 1000.0)).to_series().to_list()
-    assert got == ["medium", "medium", "high"]
-    got = df.select(severity("Y", pl.col("a"), floors, 5000.0, 1000.0)).to_series().to_list()
-    assert got == ["low", "medium", "high"]

@@ -10,12 +10,13 @@ operator while the generator labels the beneficiary.
 import polars as pl
 import pytest
 
-from fundwatch.detectors.subsidy import RULE_CLASSES, build_detectors
+from fundwatch.detectors.registry import detector_classes
+from fundwatch.detectors.subsidy import build_detectors
 from fundwatch.settings import DEFAULT_SETTINGS
 
 synth = pytest.importorskip("fundwatch.synth", reason="the synthetic city generator is not available")
 
-RULE_CODES = sorted(c for cls in RULE_CLASSES for c in cls.codes)
+RULE_CODES = sorted(c for cls in detector_classes("subsidy") for c in cls.codes)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,69 @@
+"""The table of planters: every planted anomaly type and look-alike of the synthetic city.
+
+One line per planter: its name (which names its random stream, see
+:func:`fundwatch.synth.planting.planter_rng`) and its function. The order is the order of
+precedence for persons (a person goes to the first planter that wants it), so **append new
+planters at the end**: then every case planted before stays exactly as it was.
+"""
+
+from __future__ import annotations
+
+from fundwatch.synth import anomalies_medical as med
+from fundwatch.synth import anomalies_subsidy as sub
+from fundwatch.synth.planting import Planter
+
+PLANTERS: tuple[Planter, ...] = (
+    # --- subsidy: who is paid (enrolments) --------------------------------------------------
+    Planter("deceased_payee", sub.deceased_payee),
+    Planter("deceased_payee_lookalike", sub.deceased_payee_lookalike),
+    Planter("ineligible_age", sub.ineligible_age),
+    Planter("ineligible_age_lookalike", sub.ineligible_age_lookalike),
+    Planter("official_recipient", sub.official_recipient),
+    Planter("official_recipient_lookalike", sub.official_recipient_lookalike),
+    Planter("asset_owner_recipient", sub.asset_owner_recipient),
+    Planter("asset_owner_lookalike_registered_later", sub.asset_owner_lookalike_registered_later),
+    Planter("asset_owner_lookalike_property", sub.asset_owner_lookalike_property),
+    Planter("village_outlier", sub.village_outlier),
+    Planter("cadre_held_cards", sub.cadre_held_cards),
+    Planter("shared_account", sub.shared_account),
+    Planter("cadre_held_cards_lookalike_own_household", sub.cadre_held_cards_lookalike_own_household),
+    Planter("shared_account_lookalike_household", sub.shared_account_lookalike_household),
+    Planter("shared_account_lookalike_guardian", sub.shared_account_lookalike_guardian),
+    # --- subsidy: how a payment was made ------------------------------------------------------
+    Planter("duplicate_payment", sub.duplicate_payment),
+    Planter("duplicate_payment_lookalike", sub.duplicate_payment_lookalike),
+    Planter("over_standard", sub.over_standard),
+    Planter("over_standard_lookalike", sub.over_standard_lookalike),
+    Planter("delayed_payment", sub.delayed_payment),
+    Planter("delayed_payment_lookalike", sub.delayed_payment_lookalike),
+    Planter("area_inflation", sub.area_inflation),
+    Planter("area_inflation_lookalike", sub.area_inflation_lookalike),
+    Planter("ghost_beneficiary", sub.ghost_beneficiary),
+    # --- medical: planted claims --------------------------------------------------------------
+    Planter("claim_after_death", med.claim_after_death),
+    Planter("claim_after_death_lookalike", med.claim_after_death_lookalike),
+    Planter("overlapping_stays", med.overlapping_stays),
+    Planter("overlapping_stays_lookalike_transfer", med.overlapping_stays_lookalike_transfer),
+    Planter("split_admission", med.split_admission),
+    Planter("split_admission_lookalike_late", med.split_admission_lookalike_late),
+    Planter("split_admission_lookalike_other_diagnosis", med.split_admission_lookalike_other_diagnosis),
+    Planter("phantom_inpatient", med.phantom_inpatient),
+    Planter("phantom_inpatient_lookalike_observation", med.phantom_inpatient_lookalike_observation),
+    Planter("frequent_visits", med.frequent_visits),
+    Planter("frequent_visits_lookalike_monthly_refill", med.frequent_visits_lookalike_monthly_refill),
+    Planter("collusive_group", med.collusive_group),
+    Planter("collusive_group_lookalike_household", med.collusive_group_lookalike_household),
+    Planter("institution_outlier_lookalike_hospital", med.institution_outlier_lookalike_hospital),
+    Planter("institution_outlier_lookalike_busy_pharmacy", med.institution_outlier_lookalike_busy_pharmacy),
+    Planter("institution_outlier", med.institution_outlier),
+    Planter("doctor_outlier", med.doctor_outlier),
+    # --- medical: item lines of normal claims -------------------------------------------------
+    Planter("gender_limit", med.gender_limit),
+    Planter("age_limit", med.age_limit),
+    Planter("excess_quantity", med.excess_quantity),
+    Planter("excess_quantity_lookalike", med.excess_quantity_lookalike),
+    Planter("over_price", med.over_price),
+    Planter("over_price_lookalike", med.over_price_lookalike),
+    Planter("duplicate_billing", med.duplicate_billing),
+    # --- new planters: append here (see the module docstring) ---------------------------------
+)
