@@ -1,70 +1,92 @@
-"""Validation speed on synthetic claims: ``python bench/validation_speed.py [rows] [chunk_rows]``.
+"""Validation speed on a synthetic city: ``python bench/validation_speed.py [--tier M] [--seed 1]``.
 
-Builds ``rows`` synthetic claim rows (with ~0.1 % planted bad rows) plus persons, institutions
-and items, runs :func:`expectations.validate` without Data Docs and prints rows/second per
-dataset and the process's peak resident memory.
+Loads the cached city of the tier once (``bench/_common.ensure_city``), then times, in this
+process, one after another:
+
+1. **floor**: every row-level check's polars function over the loaded frames, once, with no
+   Great Expectations at all — the least any validation of these rules must cost (the old
+   runner paid this, then again in GE on pandas chunks);
+2. **validate**: :func:`fundwatch.expectations.validate` as the scan calls it (with the
+   loader's result, Data Docs off);
+3. **validate + docs**: the same with the Data Docs site and the auditors' pages.
+
+Prints seconds, validate / floor, rows per second per dataset and peak RSS, and checks that
+the two validations agree (same summary, same quarantine). Tiers above M need the whole
+machine (docs/CONTRIBUTING.md): the lead runs L.
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
 import sys
 import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
 import polars as pl
 
-from fundwatch.expectations import validate
-from fundwatch.settings import DEFAULT_SETTINGS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import city_dir, ensure_city, ratio  # noqa: E402
+
+TIERS = {"S": 10_000, "M": 100_000, "L": 1_000_000}
 
 
-def claims_frame(n: int, seed: int = 0) -> pl.DataFrame:
-    rng = np.random.default_rng(seed)
-    fund = np.round(rng.gamma(2.0, 100.0, n), 2)
-    self_ = np.round(rng.gamma(2.0, 30.0, n), 2)
-    visit = pl.Series(rng.integers(0, 700, n)).cast(pl.Int32)
-    df = pl.DataFrame({
-        "claim_id": pl.int_range(0, n, eager=True).cast(pl.String).str.zfill(10),
-        "person_id": np.where(rng.random(n) < 0.999, "11010519491231002X", "110105194912310021"),
-        "institution_id": pl.Series(rng.integers(0, 500, n)).cast(pl.String),
-        "doctor_id": pl.Series(rng.integers(0, 5000, n)).cast(pl.String),
-        "visit_type": rng.choice(["outpatient", "inpatient", "pharmacy"], n),
-        "diagnosis_code": ["J01"] * n,
-        "total_amount": fund + self_,
-        "fund_amount": np.where(rng.random(n) < 0.999, fund, -fund),
-        "self_amount": self_,
-    })
-    base = pl.date(2024, 1, 1)
-    df = df.with_columns(
-        visit_date=(base + pl.duration(days=pl.lit(visit))).cast(pl.Date),
-        discharge_date=pl.when(pl.col("visit_type") == "inpatient").then(
-            (base + pl.duration(days=pl.lit(visit) + 3)).cast(pl.Date)
-        ),
-        settle_date=(base + pl.duration(days=pl.lit(visit) + 1)).cast(pl.Date),
-    )
-    cols = ["claim_id", "person_id", "institution_id", "doctor_id", "visit_type", "visit_date", "discharge_date",
-            "settle_date", "diagnosis_code", "total_amount", "fund_amount", "self_amount"]
-    return df.select(cols)
+def floor(datasets: dict[str, pl.DataFrame]) -> float:
+    """Every row check's polars function once over every frame; seconds."""
+    from fundwatch.contract import DATASETS
+    from fundwatch.expectations import dataset_checks
+    from fundwatch.expectations.cross import ORDER
+    from fundwatch.expectations.spec import Ctx
+    from fundwatch.settings import DEFAULT_SETTINGS
+
+    t = time.perf_counter()
+    for name in [n for n in ORDER if n in datasets]:
+        frame = datasets[name]
+        active, _ = dataset_checks(name, DEFAULT_SETTINGS, set(datasets) & set(DATASETS))
+        ctx = Ctx(name, DEFAULT_SETTINGS.validation, datasets)
+        for c in active:
+            if c.level != "row" or not all(col in frame.columns for col in c.columns):
+                continue
+            r = c.ok(frame, ctx)
+            if not isinstance(r, pl.Series):
+                frame.select(r).to_series().sum()
+    return time.perf_counter() - t
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    chunk = int(sys.argv[2]) if len(sys.argv) > 2 else DEFAULT_SETTINGS.validation.chunk_rows
-    settings = DEFAULT_SETTINGS.model_copy(
-        update={"validation": DEFAULT_SETTINGS.validation.model_copy(update={"chunk_rows": chunk})}
-    )
-    claims = claims_frame(n)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tier", default="M", choices=sorted(TIERS))
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    from fundwatch import expectations, pipeline
+
+    name = f"{a.tier}-{a.seed}"
+    ensure_city(name, TIERS[a.tier], a.seed)
     t = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        res = validate({"claims": claims}, out, settings, build_docs=False)
-    secs = time.perf_counter() - t
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rows={n} chunk_rows={chunk} seconds={secs:.1f} rows/s={n / secs:,.0f}")
-    print(f"rows_per_second={ {k: round(v) for k, v in res.rows_per_second.items()} }")
-    print(f"accepted={res.datasets['claims'].height} quarantined_rows={res.quarantine['row_number'].n_unique()}")
-    print(f"peak RSS MB: before validate {rss0:.0f}, after {rss1:.0f} (increase {rss1 - rss0:.0f})")
+    loaded = pipeline.load_step(city_dir(name) / "input", ("subsidy", "medical"))
+    load_s = time.perf_counter() - t
+    rows = sum(f.height for f in loaded.datasets.values())
+    print(f"tier {a.tier}: {rows:,} rows in {len(loaded.datasets)} datasets, loaded in {load_s:.1f} s")
+
+    floor_s = floor(loaded.datasets)
+    results = {}
+    for docs in (False, True):
+        with tempfile.TemporaryDirectory() as out:
+            t = time.perf_counter()
+            res = expectations.validate(dict(loaded.datasets), out, build_docs=docs, load=loaded)
+            results[docs] = (time.perf_counter() - t, res)
+    (v_s, v), (d_s, d) = results[False], results[True]
+    cols = ["dataset", "expectation", "success", "unexpected_count"]
+    same = v.summary.select(cols).equals(d.summary.select(cols)) and v.quarantine.equals(d.quarantine)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    print(f"floor (polars functions only)   {floor_s:7.1f} s")
+    print(f"validate                        {v_s:7.1f} s   validate / floor = {ratio(v_s, floor_s):.2f}")
+    print(f"validate + Data Docs + audit    {d_s:7.1f} s")
+    print(f"rows/s per dataset: { {k: round(x) for k, x in v.rows_per_second.items()} }")
+    failed = v.summary.filter(pl.col("success").not_().fill_null(False)).height
+    print(f"failed checks {failed}, quarantined by validation {v.quarantine.height}, same results with docs: {same}")
+    print(f"peak RSS {peak:.2f} GB")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,35 @@
 """Great Expectations plumbing: one ephemeral context per validation run.
 
-Builds one :class:`great_expectations.ExpectationSuite` per dataset from its declared checks,
-validates pandas chunks against it, merges the chunk results into one result per dataset
-(counts summed, success re-decided with ``mostly``, example values masked) and stores that in
-the context so the Data Docs show one validation per dataset however many chunks it took.
+Builds one :class:`great_expectations.ExpectationSuite` per dataset from its declared checks
+and validates **one batch per dataset, over every row**:
+
+* checks GE has an expectation for (between, pair A ≥ B, regex, in set, not null) run on the
+  real columns, and only those columns are handed to pandas (pandas 3 holds text in Arrow
+  string arrays, numbers and dates as numpy: the copy is cheap and GE's vectorised paths
+  apply);
+* every other check (whole-dataset keys, money adding up, agreement with the identity
+  number, references into other datasets, contract types) runs as
+  :class:`expectations.custom.ExpectRowsToPassCheck`, whose metric is the check's polars
+  function, evaluated once inside GE's validation;
+* checks the loader already applied to every row it read (a value that must not be empty, a
+  code from a list, a date, a region code …) are not run again: their results are recorded
+  from the loader's quarantine (see :mod:`expectations.runner`).
+
+Critical expectations GE evaluates return every failing row (``COMPLETE``), the rest a few
+(``SUMMARY``); examples and stored results are masked before anything is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
 import pandas as pd
+import polars as pl
 from great_expectations.core.expectation_validation_result import (
     ExpectationSuiteValidationResult,
     ExpectationValidationResult,
@@ -28,20 +42,23 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 from great_expectations.validator.validation_statistics import calc_validation_statistics
 
-import polars as pl
-
 from fundwatch.idnumber import mask_name
 from fundwatch.privacy import ID_COLUMNS
 from fundwatch.settings.validation import ValidationSettings
 
-from . import custom  # noqa: F401  (registers the custom expectation with GE)
-from .spec import Check
+from . import custom  # noqa: F401  (registers the custom expectations with GE)
+from .custom import ExpectRowsToPassCheck
+from .spec import CRITICAL, Check
 
 SITE_NAME = "fundwatch_local_site"
 #: datasets whose ``name`` column is a person's name (institutions' names are not personal).
 PERSONAL_NAME_DATASETS = ("persons", "disbursements")
 
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
+# GE fingerprints every pandas batch under 1 GB with an md5 over a hash of every cell: at
+# city scale that costs more than the checks themselves, and the run fingerprints its input
+# files already. Batches are not fingerprinted.
+_pandas_engine.HASH_THRESHOLD = 0
 
 
 def mostly_of(dataset: str, check: Check, s: ValidationSettings) -> float:
@@ -72,11 +89,7 @@ def mask_id_safe(expr: pl.Expr) -> pl.Expr:
 
 
 def mask_values(dataset: str, column: str | None, values: list[Any]) -> list[Any]:
-    """Mask ``values`` when ``column`` holds personal data; other values pass unchanged.
-
-    Masks through a frame column: the scalar helpers of ``fundwatch.idnumber`` evaluate the
-    masking expression on a literal, which aborts on values of 10 characters or fewer.
-    """
+    """Mask ``values`` when ``column`` holds personal data; other values pass unchanged."""
     if column is None or not values:
         return values
     if column in ID_COLUMNS:
@@ -87,6 +100,25 @@ def mask_values(dataset: str, column: str | None, values: list[Any]) -> list[Any
         return values
     s = pl.Series("v", [None if v is None else str(v) for v in values], dtype=pl.String)
     return s.to_frame().select(fn(pl.col("v"))).to_series().to_list()
+
+
+def description(check: Check) -> str:
+    """What Data Docs show for a check: the Chinese sentence, then the English one."""
+    zh = check.label_zh
+    text = f"{zh} — {check.text}" if zh != check.text else check.text
+    return text.replace("$", "＄")  # "$" starts a template parameter in GE's renderer
+
+
+def native_columns(exp: Any) -> list[str]:
+    """The columns a GE expectation reads (its pandas batch needs only these)."""
+    cols = []
+    for key in ("column", "column_A", "column_B"):
+        v = getattr(exp, key, None)
+        if isinstance(v, str):
+            cols.append(v)
+    for v in getattr(exp, "column_list", None) or []:
+        cols.append(v)
+    return cols
 
 
 class GxSession:
@@ -109,64 +141,61 @@ class GxSession:
             )
         self.source = self.context.data_sources.add_pandas("fundwatch")
         self.run_id = RunIdentifier(run_name="fundwatch-validation", run_time=dt.datetime.now(dt.timezone.utc))
-        self._batch_defs: dict[str, Any] = {}
 
     # -- suites ------------------------------------------------------------------------------
-    def build_suite(self, dataset: str, checks: list[Check]) -> gx.ExpectationSuite:
-        """The GE suite of ``dataset``: one expectation per check, severity and check name in meta."""
-        expectations = []
-        for ch in checks:
-            common = {
-                "severity": ch.severity,
-                "meta": {"fw_check": ch.name, "dataset": dataset, "severity": ch.severity, "level": ch.level},
-                "notes": f"[{ch.severity}, {ch.level}-level] {ch.text}",
-            }
-            m = mostly_of(dataset, ch, self.settings)
-            if ch.expect is not None:
-                exp = ch.expect(common, m)
-            else:
-                exp = gx.expectations.ExpectColumnValuesToBeInSet(
-                    column=ch.derived_column, value_set=[True], mostly=m, description=ch.text, **common
-                )
-            expectations.append(exp)
+    def expectation(self, dataset: str, check: Check, check_key: str, native: bool, source: str) -> Any:
+        """The GE expectation of one check: GE's own where ``native``, else the polars-backed
+        :class:`ExpectRowsToPassCheck`; ``source`` (``ge`` or ``load``) is kept in ``meta``."""
+        common = {
+            "severity": check.severity,
+            "meta": {"fw_check": check.name, "dataset": dataset, "severity": check.severity, "level": check.level,
+                     "source": source, "text_zh": check.label_zh},
+            "notes": f"[{check.severity}, {check.level}-level] {check.text}",
+            "description": description(check),
+        }
+        m = mostly_of(dataset, check, self.settings)
+        if native and check.expect is not None:
+            return check.expect(common, m)
+        return ExpectRowsToPassCheck(check_key=check_key, columns=list(check.columns), mostly=m, **common)
+
+    def add_suite(self, dataset: str, expectations: list[Any]) -> gx.ExpectationSuite:
+        """The suite shown in Data Docs: every check of the dataset, however it is evaluated."""
         return self.context.suites.add(gx.ExpectationSuite(name=dataset, expectations=expectations))
 
     # -- validation --------------------------------------------------------------------------
-    def validate_chunk(self, dataset: str, frame: pd.DataFrame, suite: gx.ExpectationSuite) -> ExpectationSuiteValidationResult:
-        if dataset not in self._batch_defs:
-            asset = self.source.add_dataframe_asset(dataset)
-            self._batch_defs[dataset] = asset.add_batch_definition_whole_dataframe(f"{dataset}_chunk")
-        batch = self._batch_defs[dataset].get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(
-            suite,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": self.settings.examples},
-        )
+    def validate(self, dataset: str, frame: pd.DataFrame, critical: list[Any], others: list[Any]) -> list[ExpectationValidationResult]:
+        """Validate one batch (the whole dataset) against the expectations GE evaluates.
 
-    def merge(
-        self, dataset: str, suite: gx.ExpectationSuite, checks: list[Check], chunks: list[ExpectationSuiteValidationResult],
-        extra_meta: dict,
-    ) -> ExpectationSuiteValidationResult:
-        """One result for the whole dataset from its chunk results (examples masked)."""
-        by_check: dict[str, list[ExpectationValidationResult]] = defaultdict(list)
-        for res in chunks:
-            for er in res.results:
-                by_check[er.expectation_config.meta["fw_check"]].append(er)
-        merged: list[ExpectationValidationResult] = []
-        for ch in checks:
-            ers = by_check.get(ch.name, [])
-            if not ers:
-                continue
-            merged.append(self._merge_one(dataset, ch, ers))
-        stats = calc_validation_statistics(merged)
-        meta = dict(chunks[0].meta) if chunks else {}
-        meta.pop("batch_parameters", None)
-        meta["batch_spec"] = {"data_asset_name": dataset, "batch_data": "<polars frame, validated in chunks>"}
-        meta["run_id"] = self.run_id
-        meta["validation_time"] = self.run_id.run_time
-        meta["fundwatch"] = extra_meta
+        Critical ones report every failing row (they decide the quarantine), the others a
+        sample; each expectation is evaluated exactly once.
+        """
+        asset = self.source.add_dataframe_asset(dataset)
+        batch = asset.add_batch_definition_whole_dataframe(f"{dataset}_all_rows").get_batch(
+            batch_parameters={"dataframe": frame}
+        )
+        results: list[ExpectationValidationResult] = []
+        k = self.settings.examples
+        for exps, fmt in ((critical, {"result_format": "COMPLETE"}),
+                          (others, {"result_format": "SUMMARY", "partial_unexpected_count": k})):
+            if exps:
+                suite = gx.ExpectationSuite(name=f"{dataset}__{fmt['result_format'].lower()}", expectations=exps)
+                results.extend(batch.validate(suite, result_format=fmt).results)
+        return results
+
+    def assemble(self, dataset: str, suite: gx.ExpectationSuite, results: list[ExpectationValidationResult],
+                 extra_meta: dict) -> ExpectationSuiteValidationResult:
+        """One stored result per dataset, in the suite's order."""
+        stats = calc_validation_statistics(results)
+        meta = {
+            "batch_spec": {"data_asset_name": dataset, "batch_data": "every row of the dataset"},
+            "active_batch_definition": {"datasource_name": "fundwatch", "data_asset_name": dataset},
+            "run_id": self.run_id,
+            "validation_time": self.run_id.run_time,
+            "fundwatch": extra_meta,
+        }
         return ExpectationSuiteValidationResult(
             success=stats.success,
-            results=merged,
+            results=results,
             suite_name=suite.name,
             statistics={
                 "evaluated_expectations": stats.evaluated_expectations,
@@ -176,53 +205,6 @@ class GxSession:
             },
             meta=meta,
             batch_id=dataset,
-        )
-
-    def _merge_one(self, dataset: str, ch: Check, ers: list[ExpectationValidationResult]) -> ExpectationValidationResult:
-        first = ers[0]
-        config = first.expectation_config
-        failed = [e for e in ers if e.exception_info and e.exception_info.get("raised_exception")]
-        if failed:
-            return ExpectationValidationResult(
-                success=False, expectation_config=config, result={}, meta=first.meta,
-                exception_info=failed[0].exception_info,
-            )
-        if "unexpected_count" not in (first.result or {}):
-            return ExpectationValidationResult(
-                success=all(e.success for e in ers), expectation_config=config, result=first.result, meta=first.meta,
-                exception_info=first.exception_info,
-            )
-        element = sum(e.result.get("element_count", 0) for e in ers)
-        missing = sum(e.result.get("missing_count", 0) or 0 for e in ers)
-        unexpected = sum(e.result.get("unexpected_count", 0) or 0 for e in ers)
-        nonmissing = element - missing
-        pct = 100.0 * unexpected / nonmissing if nonmissing else 0.0
-        mostly = mostly_of(dataset, ch, self.settings)
-        success = nonmissing == 0 or (1 - unexpected / nonmissing) >= mostly - 1e-12
-        column = config.kwargs.get("column")
-        k = self.settings.examples
-        partial = [v for e in ers for v in e.result.get("partial_unexpected_list", [])][:k]
-        counts: dict[Any, int] = defaultdict(int)
-        for e in ers:
-            for item in e.result.get("partial_unexpected_counts", []) or []:
-                counts[_hashable(item["value"])] += item["count"]
-        top = sorted(counts.items(), key=lambda kv: -kv[1])[:k]
-        result = {
-            "element_count": element,
-            "missing_count": missing,
-            "missing_percent": 100.0 * missing / element if element else None,
-            "unexpected_count": unexpected,
-            "unexpected_percent": pct,
-            "unexpected_percent_total": 100.0 * unexpected / element if element else None,
-            "unexpected_percent_nonmissing": pct,
-            "partial_unexpected_list": mask_values(dataset, column, partial),
-            "partial_unexpected_counts": [
-                {"value": v, "count": n[1]}
-                for v, n in zip(mask_values(dataset, column, [t[0] for t in top]), top)
-            ],
-        }
-        return ExpectationValidationResult(
-            success=success, expectation_config=config, result=result, meta=first.meta, exception_info=first.exception_info
         )
 
     # -- Data Docs ---------------------------------------------------------------------------
@@ -239,7 +221,5 @@ class GxSession:
         return index if index.exists() else None
 
 
-def _hashable(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(v)
-    return v
+def is_critical(exp: Any) -> bool:
+    return (getattr(exp, "meta", None) or {}).get("severity") == CRITICAL

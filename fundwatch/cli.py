@@ -13,6 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from . import i18n  # messages and help in Chinese or English (the locale, or --lang)
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 DEMO_PERSONS = 6000
@@ -27,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line and exits 2."""
 
     def error(self, message: str) -> None:  # noqa: D401
-        self.exit(EXIT_INPUT, f"fundwatch: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_INPUT, i18n.t("usage_error", msg=message, prog=self.prog) + "\n")
 
 
 def _examples(text: str) -> str:
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    p.add_argument("--lang", dest="cli_lang", choices=list(i18n.LANGS), help="message language (default: the locale)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("synth", help="generate a synthetic city with planted anomalies", formatter_class=fmt,
@@ -61,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dirty", action="store_true", help="GBK CSVs, Chinese headers, .xlsx, monthly folders, bad rows, hostile names")
     s.add_argument("--contract-version", type=int, choices=[1, 2], default=2,
                    help="2 (default): with the data contract's v2 columns and datasets; 1: without them")
+    _lang_arg(s)
 
     s = sub.add_parser("scan", help="load, validate, detect, rank, store and report", formatter_class=fmt,
                        epilog=_examples("fundwatch scan city/input --out run1\nfundwatch scan city/input --out run1 --domain medical --lang en\nfundwatch scan city/input --out run1 --store postgresql+psycopg://user@host/db"))
@@ -73,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", dest="out_dir", required=True, metavar="OUT_DIR")
     s.add_argument("--domain", default="all", choices=["subsidy", "medical", "all"])
     s.add_argument("--settings", dest="settings_file", metavar="FILE", help="TOML/JSON settings overriding defaults")
+    _lang_arg(s)
 
     s = sub.add_parser("demo", help="generate the demo city and scan it end to end", formatter_class=fmt,
                        epilog=_examples("fundwatch demo\nfundwatch demo --out /tmp/fw-demo --lang en"))
@@ -83,11 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("review", help="record a supervisor's decision on a lead", formatter_class=fmt,
                        epilog=_examples('fundwatch review FW-0123abcd --status dismissed --note "已核实为监护人代领" --out run1\nfundwatch review --import run1/leads.xlsx --out run1'))
     s.add_argument("lead_id", nargs="?", metavar="LEAD_ID")
-    s.add_argument("--status", choices=["confirmed", "dismissed", "in_review"])
+    s.add_argument("--status", type=i18n.status_word, choices=["confirmed", "dismissed", "in_review"])
     s.add_argument("--note", default="")
     s.add_argument("--import", dest="import_path", metavar="XLSX", help="read the disposition column of leads.xlsx")
     s.add_argument("--out", dest="out_dir", metavar="OUT_DIR", help="run folder whose default store to use")
     s.add_argument("--store", dest="store_url", metavar="URL", help="SQLAlchemy URL of the lead store")
+    _lang_arg(s)
 
     _workspace_parsers(sub, fmt)
 
@@ -95,7 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=_examples("fundwatch evaluate run1 --labels city/labels.parquet"))
     s.add_argument("out_dir", metavar="OUT_DIR")
     s.add_argument("--labels", required=True, metavar="LABELS")
+    _lang_arg(s)
     return p
+
+
+def _lang_arg(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--lang", choices=list(i18n.LANGS), help="message language (default: the locale)")
 
 
 def _scan_args(s: argparse.ArgumentParser) -> None:
@@ -129,7 +140,7 @@ def cmd_synth(args) -> int:
     with _progress("generating the synthetic city"):
         city = generate_city(args.persons, args.seed)
         write_city(city, Path(args.out_dir), dirty=args.dirty, seed=args.seed, contract_version=args.contract_version)
-    print(f"wrote {Path(args.out_dir) / 'input'} and {Path(args.out_dir) / 'labels.parquet'}")
+    print(i18n.t("wrote_city", input=Path(args.out_dir) / "input", labels=Path(args.out_dir) / "labels.parquet"))
     return EXIT_OK
 
 
@@ -177,20 +188,23 @@ def cmd_validate(args) -> int:
     with _progress("loading"):
         loaded = pipeline.load_step(args.input_dir, domains, settings)
     with _progress("validating"):
-        validation = pipeline.validate_step(loaded.datasets, out, settings)
+        validation = pipeline.validate_step(loaded.datasets, out, settings, loaded)
     counts = pipeline.counts_frame(loaded.counts, validation.quarantine)
     from .loading import write_quarantine
 
     write_quarantine(out / "quarantine.parquet", pipeline.all_quarantine(loaded.quarantine, validation.quarantine))
-    print(f"{'dataset':<20}{'read':>10}{'accepted':>10}{'quarantined':>12}")
+    ds, read, acc, q = i18n.HEADS[i18n.current()]
+    print(i18n.t("validate_head", ds=ds, read=read, accepted=acc, q=q))
     for r in counts.to_dicts():
         print(f"{r['dataset']:<20}{r['rows_read']:>10}{r['rows_accepted']:>10}{r['rows_quarantined']:>12}")
     if validation.docs_index:
-        print(f"Data Docs: {validation.docs_index}")
+        print(i18n.t("docs", path=validation.docs_index))
+    if validation.audit_pages:
+        print(i18n.t("audit", path=validation.audit_pages["zh" if i18n.current() == "zh" else "en"]))
     print(f"validation.json: {out / 'validation' / 'validation.json'}")
     if validation.unusable:
         name, why = sorted(validation.unusable.items())[0]
-        print(f"fundwatch: error: dataset '{name}' is unusable: {why}", file=sys.stderr)
+        print(i18n.t("unusable", name=name, why=why), file=sys.stderr)
         return EXIT_INPUT
     return EXIT_OK
 
@@ -208,7 +222,7 @@ def cmd_demo(args) -> int:
         import polars as pl
 
         result = evaluate(pl.read_parquet(out / "run" / "leads.parquet"), pl.read_parquet(city_dir / "labels.parquet"))
-        print("\nAgainst the demo city's planted truth:")
+        print(i18n.t("demo_truth"))
         print(format_evaluation(result))
     except Exception:  # noqa: BLE001 - the evaluation is a bonus for the demo, never its failure
         pass
@@ -224,12 +238,12 @@ def cmd_review(args) -> int:
     store = args.store_url or default_store_url(args.out_dir)
     if args.import_path:
         n = import_workbook(store, args.import_path)
-        print(f"imported {n} decision(s) from {args.import_path}")
+        print(i18n.t("imported", n=n, path=args.import_path))
         return EXIT_OK
     if not args.lead_id or not args.status:
         raise _usage("give LEAD_ID and --status confirmed|dismissed|in_review, or --import leads.xlsx")
     review(store, args.lead_id, args.status, args.note)
-    print(f"{args.lead_id}: {args.status}")
+    print(i18n.t("reviewed", lead=args.lead_id, status=i18n.status_label(args.status)))
     return EXIT_OK
 
 
@@ -328,20 +342,16 @@ def print_summary(run: dict) -> None:
     rows = run["rows"]
     leads = run["leads"]
     sev = leads["by_severity"]
-    print(
-        f"rows read {rows['read']:,} = accepted {rows['accepted']:,} + quarantined {rows['quarantined']:,}"
-    )
-    print(
-        f"{leads['count']:,} leads (high {sev.get('high', 0)}, medium {sev.get('medium', 0)}, low {sev.get('low', 0)}), "
-        f"money at risk {leads['amount_at_risk']:,.2f} CNY"
-    )
+    print(i18n.t("rows", read=f"{rows['read']:,}", accepted=f"{rows['accepted']:,}", quarantined=f"{rows['quarantined']:,}"))
+    print(i18n.t("leads", count=f"{leads['count']:,}", high=sev.get("high", 0), medium=sev.get("medium", 0),
+                 low=sev.get("low", 0), money=f"{leads['amount_at_risk']:,.2f}"))
     if run["detectors"]["skipped"]:
-        print(f"skipped detectors: {', '.join(sorted(run['detectors']['skipped']))}")
+        print(i18n.t("skipped", names=", ".join(sorted(run["detectors"]["skipped"]))))
     outputs = run.get("outputs", {})
-    print(f"report:   {outputs.get('report', '-')}")
-    print(f"workbook: {outputs.get('workbook', '-')}")
-    print(f"leads:    {outputs.get('parquet', outputs.get('leads_parquet', '-'))}")
-    print(f"run:      {Path(run['out_dir']) / 'run.json'}")
+    print(i18n.t("report", path=outputs.get("report", "-")))
+    print(i18n.t("workbook", path=outputs.get("workbook", "-")))
+    print(i18n.t("leads_file", path=outputs.get("parquet", outputs.get("leads_parquet", "-"))))
+    print(i18n.t("run_file", path=Path(run["out_dir"]) / "run.json"))
 
 
 def _usage(msg: str) -> Exception:
@@ -398,7 +408,8 @@ def _quiet_prefect() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    i18n.install(i18n.cli_lang(sys.argv[1:] if argv is None else argv))
+    parser = i18n.localise_parser(build_parser(), i18n.current())
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -408,17 +419,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (InputError, StoreBusyError) as exc:
-        print(f"fundwatch: error: {exc}", file=sys.stderr)
+        print(i18n.t("error", msg=exc), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("fundwatch: interrupted", file=sys.stderr)
+        print(i18n.t("interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
         if os.environ.get("FUNDWATCH_DEBUG"):
             raise
-        kind = "internal error" if not isinstance(exc, FundwatchError) else "error"
-        print(f"fundwatch: {kind}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-              f"(set FUNDWATCH_DEBUG=1 for details)", file=sys.stderr)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        if isinstance(exc, FundwatchError):
+            print(i18n.t("error", msg=f"{type(exc).__name__}: {first}"), file=sys.stderr)
+        else:
+            print(i18n.t("internal", kind=type(exc).__name__, msg=first), file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -568,9 +568,10 @@ QUARANTINE_SCHEMA = pl.Schema(
     {
         "dataset": pl.String(),
         "source_file": pl.String(),
-        "row_number": pl.Int64(),  # 1-based data row (CSV: line number minus the header line)
+        "row_number": pl.Int64(),  # the row's line in its file as an editor shows it (header = line 1)
         "column": pl.String(),
         "raw_value": pl.String(),
         "reason": pl.String(),
+        "record_id": pl.String(),  # the row's key as written (claim_id, claim_id/line_no), when readable
     }
 )

@@ -33,7 +33,7 @@ from .errors import InputError
 from .leads import fmt_money
 from .privacy import FORMULA_PREFIXES
 from .settings import DEFAULT_SETTINGS, Settings
-from .store import DISPOSITIONS_SCHEMA, LeadStore, WorkflowError, normalize_status, regrowth
+from .store import DISPOSITIONS_SCHEMA, LeadStore, WorkflowError, regrowth
 
 #: The status frame returned beside the leads (the report and workbook read it).
 STATUS_SCHEMA = pl.Schema(
@@ -52,6 +52,12 @@ STATUS_SCHEMA = pl.Schema(
 LEAD_ID_HEADERS = ("线索编号", "lead_id")
 STATUS_HEADERS = ("处置状态", "disposition")
 NOTE_HEADERS = ("备注", "note")
+#: The workbook dropdown's values, exactly (Chinese labels or English codes): an import takes
+#: nothing else (``确认`` or ``Confirmed`` are typing slips to fix, not guesses to make).
+WORKBOOK_STATUSES = {
+    "已确认": "confirmed", "已排除": "dismissed", "核查中": "in_review",
+    "confirmed": "confirmed", "dismissed": "dismissed", "in_review": "in_review",
+}
 #: Sheets searched for the lead list, in order (then every other sheet).
 SHEET_NAMES = ("Leads", "线索", "线索清单")
 
@@ -332,6 +338,7 @@ def read_workbook_decisions(xlsx_path: str | Path) -> list[dict[str, Any]]:
                 continue
             header_row, cols = found
             decisions = []
+            bad: list[str] = []  # every bad row, reported at once
             for r_idx, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
                 cell = lambda k: (row[cols[k]] if k in cols and cols[k] < len(row) else None)  # noqa: E731
                 lead_id, status = cell("lead_id"), _unformula(cell("status"))
@@ -339,16 +346,20 @@ def read_workbook_decisions(xlsx_path: str | Path) -> list[dict[str, Any]]:
                     continue
                 if status is None or str(status).strip() == "":
                     continue
-                try:
-                    code = normalize_status(status)
-                except InputError:
-                    raise InputError(
-                        f"{path}: sheet {name} row {r_idx}: disposition {str(status)!r} is not one of 已确认/已排除/核查中 (confirmed/dismissed/in_review)",
-                        path=str(path),
-                    ) from None
+                code = WORKBOOK_STATUSES.get(str(status).strip())
+                if code is None:
+                    bad.append(f"row {r_idx} {str(status).strip()!r}")
+                    continue
                 note = _unformula(cell("note"))
                 decisions.append(
                     {"lead_id": str(_unformula(lead_id)).strip(), "status": code, "note": None if note is None else str(note).strip() or None}
+                )
+            if bad:
+                shown = ", ".join(bad[:20]) + (f" and {len(bad) - 20} more" if len(bad) > 20 else "")
+                raise InputError(
+                    f"{path}: sheet {name}: {len(bad)} disposition(s) not one of 已确认/已排除/核查中 "
+                    f"(confirmed/dismissed/in_review): {shown}; pick the values from the dropdown (nothing was imported)",
+                    path=str(path),
                 )
             return decisions
         raise InputError(

@@ -15,9 +15,12 @@ folder ``<dataset>/`` holding any number of files of that dataset (``.parquet``,
   trailing blank lines at the end of a CSV are not rows.
 
 Quarantine (``contract.QUARANTINE_SCHEMA``): one row per failing cell, ``row_number`` the
-1-based data row within its source file, ``column`` the canonical column (``*`` for a
-problem of the whole row, such as a ragged CSV row), ``raw_value`` the cell as it came,
-truncated to ``settings.load.quarantine_raw_chars``. A row is quarantined when a non-empty
+row's line in its source file as an editor or spreadsheet shows it (header = line 1; see
+:mod:`fundwatch.readers`), ``record_id`` the row's key as written (``claim_id``, or
+``claim_id/line_no``), ``column`` the canonical column (``*`` for a problem of the whole row,
+such as a ragged CSV row), ``raw_value`` the cell as it came, truncated to
+``settings.load.quarantine_raw_chars``. The same numbering follows the accepted rows into
+validation (:attr:`LoadResult.origins`), so a row is called by one number everywhere. A row is quarantined when a non-empty
 value cannot be normalised or a non-nullable column is empty. For every dataset
 ``rows_read == rows_accepted + rows_quarantined``.
 
@@ -41,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from . import contract
@@ -77,6 +81,47 @@ class DatasetCounts:
 
 
 @dataclass
+class FileOrigin:
+    """Where the accepted rows of one file came from: ``rows`` rows, on ``lines`` (None: the
+    rows were consecutive, the first on line 2)."""
+
+    file: str
+    rows: int
+    lines: np.ndarray | None = None
+
+
+@dataclass
+class RowOrigins:
+    """Source file and line of every accepted row of one dataset, in frame order.
+
+    Held compactly: a file whose rows were all accepted and one line each costs nothing;
+    others keep one ``uint32`` line per accepted row.
+    """
+
+    files: list[FileOrigin] = field(default_factory=list)
+
+    def locate(self, positions: np.ndarray | list[int]) -> tuple[list[str], list[int]]:
+        """``(file, line)`` of the frame rows at ``positions`` (0-based)."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if not len(pos):
+            return [], []
+        ends = np.cumsum([f.rows for f in self.files])
+        which = np.searchsorted(ends, pos, side="right")
+        starts = ends - np.array([f.rows for f in self.files])
+        files, lines = [], []
+        for p, w in zip(pos.tolist(), which.tolist()):
+            if w >= len(self.files):  # past the end: not a loaded row
+                files.append("")
+                lines.append(p + 2)
+                continue
+            f = self.files[w]
+            local = p - int(starts[w])
+            files.append(f.file)
+            lines.append(int(f.lines[local]) if f.lines is not None else local + 2)
+        return files, lines
+
+
+@dataclass
 class LoadResult:
     """What :func:`load_input` returns (see ``docs/architecture.md``).
 
@@ -91,6 +136,9 @@ class LoadResult:
     files: list[dict]
     ignored: list[str] = field(default_factory=list)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: dataset -> where each accepted row came from (file, line), for validation's examples
+    #: and quarantine to number rows as the loader does.
+    origins: dict[str, RowOrigins] = field(default_factory=dict)
 
 
 @dataclass
@@ -185,8 +233,9 @@ def empty_quarantine() -> pl.DataFrame:
 
 def _normalize_file(
     raw: RawFile, dataset: Dataset, ls: LoadSettings
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Accepted rows, quarantine rows and the number of rows read of one file."""
+) -> tuple[pl.DataFrame, pl.DataFrame, int, FileOrigin]:
+    """Accepted rows, quarantine rows, the number of rows read and the accepted rows' lines
+    of one file."""
     schema = raw.frame.collect_schema()
     strict = dataset.name in contract.PERSON_ID_STRICT_DATASETS
     values: list[pl.Expr] = []
@@ -224,24 +273,38 @@ def _normalize_file(
     bad_mask = frame.get_column("__bad")
     n_bad = int(bad_mask.sum())
     accepted = frame.drop("__bad") if n_bad == 0 else frame.filter(~bad_mask).drop("__bad")
+    if n_bad == 0 and raw.lines is None:
+        origin = FileOrigin(raw.rel, accepted.height)
+    else:
+        kept = (~bad_mask).arg_true()
+        lines = raw.lines.gather(kept) if raw.lines is not None else kept.cast(pl.Int64) + 2
+        origin = FileOrigin(raw.rel, accepted.height, lines.cast(pl.UInt32).to_numpy())
     if n_bad == 0:
-        return accepted, empty_quarantine(), rows_read
+        return accepted, empty_quarantine(), rows_read, origin
 
-    # Second, small pass over the bad rows only: their raw values and every reason.
+    # Second, small pass over the bad rows only: their raw values, key and every reason.
     names = list(errors)
+    key_cols = [c for c in dataset.primary_key if c in schema]
+    record_id = (
+        pl.concat_str([as_text(pl.col(c), schema[c]).str.slice(0, ls.quarantine_raw_chars) for c in key_cols], separator="/")
+        if key_cols
+        else pl.lit(None, pl.String)
+    )
     bad = (
         raw.frame.with_columns(
             *[e.alias(f"__err_{c}") for c, e in errors.items()],
             *[as_text(pl.col(c), schema[c]).alias(f"__raw_{c}") for c in names],
             any_error.alias("__bad"),
+            record_id.alias("__record_id"),
         )
         .filter(pl.col("__bad"))
-        .select(ROW_COL, ROW_ERROR_COL, *[f"__err_{c}" for c in names], *[f"__raw_{c}" for c in names])
+        .select(ROW_COL, ROW_ERROR_COL, "__record_id", *[f"__err_{c}" for c in names], *[f"__raw_{c}" for c in names])
         .collect()
     )
     parts = [
         bad.filter(pl.col(ROW_ERROR_COL).is_not_null()).select(
             pl.col(ROW_COL).alias("row_number"),
+            pl.col("__record_id").alias("record_id"),
             pl.lit(WHOLE_ROW).alias("column"),
             pl.lit(None, pl.String).alias("raw_value"),
             pl.col(ROW_ERROR_COL).alias("reason"),
@@ -252,6 +315,7 @@ def _normalize_file(
         parts.append(
             cell_rows.filter(pl.col(f"__err_{c}").is_not_null()).select(
                 pl.col(ROW_COL).alias("row_number"),
+                pl.col("__record_id").alias("record_id"),
                 pl.lit(c).alias("column"),
                 pl.col(f"__raw_{c}").str.slice(0, ls.quarantine_raw_chars).alias("raw_value"),
                 pl.col(f"__err_{c}").alias("reason"),
@@ -267,10 +331,11 @@ def _normalize_file(
             pl.col("column"),
             pl.col("raw_value").cast(pl.String),
             pl.col("reason").cast(pl.String),
+            pl.col("record_id").cast(pl.String),
         )
     )
     assert bad.height == n_bad, "quarantine pass disagrees with the first pass"
-    return accepted, quarantine, rows_read
+    return accepted, quarantine, rows_read, origin
 
 
 def _align_parts(parts: list[pl.DataFrame], dataset: Dataset) -> tuple[list[pl.DataFrame], list[str]]:
@@ -296,11 +361,13 @@ def load_dataset(
     paths: list[Path],
     input_dir: str | Path,
     settings: Settings | LoadSettings = DEFAULT_SETTINGS,
+    origins: RowOrigins | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, DatasetCounts]:
     """Read and normalise the files of one dataset: accepted rows, quarantine, counts.
 
     The frame has the dataset's columns in contract order, without the v2 columns that no file
-    provided (:func:`absent_v2_columns` names them).
+    provided (:func:`absent_v2_columns` names them). ``origins``, when given, receives the file
+    and lines of the accepted rows.
     """
     ls = _load_settings(settings)
     root = Path(input_dir)
@@ -314,7 +381,9 @@ def load_dataset(
         rel = _rel(path, root)
         rels.append(rel)
         raw = read_file(path, rel, dataset)
-        acc, quar, n = _normalize_file(raw, dataset, ls)
+        acc, quar, n, origin = _normalize_file(raw, dataset, ls)
+        if origins is not None:
+            origins.files.append(origin)
         accepted_parts.append(acc)
         quarantine_parts.append(quar)
         rows_read += n
@@ -412,13 +481,15 @@ def load_input(
     datasets: dict[str, pl.DataFrame] = {}
     counts: dict[str, DatasetCounts] = {}
     absent: dict[str, list[str]] = {}
+    origins: dict[str, RowOrigins] = {}
     quarantines: list[pl.DataFrame] = []
     files: list[dict] = []
     for name, paths in disc.found.items():
         if wanted is not None and name not in wanted:
             continue
         files.extend(_file_entry(p, root) for p in paths)
-        frame, quarantine, cnt = load_dataset(name, paths, root, settings)
+        origins[name] = RowOrigins()
+        frame, quarantine, cnt = load_dataset(name, paths, root, settings, origins[name])
         datasets[name] = frame
         counts[name] = cnt
         absent[name] = absent_v2_columns(name, frame)
@@ -432,7 +503,13 @@ def load_input(
         files=files,
         ignored=disc.ignored,
         absent_columns=absent,
+        origins=origins,
     )
+
+
+def personal_key_datasets() -> list[str]:
+    """Datasets whose key (the quarantine's ``record_id``) is an identity number."""
+    return [d.name for d in DATASETS.values() if any(k in contract.PERSONAL_ID_COLUMNS for k in d.primary_key)]
 
 
 def write_quarantine(path: str | Path, quarantine: pl.DataFrame) -> Path:
@@ -449,6 +526,11 @@ def write_quarantine(path: str | Path, quarantine: pl.DataFrame) -> Path:
         col = pl.col("column")
         raw = pl.col("raw_value")
         frame = frame.with_columns(
+            # a row's key is personal where the dataset is keyed by identity number (persons)
+            pl.when(pl.col("dataset").is_in(personal_key_datasets()))
+            .then(mask_id(pl.col("record_id")))
+            .otherwise(pl.col("record_id"))
+            .alias("record_id"),
             pl.when(col.is_in(list(contract.PERSONAL_ID_COLUMNS) + ["account_no"]))
             .then(mask_id(raw))
             .when(col.is_in(list(contract.PERSONAL_NAME_COLUMNS)) & (pl.col("dataset") != "institutions"))

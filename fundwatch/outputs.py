@@ -3,7 +3,8 @@
 * ``leads.parquet`` — whole identifiers (investigators and programs join on them), fixed row
   order and fixed writer settings, so the same leads give byte-identical files;
 * ``leads.csv`` — UTF-8 with BOM (Excel opens Chinese text correctly), list columns joined
-  with ``;``, personal identifiers masked unless ``unmask``, and every text cell formula-safe;
+  with ``;``, personal identifiers masked unless ``unmask``, every text cell formula-safe, and
+  all-digit identifiers and codes led by a tab so spreadsheets keep them as text;
 * ``findings.parquet`` — the detectors' raw findings, whole identifiers.
 
 Files are written to a temporary name and renamed into place, so a crash never leaves a
@@ -72,10 +73,28 @@ def mask_leads(leads: pl.DataFrame, unmask: bool = False) -> pl.DataFrame:
     return mask_frame(leads)
 
 
+#: Columns of leads.csv holding identifiers and codes: text, never numbers.
+CSV_TEXT_COLUMNS = ("lead_id", "entity_id", "region_code", "record_ids")
+#: A cell a spreadsheet would turn into a number (and so lose leading zeros or, past 15
+#: digits, the last digits of an identity number, or show a region code as 5.10304E+11).
+_NUMBER_LIKE = r"^[0-9]+$"
+
+
+def as_spreadsheet_text(expr: pl.Expr) -> pl.Expr:
+    """``510302001001`` -> ``<TAB>510302001001``: a leading tab makes Excel and WPS read the
+    cell as text (the usual trick of Chinese government and bank CSV exports), so a region
+    code is not shown as ``5.10304E+11`` and an 18-digit identity number keeps its last
+    digits. Only all-digit values get it: a tab before digits can start no formula, whereas
+    ``="…"`` would itself be one. Programs read ``leads.parquet`` (or strip the tab)."""
+    return pl.when(expr.str.contains(_NUMBER_LIKE)).then(pl.lit("\t") + expr).otherwise(expr)
+
+
 def leads_csv_frame(leads: pl.DataFrame, unmask: bool = False) -> pl.DataFrame:
     """The frame written to ``leads.csv``: masked (unless ``unmask``), lists joined by ``;``,
-    formula-safe."""
-    return formula_safe_frame(mask_leads(_conform_leads(leads), unmask=unmask))
+    formula-safe, and identifiers and codes kept as text for spreadsheets
+    (:func:`as_spreadsheet_text`)."""
+    frame = formula_safe_frame(mask_leads(_conform_leads(leads), unmask=unmask))
+    return frame.with_columns(as_spreadsheet_text(pl.col(c)).alias(c) for c in CSV_TEXT_COLUMNS if c in frame.columns)
 
 
 def write_leads(out_dir: str | Path, leads: pl.DataFrame, unmask: bool = False) -> dict[str, Path]:

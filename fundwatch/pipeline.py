@@ -135,12 +135,16 @@ def check_memory(input_dir: Path, files: Mapping[str, list[Path]], settings: Set
 
 
 # ------------------------------------------------------------------------- validate
-def validate_step(datasets: Mapping[str, pl.DataFrame], out_dir: str | Path, settings: Settings = DEFAULT_SETTINGS):
-    """Run the Great Expectations suites; returns accepted rows and quarantined ones."""
+def validate_step(datasets: Mapping[str, pl.DataFrame], out_dir: str | Path, settings: Settings = DEFAULT_SETTINGS,
+                  load=None):
+    """Run the Great Expectations suites; returns accepted rows and quarantined ones.
+
+    ``load``: the step's ``LoadResult``, so that the loader's rejections are recorded as failed
+    checks with their rows and validation numbers rows by file and line like the loader."""
     from fundwatch import expectations
 
     checkpoint("validate", settings)
-    return expectations.validate(dict(datasets), Path(out_dir).resolve(), settings)
+    return expectations.validate(dict(datasets), Path(out_dir).resolve(), settings, load=load)
 
 
 def restrict_periods(
@@ -613,7 +617,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     if request.sources_file:
         input_dir = clock.run("sources", submit, materialize_sources_step, request.sources_file, input_dir, out / "sources")
     loaded = clock.run("load", submit, load_step, input_dir, request.domains, s)
-    validation = clock.run("validate", submit, validate_step, loaded.datasets, str(out), s)
+    validation = clock.run("validate", submit, validate_step, loaded.datasets, str(out), s, loaded)
     # The accepted rows are all the later steps need: drop the loaded frames (and below the
     # validated ones), so peak memory holds one copy of the data, not two.
     loaded.datasets.clear()
@@ -718,7 +722,8 @@ def default_store_url(out_dir: str | Path) -> str:
 def counts_frame(load_counts: Mapping, validation_quarantine: pl.DataFrame | None) -> pl.DataFrame:
     """Per dataset: rows read, accepted and quarantined (loader + validation), reconciled."""
     vq = (
-        validation_quarantine.group_by("dataset").agg(pl.col("row_number").n_unique().alias("vq"))
+        # rows are numbered by their line in their own file: a row is (file, line)
+        validation_quarantine.group_by("dataset").agg(pl.struct("source_file", "row_number").n_unique().alias("vq"))
         if validation_quarantine is not None and validation_quarantine.height
         else pl.DataFrame(schema={"dataset": pl.String, "vq": pl.UInt32})
     )

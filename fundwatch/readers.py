@@ -5,7 +5,10 @@ Each reader returns a :class:`RawFile` whose lazy ``frame`` has
 * the contract columns present in the file, renamed to their canonical English names
   (headers may be English or Chinese, surrounding white space ignored), in their *source*
   dtype: text for CSV and Excel, whatever the file holds for parquet;
-* :data:`ROW_COL` - the 1-based data row within the file (CSV: record number after the header);
+* :data:`ROW_COL` - the row's **line in the file as an editor or spreadsheet shows it**, the
+  header being line 1: a CSV record's first physical line (a quoted value spanning lines makes
+  later records start further down), a sheet's row number, and for parquet (no header line)
+  the record's position + 1, so that the first record is line 2 in every format;
 * :data:`ROW_ERROR_COL` - a reason where the row as a whole is broken (a ragged CSV row, a
   blank line), else null.
 
@@ -43,6 +46,9 @@ class RawFile:
     format: str
     frame: pl.LazyFrame
     encoding: str | None = None
+    #: ROW_COL of every row when it is not simply position + 2 (a CSV with multi-line values),
+    #: else None: the loader then numbers accepted rows without reading the column again.
+    lines: pl.Series | None = None
 
 
 # ---------------------------------------------------------------------------- headers
@@ -115,15 +121,25 @@ def decode_csv_bytes(data: bytes, rel: str) -> tuple[str, bytes, str]:
     return text, text.encode("utf-8"), "gb18030"
 
 
-def _record_lengths(text: str, rel: str) -> list[int]:
-    """Number of fields of every CSV record (header first), as Python's csv module splits them.
+def _record_lengths(text: str, rel: str) -> tuple[list[int], list[int]]:
+    """Number of fields of every CSV record (header first), as Python's csv module splits them,
+    and the line each record starts on (header: line 1).
 
-    Used to find ragged rows, which polars would silently pad or truncate.
+    Used to find ragged rows, which polars would silently pad or truncate, and to number rows
+    as an editor shows them (a quoted value with line breaks spans several lines).
     """
     limit = max(csv.field_size_limit(), len(text) + 1)
     csv.field_size_limit(min(limit, sys.maxsize))
+    lengths: list[int] = []
+    starts: list[int] = []
     try:
-        return [len(r) for r in csv.reader(io.StringIO(text, newline=""))]
+        reader = csv.reader(io.StringIO(text, newline=""))
+        previous_end = 0
+        for record in reader:
+            lengths.append(len(record))
+            starts.append(previous_end + 1)
+            previous_end = reader.line_num
+        return lengths, starts
     except csv.Error as exc:
         raise InputError(
             f"{rel} is not a well-formed CSV file ({exc}): re-export it as comma-separated CSV",
@@ -150,7 +166,7 @@ def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
     if len(stripped) != len(text):
         text = stripped + "\n"
         utf8 = text.encode("utf-8")
-    lengths = _record_lengths(text, rel)
+    lengths, starts = _record_lengths(text, rel)
     header = next(csv.reader(io.StringIO(text, newline="")))
     positions = map_headers(header, dataset, rel)
     n_fields = len(header)
@@ -193,16 +209,17 @@ def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
     )
     names = [f"c{i}" for i in range(n_fields)]
     lf = (
-        frame.with_columns(
-            pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_COL), row_error
-        )
+        frame.with_columns(pl.Series(ROW_COL, starts[1:], dtype=pl.Int64), row_error)
         .lazy()
         .select(
             [pl.col(names[i]).alias(name) for i, name in positions.items()]
             + [pl.col(ROW_COL), pl.col(ROW_ERROR_COL)]
         )
     )
-    return RawFile(path, rel, "csv", lf, encoding)
+    data_starts = starts[1:]
+    simple = not data_starts or (data_starts[0] == 2 and data_starts[-1] == len(data_starts) + 1)
+    lines = None if simple else pl.Series(ROW_COL, data_starts, dtype=pl.Int64)
+    return RawFile(path, rel, "csv", lf, encoding, lines)
 
 
 # ---------------------------------------------------------------------------- Excel
@@ -240,7 +257,8 @@ def read_xlsx(path: Path, rel: str, dataset: Dataset) -> RawFile:
     lf = (
         body.lazy()
         .with_columns(
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW_COL),
+            # the sheet's row number: the header is row 1
+            pl.int_range(2, pl.len() + 2, dtype=pl.Int64).alias(ROW_COL),
             pl.when(blank).then(pl.lit("blank row")).otherwise(None).alias(ROW_ERROR_COL),
         )
         .select(
@@ -267,7 +285,8 @@ def scan_parquet(path: Path, rel: str, dataset: Dataset) -> RawFile:
     lf = (
         pl.scan_parquet(path)
         .pipe(_select, names, positions)
-        .with_row_index(ROW_COL, offset=1)
+        # no header line in parquet: the first record is numbered 2, as in CSV and Excel
+        .with_row_index(ROW_COL, offset=2)
         .with_columns(
             pl.col(ROW_COL).cast(pl.Int64),
             pl.lit(None, pl.String).alias(ROW_ERROR_COL),

@@ -18,9 +18,16 @@ def fmt_money(value: float | None) -> str:
     return f"{value:,.2f}"
 
 
-def fmt_short(value: float) -> str:
-    """Compact number for axis and bar labels: ``1.2万`` style is avoided, ``12.3k``/``4.5M`` is universal."""
+def fmt_short(value: float, lang: str = "en") -> str:
+    """Compact number for axis and bar labels: ``12.3万``/``1.2亿`` in Chinese (a Chinese reader
+    counts in 万), ``12.3k``/``4.5M`` in English."""
     a = abs(value)
+    if lang == "zh":
+        if a >= 1e8:
+            return f"{value / 1e8:.2f}亿"
+        if a >= 1e4:
+            return f"{value / 1e4:.1f}万"
+        return f"{value:.0f}" if value == int(value) or a >= 100 else f"{value:.1f}"
     if a >= 1e8:
         return f"{value / 1e8:.1f}e8"
     if a >= 1e6:
@@ -67,6 +74,7 @@ def dual_bar_chart(
     no_data: str,
     width: int = 640,
     label_width: int = 220,
+    lang: str = "en",
 ) -> str:
     """Horizontal bars, one row per category: the lead count and the money side by side.
 
@@ -101,7 +109,7 @@ def dual_bar_chart(
             f'<rect x="{x_c}" y="{y}" width="{wc:.1f}" height="{bar_h}" fill="{PALETTE["count"]}"/>'
             f'<text x="{x_c + wc + 4:.1f}" y="{y + 12}" font-size="11" fill="{PALETTE["text"]}">{count}</text>'
             f'<rect x="{x_m}" y="{y}" width="{wm:.1f}" height="{bar_h}" fill="{PALETTE["money"]}"/>'
-            f'<text x="{x_m + wm + 4:.1f}" y="{y + 12}" font-size="11" fill="{PALETTE["text"]}">{escape(fmt_short(money))}</text></g>'
+            f'<text x="{x_m + wm + 4:.1f}" y="{y + 12}" font-size="11" fill="{PALETTE["text"]}">{escape(fmt_short(money, lang))}</text></g>'
         )
     parts.append("</svg>")
     return "".join(parts)

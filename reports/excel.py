@@ -26,10 +26,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from fundwatch.errors import InputError
 from fundwatch.privacy import FORMULA_PREFIXES, formula_safe_str
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+from fundwatch.textfmt import tidy_en, tidy_zh
 
 from .html import _dataset_counts, _period
 from .i18n import (
     DISPOSITIONS,
+    column_label,
+    dataset_label,
+    reason_label,
     VALUES,
     WORKBOOK_EVIDENCE_COLUMNS,
     WORKBOOK_LEADS_COLUMNS,
@@ -55,7 +59,18 @@ from .prepare import (
 )
 
 WORKBOOK_NAME = "leads.xlsx"
-SHEETS = ("Summary", "Leads", "Evidence", "Quarantine", "Validation")
+#: Sheet key -> name per language (Chinese by default, English with ``lang="en"``).
+SHEET_NAMES = {
+    "summary": {"zh": "概要", "en": "Summary"},
+    "leads": {"zh": "线索", "en": "Leads"},
+    "evidence": {"zh": "证据", "en": "Evidence"},
+    "quarantine": {"zh": "隔离数据", "en": "Quarantine"},
+    "validation": {"zh": "数据校验", "en": "Validation"},
+}
+SHEETS = tuple(v["en"] for v in SHEET_NAMES.values())
+#: Columns holding identifiers and codes: stored as text with the text format "@", so that
+#: an edit in Excel cannot turn them into numbers.
+TEXT_COLUMNS = {"lead_id", "entity_id", "region_code", "record_ids", "record_id", "person_id", "source_file", "raw_value"}
 
 #: Characters XML (and so .xlsx) cannot hold; removed before writing.
 _ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
@@ -104,6 +119,14 @@ class _Sheet:
     def __init__(self, wb: Workbook, name: str, headers: list[str], widths: list[float], *, filter_rows: int):
         self.ws = wb.create_sheet(name)
         self.ws.freeze_panes = "A2"
+        # printed as reviewers hand it round: landscape, all columns on one page width, the
+        # header row repeated on every page
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = "9"  # A4
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_title_rows = "1:1"
         for i, w in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = w
         if headers:
@@ -141,6 +164,7 @@ def _write_frame(
     dropped = max(0, frame.height - limit)
     frame = frame.head(limit)
     sheet = _Sheet(wb, name, headers, _widths(frame, headers, settings.report.excel_max_col_width), filter_rows=frame.height)
+    formats = {**{c: "@" for c in frame.columns if c in TEXT_COLUMNS}, **formats}
     fmt_idx = {i: formats[c] for i, c in enumerate(frame.columns) if c in formats}
     for row in frame.iter_rows():
         sheet.ws.append([sheet.cell(v, fmt_idx[i]) if i in fmt_idx and v is not None else v for i, v in enumerate(row)])
@@ -155,26 +179,26 @@ def _summary(wb: Workbook, run_info: Mapping, leads: pl.DataFrame, validation: p
         (t("report_title", lang), ""),
         (t("run_id", lang), str(run_info.get("run_id") or "")),
         (t("fingerprint", lang), str(run_info.get("fingerprint") or run_info.get("input_fingerprint") or "")),
-        (t("period_range", lang), _period(run_info, leads)),
+        (t("period_range", lang), _period(run_info, leads, lang)),
         (t("n_leads", lang), leads.height),
         (t("high_leads", lang), int(leads.filter(pl.col("severity") == "high").height)),
-        (t("money_total", lang), float(leads["amount_at_risk"].fill_null(0).sum()) if leads.height else 0.0),
+        (t("money_total_wb", lang), float(leads["amount_at_risk"].fill_null(0).sum()) if leads.height else 0.0),
         (t("validation_failures", lang), int(failures)),
         (t("rows_quarantined", lang), quarantine.height),
         (t("wb_masking", lang), t("wb_unmasked" if unmask else "wb_masked", lang)),
         ("", t("wb_how", lang)),
     ]
-    sheet = _Sheet(wb, "Summary", [t("wb_item", lang), t("wb_value", lang)], [28, 70], filter_rows=0)
+    sheet = _Sheet(wb, SHEET_NAMES["summary"][lang], [t("wb_item", lang), t("wb_value", lang)], [28, 70], filter_rows=0)
     sheet.ws.auto_filter.ref = None
     for k, v in facts:
-        fmt = money_fmt if k == t("money_total", lang) else None
+        fmt = money_fmt if k == t("money_total_wb", lang) else None
         sheet.ws.append([formula_safe_str(k), sheet.cell(formula_safe_str(v), fmt, wrap=isinstance(v, str) and len(v) > 40)])
     counts = _dataset_counts(run_info)
     if counts:
         sheet.ws.append([])
         sheet.ws.append([sheet.cell(h) for h in (t("dataset", lang), t("rows_read", lang), t("rows_accepted", lang), t("rows_quarantined", lang))])
         for n, r, a, q in counts:
-            sheet.ws.append([formula_safe_str(n), r, a, q])
+            sheet.ws.append([formula_safe_str(dataset_label(n, lang)), r, a, q])
     by = (
         leads.group_by(["domain", "severity"])
         .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
@@ -182,7 +206,7 @@ def _summary(wb: Workbook, run_info: Mapping, leads: pl.DataFrame, validation: p
     )
     if by.height:
         sheet.ws.append([])
-        sheet.ws.append([t("col_domain", lang), t("col_severity", lang), t("n_leads", lang), t("money_total", lang)])
+        sheet.ws.append([t("col_domain", lang), t("col_severity", lang), t("n_leads", lang), t("money_total_wb", lang)])
         for d, s, n, m in by.iter_rows():
             sheet.ws.append([value_label("domain", d, lang), value_label("severity", s, lang), n, sheet.cell(m, money_fmt)])
 
@@ -213,7 +237,7 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
     cols = list(WORKBOOK_LEADS_COLUMNS)
     for c in ("disposition", "note"):
         widths[cols.index(c)] = max(widths[cols.index(c)], 16 if c == "disposition" else 30)
-    sheet = _Sheet(wb, "Leads", headers, widths, filter_rows=frame.height)
+    sheet = _Sheet(wb, SHEET_NAMES["leads"][lang], headers, widths, filter_rows=frame.height)
     i_disp, i_note = cols.index("disposition"), cols.index("note")
     letter = get_column_letter(i_disp + 1)
     dv = DataValidation(
@@ -232,6 +256,7 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
     fmts = {
         cols.index("amount_at_risk"): rs.excel_money_format,
         cols.index("score"): rs.excel_score_format,
+        **{cols.index(c): "@" for c in cols if c in TEXT_COLUMNS},
     }
     wrap = {cols.index("title"), cols.index("explanation")}
     for row in frame.iter_rows():
@@ -248,6 +273,43 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
         sheet.ws.append(out)
     if dropped:
         sheet.ws.append([t("wb_truncated", lang, n=dropped)])
+
+
+def _readable_quarantine(q: pl.DataFrame, lang: str, checks_zh: dict[str, str]) -> pl.DataFrame:
+    """Dataset, column and reason in the reader's language (distinct values only are looked up)."""
+    if lang != "zh" or q.is_empty():
+        return q
+    ds = {d: dataset_label(d, lang) for d in q["dataset"].drop_nulls().unique().to_list()}
+    pairs = q.select("dataset", "column").unique().drop_nulls()
+    cols = pairs.with_columns(
+        pl.Series("_col", [column_label(d, c, lang) for d, c in pairs.iter_rows()], dtype=pl.String)
+    )
+    reasons = {r: reason_label(r, lang, checks_zh) for r in q["reason"].drop_nulls().unique().to_list()}
+    return (
+        q.join(cols, on=["dataset", "column"], how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("_col", "column").alias("column"),
+            pl.col("dataset").replace(ds),
+            pl.col("reason").replace(reasons),
+        )
+        .drop("_col")
+    )
+
+
+def _readable_validation(v: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The validation sheet in ``lang``: dataset names, the check's description, severity and
+    pass/fail as words."""
+    if v.is_empty():
+        return v
+    out = v.with_columns(
+        pl.col("dataset").replace({d: dataset_label(d, lang) for d in v["dataset"].drop_nulls().unique().to_list()}),
+        pl.col("severity").replace(VALUES_LABELS("vseverity", lang)),
+        pl.col("success").replace_strict({True: t("v_pass", lang), False: t("v_fail", lang)}, default=None, return_dtype=pl.String),
+    )
+    text = "description_zh" if lang == "zh" and "description_zh" in v.columns else "description"
+    if text in v.columns:
+        out = out.with_columns(pl.coalesce(pl.col(text), pl.col("expectation")).alias("expectation"))
+    return out
 
 
 def VALUES_LABELS(kind: str, lang: str) -> dict[str, str]:  # noqa: N802 - reads like the table it returns
@@ -297,6 +359,9 @@ def write_workbook(
     L = mask_all(L, names, masked, unmask)
     S = mask_all(S, names, masked, unmask)
     E = mask_all(E, names, masked, unmask)
+    tidy = tidy_zh if lang == "zh" else tidy_en  # the same sentences as the HTML report
+    L = L.with_columns(tidy(pl.col("title")), tidy(pl.col("explanation")))
+    E = E.with_columns(tidy(pl.col("description")))
     Q = mask_quarantine(quarantine_frame(quarantine), unmask)
     V = validation_frame(validation_summary)
 
@@ -306,19 +371,24 @@ def write_workbook(
 
     ev = _safe_text(E.with_columns(pl.col("record_type").replace(VALUES_LABELS("record_type", lang))))
     _write_frame(
-        wb, "Evidence", ev, [v[lang] for v in WORKBOOK_EVIDENCE_COLUMNS.values()],
+        wb, SHEET_NAMES["evidence"][lang], ev, [v[lang] for v in WORKBOOK_EVIDENCE_COLUMNS.values()],
         formats={"amount": rs.excel_money_format, "date": "yyyy-mm-dd"}, settings=settings, lang=lang,
     )
+    checks_zh = (
+        dict(V.select("expectation", "description_zh").drop_nulls().iter_rows()) if "description_zh" in V.columns else {}
+    )
+    Q = _readable_quarantine(Q, lang, checks_zh)
     _write_frame(
-        wb, "Quarantine", _safe_text(Q), [v[lang] for v in WORKBOOK_QUARANTINE_COLUMNS.values()],
+        wb, SHEET_NAMES["quarantine"][lang], _safe_text(Q), [v[lang] for v in WORKBOOK_QUARANTINE_COLUMNS.values()],
         formats={}, settings=settings, lang=lang,
     )
+    V = _readable_validation(V, lang)
     vcols = [c for c in WORKBOOK_VALIDATION_COLUMNS if c in V.columns]
     V = V.select(vcols)
     V = examples_as_text(V)
     V = _safe_text(mask_all(V, names, masked, unmask))
     _write_frame(
-        wb, "Validation", V, [WORKBOOK_VALIDATION_COLUMNS[c][lang] for c in vcols],
+        wb, SHEET_NAMES["validation"][lang], V, [WORKBOOK_VALIDATION_COLUMNS[c][lang] for c in vcols],
         formats={"unexpected_percent": "0.00"}, settings=settings, lang=lang,
     )
 
@@ -335,12 +405,15 @@ def write_workbook(
 _LEAD_HEADERS = {WORKBOOK_LEADS_COLUMNS["lead_id"][k] for k in ("zh", "en")}
 _DISP_HEADERS = {WORKBOOK_LEADS_COLUMNS["disposition"][k] for k in ("zh", "en")}
 _NOTE_HEADERS = {WORKBOOK_LEADS_COLUMNS["note"][k] for k in ("zh", "en")}
-#: Any status label or code, either language (lower-cased) -> code.
+#: The dropdown's values, exactly: the Chinese labels and the English codes (what the
+#: workbook offers in either language). Nothing else is guessed (``确认`` is not ``已确认``).
 _STATUS_IN = {
-    **{code.lower(): code for code in VALUES["status"]},
-    **{lab.lower(): code for code, labels in VALUES["status"].items() for lab in labels.values()},
-    "in review": "in_review",
+    **{VALUES["status"][d]["zh"]: d for d in DISPOSITIONS},
+    **{VALUES["status"][d]["en"]: d for d in DISPOSITIONS},
+    **{d: d for d in DISPOSITIONS},
 }
+#: Bad rows named in the one-line error at most (then "and N more").
+_BAD_ROWS_SHOWN = 20
 
 
 def _cell_text(value: object) -> str | None:
@@ -366,8 +439,10 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
     Returns
     -------
     ``lead_id, status, note`` (all String): one row per lead with a disposition or a note;
-    ``status`` is ``confirmed``/``dismissed``/``in_review`` (or another status code when
-    typed), null where only a note was written. A lead listed twice keeps its last row.
+    ``status`` is ``confirmed``/``dismissed``/``in_review``, null where only a note was
+    written. A lead listed twice keeps its last row. Only the dropdown's values are taken,
+    exactly (已确认/已排除/核查中 or confirmed/dismissed/in_review); every other value is listed
+    in one error, row by row, and nothing is read.
 
     Raises
     ------
@@ -386,7 +461,8 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
             path=str(path),
         ) from None
     try:
-        sheets = sorted(wb.worksheets, key=lambda s: s.title != "Leads")
+        lead_sheets = {v for v in SHEET_NAMES["leads"].values()}
+        sheets = sorted(wb.worksheets, key=lambda s: s.title not in lead_sheets)
         for ws in sheets:
             rows = ws.iter_rows(values_only=True)
             header = next(rows, None)
@@ -399,6 +475,7 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
                 continue
             i_note = next((i for i, h in enumerate(names) if h in _NOTE_HEADERS), None)
             out: dict[str, tuple[str | None, str | None]] = {}
+            bad: list[str] = []  # every bad row, reported at once
             for n, row in enumerate(rows, start=2):
                 def get(i: int | None) -> str | None:
                     return _cell_text(row[i]) if i is not None and i < len(row) else None
@@ -408,16 +485,20 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
                     continue
                 status = None
                 if disp is not None:
-                    status = _STATUS_IN.get(disp.lower())
+                    status = _STATUS_IN.get(disp)
                     if status is None:
-                        allowed = "/".join(VALUES["status"][d]["zh"] for d in DISPOSITIONS)
-                        raise InputError(
-                            f"{path}: sheet {ws.title} row {n}: disposition {disp!r} is not one of "
-                            f"{allowed} ({'/'.join(DISPOSITIONS)}); pick a value from the dropdown",
-                            path=str(path),
-                        )
+                        bad.append(f"row {n} {disp!r}")
+                        continue
                 out.pop(lead, None)
                 out[lead] = (status, note)
+            if bad:
+                allowed = "/".join(VALUES["status"][d]["zh"] for d in DISPOSITIONS)
+                shown = ", ".join(bad[:_BAD_ROWS_SHOWN]) + (f" and {len(bad) - _BAD_ROWS_SHOWN} more" if len(bad) > _BAD_ROWS_SHOWN else "")
+                raise InputError(
+                    f"{path}: sheet {ws.title}: {len(bad)} disposition(s) not one of {allowed} "
+                    f"({'/'.join(DISPOSITIONS)}): {shown}; pick the values from the dropdown (nothing was imported)",
+                    path=str(path),
+                )
             return pl.DataFrame(
                 {
                     "lead_id": list(out),

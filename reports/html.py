@@ -25,9 +25,23 @@ from urllib.parse import quote
 import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
+from fundwatch.textfmt import tidy_en, tidy_zh
 
 from . import charts
-from .i18n import check_lang, js_labels, rule_labels, t, value_label, value_labels
+from .i18n import (
+    check_lang,
+    column_label,
+    dataset_label,
+    js_labels,
+    local_time,
+    money_text,
+    peer_group_label,
+    reason_label,
+    rule_labels,
+    t,
+    value_label,
+    value_labels,
+)
 from .prepare import (
     evidence_frame,
     examples_as_text,
@@ -45,6 +59,8 @@ from .prepare import (
 )
 
 REPORT_NAME = "report.html"
+#: The auditors' page written by the validation step beside validation.json.
+AUDIT_PAGE = "audit.html"
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*:")
 
@@ -101,6 +117,14 @@ def relative_link(docs_link: str | os.PathLike | None, out_dir: Path) -> str | N
     return quote(Path(raw).as_posix(), safe="/._-~")
 
 
+def _audit_href(docs_link: str | os.PathLike | None, out_dir: Path) -> str | None:
+    """The auditors' page (``validation/audit.html`` beside ``validation.json``) when it exists."""
+    for candidate in (out_dir / "validation" / AUDIT_PAGE,):
+        if candidate.exists():
+            return relative_link(candidate, out_dir)
+    return None
+
+
 def _dataset_counts(run_info: Mapping) -> list[tuple[str, int, int, int]]:
     counts = run_info.get("counts") or run_info.get("datasets") or {}
     rows = []
@@ -120,17 +144,23 @@ def _dataset_counts(run_info: Mapping) -> list[tuple[str, int, int, int]]:
     return sorted(rows)
 
 
-def _period(run_info: Mapping, leads: pl.DataFrame) -> str:
+def _period(run_info: Mapping, leads: pl.DataFrame, lang: str = "zh") -> str:
+    """The data's months: ``2025-01 至 2025-12`` (one month once), ``–`` when unknown."""
     p = run_info.get("period") or run_info.get("period_range")
-    if isinstance(p, (list, tuple)) and len(p) == 2:
-        return f"{p[0]} – {p[1]}"
-    if p:
+    if p and not isinstance(p, (list, tuple)):
         return str(p)
-    start, end = run_info.get("period_start"), run_info.get("period_end")
+    if isinstance(p, (list, tuple)) and len(p) == 2:
+        start, end = p
+    else:
+        start, end = run_info.get("period_start"), run_info.get("period_end")
     if not start and not leads.is_empty():
         start = leads["period_start"].drop_nulls().min()
         end = leads["period_end"].drop_nulls().max()
-    return f"{start or '?'} – {end or '?'}" if (start or end) else "–"
+    if not (start or end):
+        return "–"
+    if start == end:
+        return str(start)
+    return f"{start or '?'} {'至' if lang == 'zh' else '–'} {end or '?'}"
 
 
 def _top_rows(frame: pl.DataFrame, key: str, top_n: int, label_of, other: str) -> list[tuple[str, int, float]]:
@@ -151,78 +181,102 @@ def _top_rows(frame: pl.DataFrame, key: str, top_n: int, label_of, other: str) -
 
 
 # --------------------------------------------------------------------------- sections
-def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFrame, docs_href: str | None, lang: str, unmask: bool) -> str:
-    fp = str(run_info.get("fingerprint") or run_info.get("input_fingerprint") or "–")
-    failures = validation_failures(run_info, validation)
-    generated = run_info.get("generated_at") or run_info.get("finished_at") or run_info.get("started_at")
-    facts = [
-        (t("run_id", lang), str(run_info.get("run_id") or "–")),
-        (t("fingerprint", lang), fp[:16] + ("…" if len(fp) > 16 else "")),
-        (t("period_range", lang), _period(run_info, leads)),
-    ]
-    if generated:
-        facts.append((t("generated_at", lang), str(generated)))
-    dl = "".join(
-        f'<div class="fact"><dt>{escape(k)}</dt><dd{" title=" + chr(34) + escape(fp) + chr(34) if k == t("fingerprint", lang) else ""}>{escape(v)}</dd></div>'
-        for k, v in facts
-    )
+def _generated_at(run_info: Mapping, settings: Settings) -> str:
+    """When the run finished (or started), in the report's time zone (Asia/Shanghai)."""
+    stamp = run_info.get("generated_at") or run_info.get("finished_at") or run_info.get("started_at")
+    if stamp is None:
+        stamp = dt.datetime.now(dt.timezone.utc)
+    return local_time(stamp, settings.report.timezone)
+
+
+def _quarantined_rows(run_info: Mapping, quarantine: pl.DataFrame) -> int:
     counts = _dataset_counts(run_info)
-    rows = "".join(
-        f"<tr><td>{escape(n)}</td><td class=num>{r:,}</td><td class=num>{a:,}</td><td class=num>{q:,}</td></tr>"
-        for n, r, a, q in counts
-    )
     if counts:
-        tr, ta, tq = (sum(c[i] for c in counts) for i in (1, 2, 3))
-        rows += f'<tr class="total"><td>{escape(t("total", lang))}</td><td class=num>{tr:,}</td><td class=num>{ta:,}</td><td class=num>{tq:,}</td></tr>'
-    table = (
-        f'<table class="counts"><thead><tr><th>{escape(t("dataset", lang))}</th><th>{escape(t("rows_read", lang))}</th>'
-        f'<th>{escape(t("rows_accepted", lang))}</th><th>{escape(t("rows_quarantined", lang))}</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
-        if counts
-        else ""
-    )
-    link = (
-        f'<a id="docs-link" href="{escape(docs_href)}">{escape(t("data_docs", lang))}</a>'
-        if docs_href
-        else f'<span class="muted">{escape(t("data_docs_missing", lang))}</span>'
-    )
+        return sum(c[3] for c in counts)
+    if quarantine.is_empty():
+        return 0
+    return int(quarantine.select(pl.struct("dataset", "source_file", "row_number").n_unique()).item())
+
+
+def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFrame, quarantine: pl.DataFrame,
+                 audit_href: str | None, lang: str, unmask: bool, settings: Settings) -> str:
+    """Title, one line of context and the summary cards: what a supervisor needs first."""
+    failures = validation_failures(run_info, validation)
     n_high = int(leads.filter(pl.col("severity") == "high").height)
     money = float(leads["amount_at_risk"].fill_null(0).sum()) if not leads.is_empty() else 0.0
-    kpis = (
-        f'<div class="kpis"><div class="kpi"><span>{escape(t("n_leads", lang))}</span><b id="kpi-leads">{leads.height:,}</b></div>'
-        f'<div class="kpi"><span>{escape(t("high_leads", lang))}</span><b>{n_high:,}</b></div>'
-        f'<div class="kpi"><span>{escape(t("money_total", lang))}</span><b>{escape(charts.fmt_money(money))}</b></div>'
-        f'<div class="kpi{" bad" if failures else ""}"><span>{escape(t("validation_failures", lang))}</span>'
-        f'<b id="kpi-failures">{int(failures):,}</b> {link}</div></div>'
-    )
-    unusable = "".join(
-        f'<li><b>{escape(d)}</b>: {escape(why)}</li>' for d, why in sorted(unusable_datasets(run_info).items())
-    )
-    if unusable:
-        table += f'<p class="bad">{escape(t("unusable", lang))}</p><ul id="unusable">{unusable}</ul>'
+    when = _generated_at(run_info, settings)
     note = t("unmasked_note", lang) if unmask else t("masked_note", lang)
-    return (
-        f'<header><h1>{escape(t("report_title", lang))}</h1>'
-        f'<p class="{"warn" if unmask else "muted"}" id="mask-note">{escape(note)}</p>'
-        f'<h2 class="sr">{escape(t("run", lang))}</h2><dl class="facts">{dl}</dl>{kpis}{table}</header>'
+    context = (
+        f'<p class="context"><span>{escape(t("period_range", lang))}:{escape(_period(run_info, leads, lang))}</span>'
+        f'<span>{escape(t("generated_at", lang))}:{escape(when)}({escape(t("local_time", lang))})</span>'
+        f'<span class="{"warn" if unmask else "muted"}" id="mask-note">{escape(note)}</span></p>'
     )
+    if lang == "en":
+        context = context.replace(":", ": ").replace("(", " (").replace(")", ")")
+    quality = t("kpi_quality_text", lang, failed=f"{int(failures):,}", quarantined=f"{_quarantined_rows(run_info, quarantine):,}")
+    link = (
+        f' <a id="audit-link" href="{escape(audit_href)}">{escape(t("audit_page", lang))}</a>' if audit_href else ""
+    )
+    kpis = (
+        '<div class="kpis">'
+        f'<div class="kpi"><span>{escape(t("n_leads", lang))}</span><b id="kpi-leads">{leads.height:,}</b>'
+        f'<small>{escape(t("kpi_high_of", lang, n=f"{n_high:,}"))}</small></div>'
+        f'<div class="kpi"><span>{escape(t("money_total", lang))}</span>'
+        f'<b id="kpi-money">{escape(money_text(money, lang, settings.report.wan_from_cny))}</b></div>'
+        f'<div class="kpi{" bad" if failures else ""}"><span>{escape(t("kpi_quality", lang))}</span>'
+        f'<b id="kpi-failures" data-n="{int(failures)}">{escape(quality)}</b>{link}</div>'
+        "</div>"
+    )
+    return f'<header><h1>{escape(t("report_title", lang))}</h1>{context}{kpis}</header>'
+
+
+def _tabs_html(lang: str) -> str:
+    """Tabs over the sections below the cards; without script every section simply shows."""
+    tabs = (("leads", "tab_leads"), ("overview", "tab_charts"), ("validation", "tab_quality"))
+    buttons = "".join(
+        f'<button type="button" role="tab" id="tab-{sid}" data-section="{sid}" aria-controls="{sid}" '
+        f'aria-selected="{"true" if i == 0 else "false"}">{escape(t(label, lang))}</button>'
+        for i, (sid, label) in enumerate(tabs)
+    )
+    return f'<nav class="tabs" role="tablist">{buttons}</nav>'
+
+
+def _region_names(leads: pl.DataFrame) -> dict[str, str]:
+    """region code -> name, from the leads' ``region_name`` column where it is given."""
+    if "region_name" not in leads.columns or leads.is_empty():
+        return {}
+    pairs = (
+        leads.select("region_code", pl.col("region_name").cast(pl.String))
+        .drop_nulls()
+        .filter(pl.col("region_name").str.len_chars() > 0)
+        .unique("region_code", keep="first")
+    )
+    return dict(pairs.iter_rows())
 
 
 def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
     rs = settings.report
     rules = rule_labels(lang, settings)
+    names = _region_names(leads)
     other = t("other", lang)
-    kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang)}
+    kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang), "lang": lang}
     frame = leads.with_columns(
         pl.col("rule_codes").list.first().alias("_rule"),
         pl.when(pl.col("region_code").str.len_chars() >= 6).then(pl.col("region_code").str.slice(0, 6)).alias("_county"),
         pl.when(pl.col("region_code").str.len_chars() >= 9).then(pl.col("region_code").str.slice(0, 9)).alias("_township"),
     )
-    by_rule = _top_rows(
-        frame, "_rule", rs.chart_top_n, lambda c: f"{rules[c]['title']} ({c})" if c in rules else str(c), other
-    )
-    by_county = _top_rows(frame, "_county", rs.chart_top_n, str, other)
-    by_town = _top_rows(frame, "_township", rs.chart_top_n, str, other)
+
+    def place(code: str) -> str:
+        return f"{names[code]} {code}" if code in names else str(code)
+
+    def rule(code: str) -> str:
+        if code not in rules:
+            return str(code)
+        return rules[code]["title"] if lang == "zh" else f"{rules[code]['title']} ({code})"
+
+    by_rule = _top_rows(frame, "_rule", rs.chart_top_n, rule, other)
+    by_county = _top_rows(frame, "_county", rs.chart_top_n, place, other)
+    by_town = _top_rows(frame, "_township", rs.chart_top_n, place, other)
     by_month = []
     if not frame.is_empty():
         g = (
@@ -252,51 +306,115 @@ def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
         ("chart-month", t("chart_month", lang), charts.dual_bar_chart(by_month, label_width=90, **kw)),
     ]
     body = "".join(f'<figure id="{fid}"><figcaption>{escape(cap)}</figcaption>{svg}</figure>' for fid, cap, svg in figs)
-    return f'<section id="overview"><h2>{escape(t("sec_overview", lang))}</h2><div class="charts">{body}</div></section>'
+    return f'<section id="overview" class="tabbed"><h2>{escape(t("sec_overview", lang))}</h2><div class="charts">{body}</div></section>'
 
 
-def _validation_html(validation: pl.DataFrame, quarantine: pl.DataFrame, docs_href: str | None, lang: str, settings: Settings, unmask: bool) -> str:
+def _check_text(r: Mapping, lang: str) -> str:
+    """What a check verifies, in ``lang``: the summary's ``description_zh``/``description``."""
+    if lang == "zh" and r.get("description_zh"):
+        return str(r["description_zh"])
+    return str(r.get("description") or r.get("expectation") or "")
+
+
+def _counts_html(run_info: Mapping, lang: str) -> str:
+    counts = _dataset_counts(run_info)
+    if not counts:
+        return ""
+    rows = "".join(
+        f'<tr><td title="{escape(n)}">{escape(dataset_label(n, lang))}</td><td class=num>{r:,}</td>'
+        f"<td class=num>{a:,}</td><td class=num>{q:,}</td></tr>"
+        for n, r, a, q in counts
+    )
+    tr, ta, tq = (sum(c[i] for c in counts) for i in (1, 2, 3))
+    rows += f'<tr class="total"><td>{escape(t("total", lang))}</td><td class=num>{tr:,}</td><td class=num>{ta:,}</td><td class=num>{tq:,}</td></tr>'
+    table = (
+        f'<table class="counts" id="counts-table"><thead><tr><th>{escape(t("dataset", lang))}</th><th>{escape(t("rows_read", lang))}</th>'
+        f'<th>{escape(t("rows_accepted", lang))}</th><th>{escape(t("rows_quarantined", lang))}</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+    unusable = "".join(
+        f"<li><b>{escape(dataset_label(d, lang))}</b>: {escape(why)}</li>" for d, why in sorted(unusable_datasets(run_info).items())
+    )
+    if unusable:
+        table += f'<p class="bad">{escape(t("unusable", lang))}</p><ul id="unusable">{unusable}</ul>'
+    return table
+
+
+def _run_facts_html(run_info: Mapping, lang: str, settings: Settings) -> str:
+    fp = str(run_info.get("fingerprint") or run_info.get("input_fingerprint") or "–")
+    facts = [
+        (t("run_id", lang), str(run_info.get("run_id") or "–"), None),
+        (t("fingerprint", lang), fp[:16] + ("…" if len(fp) > 16 else ""), fp),
+        (t("generated_at", lang), f"{_generated_at(run_info, settings)} ({t('local_time', lang)})", None),
+    ]
+    dl = "".join(
+        f'<div class="fact"><dt>{escape(k)}</dt><dd{(" title=" + chr(34) + escape(full) + chr(34)) if full else ""}>{escape(v)}</dd></div>'
+        for k, v, full in facts
+    )
+    return f'<h3>{escape(t("run", lang))}</h3><dl class="facts">{dl}</dl>'
+
+
+def _validation_html(run_info: Mapping, validation: pl.DataFrame, quarantine: pl.DataFrame, docs_href: str | None,
+                     audit_href: str | None, lang: str, settings: Settings, unmask: bool) -> str:
     cap = settings.report.validation_rows_html
-    parts = [f'<section id="validation"><h2>{escape(t("sec_validation", lang))}</h2>']
+    parts = [f'<section id="validation" class="tabbed"><h2>{escape(t("sec_validation", lang))}</h2>']
+    links = []
+    if audit_href:
+        links.append(f'<a href="{escape(audit_href)}">{escape(t("audit_page", lang))}</a>')
     if docs_href:
-        parts.append(f'<p><a href="{escape(docs_href)}">{escape(t("data_docs", lang))}</a></p>')
+        links.append(f'<a id="docs-link" href="{escape(docs_href)}">{escape(t("data_docs", lang))}</a>')
+    else:
+        links.append(f'<span class="muted">{escape(t("data_docs_missing", lang))}</span>')
+    parts.append(f'<p class="links">{" · ".join(links)}</p>')
+    parts.append(_counts_html(run_info, lang))
+    checks_zh: dict[str, str] = {}
     if validation.is_empty():
         parts.append(f'<p class="muted">{escape(t("v_none", lang))}</p>')
     else:
         sev_order = {"critical": 0, "warning": 1, "info": 2}
         v = validation.with_columns(
             pl.col("severity").replace_strict(sev_order, default=3).alias("_s"),
-            pl.col("success").fill_null(False).alias("success"),
         ).sort(["success", "_s", "unexpected_count", "dataset", "expectation"], descending=[False, False, True, False, False], nulls_last=True)
+        if "description_zh" in v.columns:
+            checks_zh = dict(v.select("expectation", "description_zh").drop_nulls().iter_rows())
         has_examples = "examples" in v.columns
         if has_examples:
             v = mask_all(examples_as_text(v), [], [], unmask)
-        head = [t("dataset", lang), t("v_expectation", lang), t("v_severity", lang), t("v_success", lang), t("v_unexpected", lang), t("v_percent", lang)]
+            if lang == "zh":  # "line 7410 claims.csv [id]: …" -> "第 7410 行 claims.csv [id]: …"
+                v = v.with_columns(pl.col("examples").str.replace_all(r"\bline (\d+)", "第 ${1} 行"))
+        head = [t("dataset", lang), t("v_check", lang), t("v_severity", lang), t("v_success", lang), t("v_unexpected", lang), t("v_percent", lang)]
         if has_examples:
             head.append(t("v_examples", lang))
-        rows = []
-        for r in v.head(cap).iter_rows(named=True):
-            ok = bool(r["success"])
+        thead = "<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead>"
+
+        def row_html(r: dict) -> str:
+            ok = r["success"] is not False
             pct = r["unexpected_percent"]
+            result = t("v_pass" if ok else "v_fail", lang) if r["success"] is not None else "–"
             cells = [
-                escape(str(r["dataset"] or "")),
-                f'<code>{escape(str(r["expectation"] or ""))}</code>',
+                escape(dataset_label(r["dataset"], lang)),
+                f'<span title="{escape(str(r["expectation"] or ""))}">{escape(_check_text(r, lang))}</span>',
                 escape(value_label("vseverity", r["severity"], lang)),
-                f'<span class="{"ok" if ok else "bad"}">{escape(t("v_pass" if ok else "v_fail", lang))}</span>',
+                f'<span class="{"ok" if ok else "bad"}">{escape(result)}</span>',
                 f'{int(r["unexpected_count"] or 0):,}',
                 "" if pct is None else f"{pct:.2f}%",
             ]
             if has_examples:
                 cells.append(escape(str(r["examples"] or "")))
             cls = ' class="fail"' if not ok else ""
-            rows.append(f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+            return f"<tr{cls}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+        rows = v.head(cap).to_dicts()
+        failed = [r for r in rows if r["success"] is False]
+        others = [r for r in rows if r["success"] is not False]
         parts.append(
-            '<table class="grid" id="validation-table"><thead><tr>'
-            + "".join(f"<th>{escape(h)}</th>" for h in head)
-            + "</tr></thead><tbody>"
-            + "".join(rows)
-            + "</tbody></table>"
+            '<table class="grid" id="validation-table">' + thead + "<tbody>" + "".join(row_html(r) for r in failed) + "</tbody></table>"
         )
+        if others:
+            parts.append(
+                f'<details id="validation-passed"><summary>{escape(t("v_passed_more", lang, n=len(others)))}</summary>'
+                '<table class="grid">' + thead + "<tbody>" + "".join(row_html(r) for r in others) + "</tbody></table></details>"
+            )
         if v.height > cap:
             parts.append(f'<p class="muted">{escape(t("v_more", lang, n=v.height - cap))}</p>')
     if not quarantine.is_empty():
@@ -310,8 +428,12 @@ def _validation_html(validation: pl.DataFrame, quarantine: pl.DataFrame, docs_hr
         parts.append("".join(f"<th>{escape(h)}</th>" for h in (t("dataset", lang), t("q_column", lang), t("q_reason", lang), t("q_rows", lang))))
         parts.append("</tr></thead><tbody>")
         for d, c, reason, n in q.iter_rows():
-            parts.append(f"<tr><td>{escape(str(d or ''))}</td><td>{escape(str(c or ''))}</td><td>{escape(str(reason or ''))}</td><td class=num>{n:,}</td></tr>")
+            parts.append(
+                f"<tr><td>{escape(dataset_label(d, lang))}</td><td>{escape(column_label(d, c, lang))}</td>"
+                f"<td>{escape(reason_label(reason, lang, checks_zh))}</td><td class=num>{n:,}</td></tr>"
+            )
         parts.append("</tbody></table>")
+    parts.append(_run_facts_html(run_info, lang, settings))
     parts.append("</section>")
     return "".join(parts)
 
@@ -377,12 +499,17 @@ def build_payload(
     """The JSON the report's script renders (already masked and localised)."""
     rs = settings.report
     L = leads.join(status, on="lead_id", how="left").sort("rank", nulls_last=True)
+    if "region_name" not in L.columns:
+        L = L.with_columns(pl.lit(None, pl.String).alias("region_name"))
     L = L.with_columns(
         pl.col("status").fill_null("new"),
         pl.col("record_ids").list.len().fill_null(0).alias("n_records"),
+        # every record id, for the search box (record ids are not personal)
+        pl.col("record_ids").list.join(" ").fill_null("").alias("record_text"),
     ).select(
         "lead_id", "rank", "score", "severity", "domain", "entity_type", "entity_id", "rule_codes", "title",
-        "amount_at_risk", "period_start", "period_end", "region_code", "explanation", "status", "note", "is_new", "n_records",
+        "amount_at_risk", "period_start", "period_end", "region_code", "region_name", "explanation", "status", "note",
+        "is_new", "n_records", "record_text",
     )
     ev = (
         evidence.with_columns(
@@ -393,11 +520,16 @@ def build_payload(
         .filter(pl.col("_i") < rs.evidence_per_lead_html)
         .drop("_i")
     )
+    if lang == "zh" and ev.height:
+        ev = ev.with_columns(tidy_zh(pl.col("description")).alias("description"))
     ev_total = ev.group_by("lead_id", maintain_order=True).agg(pl.col("_n").first())
     ev = ev.drop("_n")
     text_col = "evidence_zh" if lang == "zh" else "evidence_en"
     fnd = matched.select("lead_id", "rule_code", pl.col(text_col).alias("text"), "details")
     details = [_details(d, rs.peer_values_max) for d in fnd["details"].to_list()]
+    for d in details:
+        if isinstance(d, dict) and d.get("peer_group"):
+            d["peer_group_label"] = peer_group_label(str(d["peer_group"]), lang)
     return {
         "lang": lang,
         "labels": js_labels(lang),
@@ -405,6 +537,7 @@ def build_payload(
         "values": {k: value_labels(k, lang) for k in ("severity", "domain", "entity_type", "status", "record_type")},
         "page_size": rs.page_size,
         "page_sizes": list(rs.page_sizes),
+        "wan_from": rs.wan_from_cny,
         "leads": _columns(L),
         "evidence": _columns(ev),
         "evidence_total": _columns(ev_total.rename({"_n": "n"})),
@@ -423,7 +556,7 @@ def _leads_section(lang: str) -> str:
         return f'<label>{escape(t(label, lang))} <select id="{id_}"><option value="">{escape(t("all", lang))}</option></select></label>'
 
     return (
-        f'<section id="leads"><h2>{escape(t("sec_leads", lang))}</h2>'
+        f'<section id="leads" class="tabbed"><h2 class="sr">{escape(t("sec_leads", lang))}</h2>'
         '<div class="filters">'
         f'<label>{escape(t("search", lang))} <input id="f-search" type="search" placeholder="{escape(t("search_ph", lang))}"></label>'
         + sel("f-domain", "f_domain")
@@ -433,7 +566,6 @@ def _leads_section(lang: str) -> str:
         + sel("f-status", "f_status")
         + f'<button id="f-reset" type="button">{escape(t("reset", lang))}</button>'
         "</div>"
-        f'<p class="muted">{escape(t("sort_hint", lang))}</p>'
         '<div class="tablewrap"><table class="grid" id="leads-table"><thead><tr id="leads-head"></tr></thead>'
         '<tbody id="leads-body"></tbody></table></div>'
         '<div class="pager">'
@@ -443,9 +575,13 @@ def _leads_section(lang: str) -> str:
         f'<button id="btn-next" type="button">{escape(t("next", lang))}</button>'
         f'<button id="btn-last" type="button">{escape(t("last", lang))}</button>'
         f'<label>{escape(t("page_size", lang))} <select id="page-size"></select></label>'
+        f'<span class="muted hint">{escape(t("sort_hint", lang))}</span>'
         "</div></section>"
-        f'<div id="detail" class="detail" role="dialog" aria-label="{escape(t("detail", lang))}" hidden>'
-        f'<div class="detail-bar"><h2 id="detail-title"></h2><button id="detail-close" type="button">{escape(t("close", lang))}</button></div>'
+        f'<div id="detail" class="detail" role="dialog" aria-modal="false" aria-labelledby="detail-title" hidden>'
+        '<div class="detail-bar"><h2 id="detail-title"></h2><div class="detail-actions">'
+        f'<a id="detail-link" href="#">{escape(t("lead_link", lang))}</a>'
+        f'<button id="detail-print" type="button">{escape(t("print_lead", lang))}</button>'
+        f'<button id="detail-close" type="button">{escape(t("close", lang))}</button></div></div>'
         '<div id="detail-body"></div></div>'
     )
 
@@ -464,6 +600,7 @@ def render_report(
     unmask: bool = False,
     quarantine: pl.DataFrame | None = None,
     settings: Settings | None = None,
+    audit_href: str | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     lang = check_lang(lang)
@@ -476,6 +613,10 @@ def render_report(
     matched = match_findings(L, findings)
     L = localise_leads(L, matched, lang)
     L = mask_all(L, names, masked, unmask)
+    if lang == "zh":
+        L = L.with_columns(tidy_zh(pl.col("title")), tidy_zh(pl.col("explanation")))
+    else:
+        L = L.with_columns(tidy_en(pl.col("title")), tidy_en(pl.col("explanation")))
     S = mask_all(S, names, masked, unmask)
     E = mask_all(E, names, masked, unmask)
     matched = mask_all(matched, names, masked, unmask)
@@ -491,15 +632,13 @@ def render_report(
         "style-src 'unsafe-inline'; img-src data:; font-src 'none'; connect-src 'none'; "
         "form-action 'none'; base-uri 'none'"
     )
-    generated = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z") if "generated_at" not in run_info else None
-    if generated:
-        run_info["generated_at"] = generated
     body = (
-        _header_html(run_info, L, V, docs_href, lang, unmask)
+        _header_html(run_info, L, V, Q, audit_href, lang, unmask, settings)
+        + _tabs_html(lang)
         + "<main>"
-        + _overview_html(L, lang, settings)
         + _leads_section(lang)
-        + _validation_html(V, Q, docs_href, lang, settings, unmask)
+        + _overview_html(L, lang, settings)
+        + _validation_html(run_info, V, Q, docs_href, audit_href, lang, settings, unmask)
         + "</main>"
         + f'<footer class="muted">{escape(t("generated_by", lang))}</footer>'
     )
@@ -570,6 +709,7 @@ def write_report(
         unmask=unmask,
         quarantine=quarantine,
         settings=settings,
+        audit_href=_audit_href(docs_link, out),
     )
     path = out / REPORT_NAME
     tmp = path.with_suffix(".html.tmp")

@@ -8,6 +8,10 @@ all of it. ``zh`` is the default.
 
 from __future__ import annotations
 
+import re
+
+from fundwatch.contract import DATASETS
+from fundwatch.textfmt import loader_reason_zh
 from fundwatch import rules_catalog
 from fundwatch.settings import Settings
 
@@ -40,7 +44,26 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Caution: this report shows identity numbers and names in full; for authorised staff only.",
     },
     "n_leads": {"zh": "线索数", "en": "Leads"},
-    "money_total": {"zh": "涉及金额合计(元)", "en": "Amount at risk (CNY)"},
+    "money_total": {"zh": "涉及金额合计", "en": "Amount at risk (CNY)"},
+    "money_total_wb": {"zh": "涉及金额合计(元)", "en": "Amount at risk (CNY)"},
+    "kpi_quality": {"zh": "数据质量", "en": "Data quality"},
+    "kpi_quality_text": {
+        "zh": "{failed} 项校验未通过,{quarantined} 行隔离",
+        "en": "{failed} checks failed, {quarantined} rows quarantined",
+    },
+    "kpi_high_of": {"zh": "其中高风险 {n} 条", "en": "{n} of them high severity"},
+    "audit_page": {"zh": "数据校验说明(审计)", "en": "Validation for auditors"},
+    "tab_leads": {"zh": "问题线索", "en": "Leads"},
+    "tab_charts": {"zh": "统计图表", "en": "Charts"},
+    "tab_quality": {"zh": "数据质量与运行信息", "en": "Data quality and run"},
+    "local_time": {"zh": "北京时间", "en": "China Standard Time"},
+    "print_lead": {"zh": "打印本条", "en": "Print this lead"},
+    "lead_link": {"zh": "本条链接", "en": "Link to this lead"},
+    "v_passed_more": {"zh": "其余 {n} 项校验全部通过(展开查看)", "en": "{n} more checks passed (show)"},
+    "v_check": {"zh": "校验内容", "en": "Check"},
+    "wan": {"zh": "万元", "en": "10k CNY"},
+    "yuan": {"zh": "元", "en": "CNY"},
+    "row_ref": {"zh": "第 {line} 行", "en": "line {line}"},
     "high_leads": {"zh": "高风险线索", "en": "High-severity leads"},
     # --- sections -------------------------------------------------------------------
     "sec_overview": {"zh": "总体情况", "en": "Overview"},
@@ -58,11 +81,11 @@ LABELS: dict[str, dict[str, str]] = {
     "no_data": {"zh": "无数据", "en": "No data"},
     # --- table and filters ------------------------------------------------------
     "search": {"zh": "搜索", "en": "Search"},
-    "search_ph": {"zh": "编号、标题、说明、区划……", "en": "id, title, explanation, region…"},
+    "search_ph": {"zh": "线索编号、记录编号、标题、地区……", "en": "lead id, record id, title, region…"},
     "all": {"zh": "全部", "en": "All"},
     "f_domain": {"zh": "领域", "en": "Domain"},
     "f_rule": {"zh": "规则", "en": "Rule"},
-    "f_region": {"zh": "区划", "en": "Region"},
+    "f_region": {"zh": "地区", "en": "Region"},
     "f_severity": {"zh": "风险等级", "en": "Severity"},
     "f_status": {"zh": "处置状态", "en": "Disposition"},
     "reset": {"zh": "重置", "en": "Reset"},
@@ -82,16 +105,20 @@ LABELS: dict[str, dict[str, str]] = {
     "col_entity": {"zh": "对象", "en": "Entity"},
     "col_rules": {"zh": "规则", "en": "Rules"},
     "col_title": {"zh": "线索标题", "en": "Title"},
-    "col_amount": {"zh": "涉及金额(元)", "en": "Amount at risk (CNY)"},
+    "col_amount": {"zh": "涉及金额", "en": "Amount at risk (CNY)"},
     "col_period": {"zh": "期间", "en": "Period"},
-    "col_region": {"zh": "区划", "en": "Region"},
+    "col_region": {"zh": "地区", "en": "Region"},
     "col_status": {"zh": "处置状态", "en": "Disposition"},
-    "sort_hint": {"zh": "点击列标题排序", "en": "Click a column header to sort"},
+    "sort_hint": {
+        "zh": "点击列标题排序;点击一行或按回车查看详情,↑↓ 键在行间移动",
+        "en": "Click a column header to sort; click a row or press Enter for its detail, ↑/↓ move between rows",
+    },
     # --- detail ---------------------------------------------------------------------
     "detail": {"zh": "线索详情", "en": "Lead detail"},
     "close": {"zh": "关闭", "en": "Close"},
     "explanation": {"zh": "说明", "en": "Explanation"},
     "rule_meaning": {"zh": "触发的规则和模型", "en": "Rules and models that fired"},
+    "what_found": {"zh": "发现的问题", "en": "What was found"},
     "evidence": {"zh": "证据记录", "en": "Evidence records"},
     "evidence_more": {
         "zh": "另有 {n} 条记录见 Excel 工作簿(leads.xlsx)。",
@@ -286,3 +313,118 @@ def rule_labels(lang: str = "zh", settings: Settings | None = None) -> dict[str,
 def js_labels(lang: str = "zh") -> dict[str, str]:
     """Every label, in ``lang``, for the report's script."""
     return {key: labels[lang] for key, labels in LABELS.items()}
+
+
+# --------------------------------------------------------------------------- datasets
+def dataset_label(name: str | None, lang: str = "zh") -> str:
+    """``claims`` -> ``医保结算`` (zh) or ``claims`` (en); unknown names unchanged."""
+    if name is None:
+        return ""
+    ds = DATASETS.get(name)
+    return ds.zh if (ds is not None and lang == "zh") else str(name)
+
+
+def column_label(dataset: str | None, column: str | None, lang: str = "zh") -> str:
+    """A dataset column's Chinese header (``visit_date`` -> ``就诊日期``); several columns
+    (``a,b``) each; ``*`` (the whole row) -> ``整行``."""
+    if column is None:
+        return ""
+    if column == "*":
+        return "整行" if lang == "zh" else "whole row"
+    if lang != "zh":
+        return column
+    ds = DATASETS.get(dataset or "")
+    names = {c.name: c.zh for c in ds.columns} if ds is not None else {}
+    return "、".join(names.get(c.strip(), c.strip()) for c in column.split(","))
+
+
+# --------------------------------------------------------------------------- reasons
+def reason_label(reason: str | None, lang: str = "zh", checks_zh: dict[str, str] | None = None) -> str:
+    """A quarantine reason in ``lang``.
+
+    Loader reasons are translated by :func:`fundwatch.textfmt.loader_reason_zh`; a validation reason
+    ``<check>: <text>`` takes the check's Chinese text from ``checks_zh`` (check name -> text,
+    from the validation summary). Unknown reasons are returned unchanged.
+    """
+    if reason is None:
+        return ""
+    if lang != "zh":
+        return reason
+    zh = loader_reason_zh(reason)
+    if zh is not None:
+        return zh
+    name, sep, _ = reason.partition(":")
+    if sep and checks_zh and name.strip() in checks_zh:
+        return checks_zh[name.strip()]
+    return reason
+
+
+# --------------------------------------------------------------------------- peer groups
+_PEER_LEVELS = {
+    "city": ("全市", "the whole city"),
+    "county": ("同县(区)", "same county"),
+    "township": ("同乡镇(街道)", "same township"),
+    "village": ("同村(社区)", "same village"),
+    "kind_level": ("同类同级机构", "same kind and level"),
+    "kind": ("同类机构", "same kind"),
+    "institution": ("同机构", "same institution"),
+    "operator": ("同经办人", "same operator"),
+}
+_INSTITUTION_KINDS = {
+    "hospital": ("医院", "hospital"),
+    "clinic": ("诊所/卫生室", "clinic"),
+    "pharmacy": ("药店", "pharmacy"),
+    "township_health_center": ("乡镇卫生院", "township health centre"),
+}
+
+
+def peer_group_label(group: str | None, lang: str = "zh") -> str:
+    """``county|510302`` -> ``同县(区)510302``; ``city|all`` -> ``全市``;
+    ``kind_level|hospital-3`` -> ``同类同级机构(医院,3 级)``."""
+    if not group:
+        return ""
+    level, _, key = str(group).partition("|")
+    i = 0 if lang == "zh" else 1
+    name = _PEER_LEVELS.get(level, (level, level))[i]
+    if not key or key in ("all", "*"):
+        return name
+    if level.startswith("kind"):
+        kind, _, grade = key.partition("-")
+        kind_name = _INSTITUTION_KINDS.get(kind, (kind, kind))[i]
+        if grade:
+            return f"{name}({kind_name},{grade} 级)" if lang == "zh" else f"{name} ({kind_name}, level {grade})"
+        return f"{name}({kind_name})" if lang == "zh" else f"{name} ({kind_name})"
+    return f"{name} {key}"
+
+
+# --------------------------------------------------------------------------- numbers and time
+def money_text(value: float | None, lang: str = "zh", wan_from: float = 10_000.0) -> str:
+    """``1940097.19`` -> ``194.01万元`` (zh, from ``wan_from`` up) / ``1,640.00元``;
+    English: ``1,940,097.19``."""
+    if value is None:
+        return ""
+    if lang == "zh":
+        if abs(value) >= wan_from:
+            return f"{value / 1e4:,.2f}万元"
+        return f"{value:,.2f}元"
+    return f"{value:,.2f}"
+
+
+def local_time(stamp: object, tz_name: str = "Asia/Shanghai") -> str:
+    """An ISO timestamp (UTC or with offset) or datetime as ``2026-12-01 09:36`` in ``tz_name``;
+    anything unreadable is returned as text."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if stamp is None or stamp == "":
+        return ""
+    if isinstance(stamp, dt.datetime):
+        when = stamp
+    else:
+        try:
+            when = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+        except ValueError:
+            return str(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")

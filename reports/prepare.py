@@ -65,9 +65,19 @@ def conform(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
     return frame.select(exprs + extra)
 
 
+#: Columns of contract v2 kept when the leads carry them (older leads lack them).
+OPTIONAL_LEAD_COLUMNS = ("region_name",)
+
+
 def leads_frame(leads: pl.DataFrame) -> pl.DataFrame:
-    """The leads in contract order, best first."""
-    return _finite(conform(leads, LEADS_SCHEMA).select(LEADS_SCHEMA.names())).sort("rank", nulls_last=True)
+    """The leads in contract order, best first; ``region_name`` always present (empty when
+    the leads do not name their places: the reports then show the code)."""
+    frame = conform(leads, LEADS_SCHEMA)
+    extra = [c for c in OPTIONAL_LEAD_COLUMNS if c in frame.columns and c not in LEADS_SCHEMA]
+    frame = frame.select(LEADS_SCHEMA.names() + extra)
+    if "region_name" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("region_name"))
+    return _finite(frame.with_columns(pl.col("region_name").cast(pl.String))).sort("rank", nulls_last=True)
 
 
 def _finite(frame: pl.DataFrame) -> pl.DataFrame:
@@ -160,6 +170,15 @@ def mask_quarantine(frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
         return frame
     from fundwatch.privacy import ID_COLUMNS, NAME_COLUMNS
 
+    from fundwatch.loading import personal_key_datasets
+
+    if "record_id" in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col("dataset").is_in(personal_key_datasets()))
+            .then(mask_id(pl.col("record_id")))
+            .otherwise(pl.col("record_id"))
+            .alias("record_id")
+        )
     return frame.with_columns(
         pl.when(pl.col("column").is_in(list(ID_COLUMNS)))
         .then(mask_id(pl.col("raw_value")))
@@ -227,14 +246,27 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
     English titles of its rules and explains it with the findings' ``evidence_en`` (the lead's
     own text where no finding matched).
     """
-    if lang == "zh" or leads.is_empty():
+    if leads.is_empty():
         return leads
-    titles = {code: info.title_en for code, info in rules_catalog.RULES.items()}
+    RULES = rules_catalog.RULES
+    if lang == "zh":
+        # no English codes inside Chinese text: "触发规则:COLLUSIVE_GROUP" names the rule's title
+        codes = sorted(RULES, key=len, reverse=True)  # longest first: AGE_LIMIT inside INELIGIBLE_AGE
+        return leads.with_columns(
+            pl.col(c).str.replace_many(codes, [RULES[k].title_zh for k in codes]).str.replace_all(r" \| ", ";")
+            for c in ("title", "explanation")
+        )
+    titles = {code: info.title_en for code, info in RULES.items()}
     en = (
         matched.filter(pl.col("evidence_en").is_not_null() & (pl.col("evidence_en") != ""))
         .group_by("lead_id", maintain_order=True)
         .agg(pl.col("evidence_en").unique(maintain_order=True).str.join(" ").alias("_expl_en"))
     )
+    from fundwatch.leads import ENTITY_LABELS
+    from fundwatch.textfmt import money
+
+    entity = pl.col("entity_type").replace_strict(ENTITY_LABELS["en"], default=pl.lit(""), return_dtype=pl.String) + pl.col("entity_id")
+    n_rec = pl.col("record_ids").list.len().fill_null(0)
     return (
         leads.join(en, on="lead_id", how="left")
         .with_columns(
@@ -244,8 +276,14 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
             .alias("_title_en"),
         )
         .with_columns(
+            # as complete as the Chinese title: what, about whom, how many records, how much
             pl.when(pl.col("_title_en").is_not_null() & (pl.col("_title_en") != ""))
-            .then(pl.col("_title_en"))
+            .then(
+                pl.col("_title_en") + pl.lit(": ") + entity
+                + pl.when(n_rec > 1).then(pl.lit(", ") + n_rec.cast(pl.String) + pl.lit(" records"))
+                .when(n_rec == 1).then(pl.lit(", 1 record")).otherwise(pl.lit(""))
+                + pl.lit(", CNY ") + money(pl.col("amount_at_risk").fill_null(0.0))
+            )
             .otherwise(pl.col("title"))
             .alias("title"),
             pl.coalesce(pl.col("_expl_en"), pl.col("explanation")).alias("explanation"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from fundwatch.textfmt import age_on, money, num  # noqa: F401 - shared with subsidy and leads
+from fundwatch.textfmt import age_on, money, num, tidy_en, tidy_zh  # noqa: F401 - shared with subsidy and leads
 
 from fundwatch.idnumber import birth_date_of, gender_of
 from fundwatch.settings.medical import MedicalSettings
@@ -140,8 +140,9 @@ def finish(frame: pl.LazyFrame, rule_code: str, score: pl.Expr,
     return frame.with_columns(score.alias("score")).with_columns(
         pl.lit(rule_code).alias("rule_code"),
         pl.lit(DOMAIN).alias("domain"),
-        evidence_zh.alias("evidence_zh"),
-        evidence_en.alias("evidence_en"),
+        # one place tidies every rule's sentences (spaces, one-day ranges, "1.0")
+        tidy_zh(evidence_zh).alias("evidence_zh"),
+        tidy_en(evidence_en).alias("evidence_en"),
         details.alias("details"),
     )
 

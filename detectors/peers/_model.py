@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
+from fundwatch.textfmt import tidy_en, tidy_zh
 
 from ..base import Datasets, Detector, empty_findings
 from ..ensemble import EntityOutlierEnsemble
@@ -275,7 +276,8 @@ class PeerOutlierModel(Detector):
                     ),
                 }
             )
-        info = pl.DataFrame(rows)
+        # the same tidying as every rule's sentences (fundwatch.textfmt)
+        info = pl.DataFrame(rows).with_columns(tidy_zh(pl.col("evidence_zh")), tidy_en(pl.col("evidence_en")))
         flagged = flagged.join(info.select("entity_id", "top_feature"), on="entity_id")
         records = self._candidate_records(datasets, flagged)
         records = (

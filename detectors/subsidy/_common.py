@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from fundwatch.textfmt import age_on, money, num  # noqa: F401 - shared with medical and leads
+from fundwatch.textfmt import age_on, money, num, tidy_en, tidy_zh  # noqa: F401 - shared with medical and leads
 
 from fundwatch.settings import DEFAULT_SETTINGS
 from fundwatch.settings.subsidy import SubsidySettings
@@ -366,8 +366,9 @@ def finish(
         "period_start",
         "period_end",
         pl.col("region_code").fill_null(""),
-        evidence_zh.alias("evidence_zh"),
-        evidence_en.alias("evidence_en"),
+        # one place tidies every rule's sentences (spaces, one-day ranges, "1.0")
+        tidy_zh(evidence_zh).alias("evidence_zh"),
+        tidy_en(evidence_en).alias("evidence_en"),
         (details if details is not None else pl.lit("{}")).alias("details"),
     )
 

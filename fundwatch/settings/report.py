@@ -44,6 +44,17 @@ class ReportSettings(BaseModel):
         description="Expectations listed in the report's validation section (failures first); "
         "the Data Docs and the workbook have them all.",
     )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="Time zone of the times a reader sees (generated at, run start): China Standard "
+        "Time, not the server's UTC. An IANA name.",
+    )
+    wan_from_cny: float = Field(
+        10_000.0,
+        ge=0,
+        description="Amounts from this many yuan up are shown in 万元 (ten thousands) in the Chinese "
+        "report and charts, as Chinese finance reports do; smaller ones in 元.",
+    )
     excel_money_format: str = Field(
         "#,##0.00", description="Excel number format of CNY amounts (two decimals, thousands separator)."
     )

@@ -60,11 +60,6 @@ class ValidationSettings(BaseModel):
     max_level: int = Field(3, ge=0, description="Highest hospital level (default 3: 三级).")
 
     # -- size and output ---------------------------------------------------------------------
-    chunk_rows: int = Field(
-        500_000, ge=1_000,
-        description="Rows handed to Great Expectations (pandas) at a time (default 500 000): bounds "
-        "the memory of the pandas copy (about 100-200 MB) on 10M-row datasets.",
-    )
     examples: int = Field(
         5, ge=0, le=50,
         description="Masked example values per failed expectation in validation.json and Data Docs "

@@ -26,8 +26,16 @@
   function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
   function byId(id) { return document.getElementById(id); }
   var nf = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  var nf3 = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 3 });
+  var nf3 = new Intl.NumberFormat(LANG === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 2 });
   function money(v) { return (v === null || v === undefined) ? '' : nf.format(v); }
+  // the amount as a Chinese reader counts it: 12.35万元 from D.wan_from up, else 1,640.00元
+  function amount(v) {
+    if (v === null || v === undefined) { return ''; }
+    if (LANG !== 'zh') { return nf.format(v); }
+    return Math.abs(v) >= D.wan_from ? nf.format(v / 10000) + '万元' : nf.format(v) + '元';
+  }
+  function place(l) { return l.region_name ? l.region_name : l.region; }
+  function period(l) { return (!l.pe || l.ps === l.pe) ? l.ps : l.ps + (LANG === 'zh' ? ' 至 ' : ' – ') + l.pe; }
   function num(v) { return (v === null || v === undefined || typeof v !== 'number') ? String(v === null || v === undefined ? '' : v) : nf3.format(v); }
   function vl(kind, code) { var m = VAL[kind] || {}; return (code in m) ? m[code] : (code === null || code === undefined ? '' : String(code)); }
   function ruleTitle(code) { return RULES[code] ? RULES[code].title : code; }
@@ -41,11 +49,11 @@
       id: C.lead_id[i], rank: C.rank[i], score: C.score[i], severity: C.severity[i], domain: C.domain[i],
       entity_type: C.entity_type[i], entity_id: C.entity_id[i], rules: codes, title: C.title[i] || '',
       amount: C.amount_at_risk[i], ps: C.period_start[i] || '', pe: C.period_end[i] || '',
-      region: C.region_code[i] || '', explanation: C.explanation[i] || '', status: C.status[i] || 'new',
-      note: C.note[i], is_new: C.is_new[i], n_records: C.n_records[i]
+      region: C.region_code[i] || '', region_name: C.region_name[i] || '', explanation: C.explanation[i] || '',
+      status: C.status[i] || 'new', note: C.note[i], is_new: C.is_new[i], n_records: C.n_records[i]
     };
-    o.hay = [o.id, o.title, o.explanation, o.entity_id, o.region, codes.join(' '),
-      codes.map(ruleTitle).join(' '), o.note || ''].join('\u0001').toLowerCase();
+    o.hay = [o.id, o.title, o.explanation, o.entity_id, o.region, o.region_name, codes.join(' '),
+      codes.map(ruleTitle).join(' '), o.note || '', C.record_text[i] || ''].join('\u0001').toLowerCase();
     leads[i] = o;
   }
   var byLead = {};
@@ -61,19 +69,16 @@
   var F = D.findings, fIdx = indexBy(F.lead_id || []);
 
   // ---------------------------------------------------------------- columns
+  // What a supervisor scans first: rank, severity, the title (entity and money), money, place,
+  // months and what was decided. Ids, scores and rules are in the detail.
   var COLS = [
     { key: 'rank', label: 'col_rank', num: true, get: function (l) { return l.rank; } },
-    { key: 'id', label: 'col_lead_id', get: function (l) { return l.id; }, cls: function () { return 'nowrap'; } },
-    { key: 'score', label: 'col_score', num: true, get: function (l) { return l.score; }, fmt: function (l) { return l.score === null ? '' : l.score.toFixed(3); } },
-    { key: 'severity', label: 'col_severity', get: function (l) { return SEV[l.severity] || 0; }, fmt: function (l) { return vl('severity', l.severity); }, cls: function (l) { return 'sev-' + l.severity; } },
-    { key: 'domain', label: 'col_domain', get: function (l) { return vl('domain', l.domain); }, fmt: function (l) { return vl('domain', l.domain); } },
-    { key: 'entity', label: 'col_entity', get: function (l) { return l.entity_type + ' ' + l.entity_id; }, fmt: function (l) { return vl('entity_type', l.entity_type) + ' ' + (l.entity_id || ''); } },
-    { key: 'rules', label: 'col_rules', get: function (l) { return l.rules.join(','); }, fmt: function (l) { return l.rules.join(', '); } },
-    { key: 'title', label: 'col_title', get: function (l) { return l.title; } },
-    { key: 'amount', label: 'col_amount', num: true, get: function (l) { return l.amount; }, fmt: function (l) { return money(l.amount); } },
-    { key: 'period', label: 'col_period', get: function (l) { return l.ps + l.pe; }, fmt: function (l) { return l.ps === l.pe ? l.ps : l.ps + ' – ' + l.pe; }, cls: function () { return 'nowrap'; } },
-    { key: 'region', label: 'col_region', get: function (l) { return l.region; } },
-    { key: 'status', label: 'col_status', get: function (l) { return vl('status', l.status); }, fmt: function (l) { return vl('status', l.status); } }
+    { key: 'severity', label: 'col_severity', get: function (l) { return SEV[l.severity] || 0; }, fmt: function (l) { return vl('severity', l.severity); }, cls: function (l) { return 'nowrap sev-' + l.severity; } },
+    { key: 'title', label: 'col_title', get: function (l) { return l.title; }, cls: function () { return 'title'; } },
+    { key: 'amount', label: 'col_amount', num: true, get: function (l) { return l.amount; }, fmt: function (l) { return amount(l.amount); }, cls: function () { return 'nowrap'; } },
+    { key: 'region', label: 'col_region', get: function (l) { return place(l); }, cls: function () { return 'region'; } },
+    { key: 'period', label: 'col_period', get: function (l) { return l.ps + l.pe; }, fmt: period, cls: function () { return 'nowrap'; } },
+    { key: 'status', label: 'col_status', get: function (l) { return vl('status', l.status); }, fmt: function (l) { return vl('status', l.status); }, cls: function () { return 'nowrap'; } }
   ];
   var colByKey = {};
   COLS.forEach(function (c) { colByKey[c.key] = c; });
@@ -82,6 +87,9 @@
   var collator = new Intl.Collator(LANG === 'zh' ? 'zh-CN' : 'en', { numeric: true });
 
   // ---------------------------------------------------------------- filters
+  var collator0 = new Intl.Collator(LANG === 'zh' ? 'zh-CN' : 'en', { numeric: true });
+  var regionNames = {};
+  leads.forEach(function (l) { if (l.region_name && l.region) { regionNames[l.region] = l.region_name; } });
   function fillSelect(id, entries) {
     var s = byId(id);
     entries.forEach(function (e) { s.appendChild(el('option', { value: e[0] }, e[1])); });
@@ -92,14 +100,15 @@
     return out;
   }
   fillSelect('f-domain', distinct(function (l) { return l.domain; }).sort().map(function (v) { return [v, vl('domain', v)]; }));
-  fillSelect('f-rule', distinct(function (l) { return l.rules; }).sort().map(function (v) { return [v, ruleTitle(v) + ' (' + v + ')']; }));
+  fillSelect('f-rule', distinct(function (l) { return l.rules; }).map(function (v) { return [v, LANG === 'zh' ? ruleTitle(v) : ruleTitle(v) + ' (' + v + ')']; })
+    .sort(function (a, b) { return collator0.compare(a[1], b[1]); }));
   var regions = distinct(function (l) {
     var r = l.region, out = [];
     if (r.length >= 6) { out.push(r.slice(0, 6)); }
     if (r.length >= 9) { out.push(r.slice(0, 9)); }
     return out;
   }).sort();
-  fillSelect('f-region', regions.map(function (v) { return [v, (v.length > 6 ? '\u00a0\u00a0' : '') + v]; }));
+  fillSelect('f-region', regions.map(function (v) { return [v, (v.length > 6 ? '\u00a0\u00a0' : '') + (regionNames[v] ? regionNames[v] + ' ' : '') + v]; }));
   fillSelect('f-severity', ['high', 'medium', 'low'].filter(function (s) { return distinct(function (l) { return l.severity; }).indexOf(s) >= 0; }).map(function (v) { return [v, vl('severity', v)]; }));
   fillSelect('f-status', Object.keys(VAL.status).map(function (v) { return [v, vl('status', v)]; }));
   var ps = byId('page-size');
@@ -162,7 +171,7 @@
     var start = state.page * state.pageSize, end = Math.min(state.rows.length, start + state.pageSize);
     var frag = document.createDocumentFragment();
     for (var r = start; r < end; r++) {
-      var l = state.rows[r], tr = el('tr', { 'data-lead-id': l.id });
+      var l = state.rows[r], tr = el('tr', { 'data-lead-id': l.id, tabindex: '0' });
       COLS.forEach(function (c) {
         var td = el('td', null, c.fmt ? c.fmt(l) : c.get(l));
         var cls = (c.num ? 'num ' : '') + (c.cls ? c.cls(l) : '');
@@ -186,6 +195,14 @@
   byId('leads-body').addEventListener('click', function (e) {
     var tr = e.target.closest('tr[data-lead-id]');
     if (tr) { showDetail(tr.getAttribute('data-lead-id')); }
+  });
+  // keyboard: Enter/Space opens a row, arrows move between rows
+  byId('leads-body').addEventListener('keydown', function (e) {
+    var tr = e.target.closest('tr[data-lead-id]');
+    if (!tr) { return; }
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); showDetail(tr.getAttribute('data-lead-id')); }
+    else if (e.key === 'ArrowDown' && tr.nextElementSibling) { e.preventDefault(); tr.nextElementSibling.focus(); }
+    else if (e.key === 'ArrowUp' && tr.previousElementSibling) { e.preventDefault(); tr.previousElementSibling.focus(); }
   });
   ['f-domain', 'f-rule', 'f-region', 'f-severity', 'f-status'].forEach(function (id) { byId(id).addEventListener('change', function () { apply(false); }); });
   byId('f-search').addEventListener('input', function () { apply(false); });
@@ -244,10 +261,10 @@
     fact(t('col_score'), l.score === null ? '' : l.score.toFixed(3));
     fact(t('col_severity'), vl('severity', l.severity));
     fact(t('col_domain'), vl('domain', l.domain));
-    fact(t('col_entity'), vl('entity_type', l.entity_type) + ' ' + (l.entity_id || ''));
-    fact(t('col_amount'), money(l.amount));
-    fact(t('col_period'), l.ps === l.pe ? l.ps : l.ps + ' – ' + l.pe);
-    fact(t('col_region'), l.region);
+    fact(t('col_entity'), vl('entity_type', l.entity_type) + (LANG === 'zh' ? '' : ' ') + (l.entity_id || ''));
+    fact(t('col_amount'), amount(l.amount) + (LANG === 'zh' && Math.abs(l.amount || 0) >= D.wan_from ? '(' + money(l.amount) + '元)' : ''));
+    fact(t('col_period'), period(l));
+    fact(t('col_region'), l.region_name ? l.region_name + ' ' + l.region : l.region);
     fact(t('col_status'), vl('status', l.status) + (l.is_new ? ' · ' + t('is_new') : ''));
     if (l.note) { fact(t('note'), l.note); }
     b.appendChild(dl);
@@ -257,19 +274,21 @@
     var fl = fIdx[id] || [];
     l.rules.forEach(function (code) {
       var box = el('div', { 'class': 'rule' });
-      box.appendChild(el('code', null, code));
-      box.appendChild(document.createTextNode(' ' + ruleTitle(code)));
+      var head = el('h4', { title: code }, ruleTitle(code));
+      if (LANG !== 'zh') { head.appendChild(document.createTextNode(' ')); head.appendChild(el('code', null, code)); }
+      box.appendChild(head);
       if (RULES[code]) { box.appendChild(el('div', { 'class': 'muted' }, RULES[code].meaning)); }
       fl.filter(function (j) { return F.rule_code[j] === code; }).forEach(function (j) {
         if (F.text[j]) { box.appendChild(el('div', null, F.text[j])); }
         var d = F.details[j];
         if (d && d.features && d.features.length) {
           var peer = el('div', { 'class': 'peer' });
-          peer.appendChild(el('h4', null, t('peer') + (d.peer_group ? ' — ' + t('peer_group') + ': ' + d.peer_group : '')));
+          peer.appendChild(el('h5', null, t('peer') + (d.peer_group ? (LANG === 'zh' ? '(' + t('peer_group') + ':' + (d.peer_group_label || d.peer_group) + ')' : ' — ' + t('peer_group') + ': ' + (d.peer_group_label || d.peer_group)) : '')));
           d.features.forEach(function (f) {
             var lab = (LANG === 'zh' ? f.label_zh : f.label_en) || f.name;
-            peer.appendChild(el('div', null, lab + ': ' + t('peer_value') + ' ' + num(f.value) + ', ' + t('peer_median') + ' ' + num(f.peer_median) +
-              (f.n_peers ? ', ' + t('peer_n') + ' ' + f.n_peers : '') + (typeof f.contribution === 'number' ? ', ' + t('contribution') + ' ' + num(f.contribution) : '')));
+            var sep = LANG === 'zh' ? ',' : ', ', colon = LANG === 'zh' ? ':' : ': ', sp = LANG === 'zh' ? '' : ' ';
+            peer.appendChild(el('div', null, lab + colon + t('peer_value') + sp + num(f.value) + sep + t('peer_median') + sp + num(f.peer_median) +
+              (f.n_peers ? sep + t('peer_n') + sp + f.n_peers : '') + (typeof f.contribution === 'number' ? sep + t('contribution') + sp + num(f.contribution) : '')));
             peer.appendChild(peerChart(f));
           });
           box.appendChild(peer);
@@ -280,6 +299,7 @@
     var rows = evIdx[id] || [];
     b.appendChild(el('h3', null, t('evidence')));
     if (rows.length) {
+      var wrap = el('div', { 'class': 'evwrap' });
       var tbl = el('table', { 'class': 'grid', id: 'detail-evidence' }), thr = el('tr');
       var ecols = ['record_id', 'record_type', 'date', 'person_id', 'name', 'counterparty', 'amount', 'description'];
       ecols.forEach(function (c) { thr.appendChild(el('th', null, t('ev_' + c))); });
@@ -289,24 +309,70 @@
         var tr = el('tr');
         ecols.forEach(function (c) {
           var v = EV[c][j];
-          if (c === 'amount') { tr.appendChild(el('td', { 'class': 'num' }, money(v))); } else if (c === 'date' || c === 'record_id') { tr.appendChild(el('td', { 'class': 'nowrap' }, v)); } else if (c === 'record_type') { tr.appendChild(el('td', null, vl('record_type', v))); } else { tr.appendChild(el('td', null, v)); }
+          if (c === 'amount') { tr.appendChild(el('td', { 'class': 'num nowrap' }, money(v))); } else if (c === 'description') { tr.appendChild(el('td', { 'class': 'desc' }, v)); } else if (c === 'date' || c === 'record_id') { tr.appendChild(el('td', { 'class': 'nowrap' }, v)); } else if (c === 'record_type') { tr.appendChild(el('td', null, vl('record_type', v))); } else { tr.appendChild(el('td', null, v)); }
         });
         tb.appendChild(tr);
       });
       tbl.appendChild(tb);
-      b.appendChild(tbl);
+      wrap.appendChild(tbl);
+      b.appendChild(wrap);
       var more = (evTotal[id] || rows.length) - rows.length;
       if (more > 0) { b.appendChild(el('p', { 'class': 'muted' }, t('evidence_more', { n: more }))); }
     } else {
       b.appendChild(el('p', { 'class': 'muted' }, t('no_data')));
     }
-    byId('detail').hidden = false;
+    var panel = byId('detail');
+    panel.hidden = false;
+    panel.scrollTop = 0;  // a new lead starts at its top, not where the last one was left
+    document.body.classList.add('detail-open');
+    byId('detail-link').setAttribute('href', '#lead=' + encodeURIComponent(id));
+    if (location.hash !== '#lead=' + encodeURIComponent(id) && window.history && history.replaceState) {
+      history.replaceState(null, '', '#lead=' + encodeURIComponent(id));
+    }
+    state.open = id;
     byId('detail-close').focus();
   }
-  function hideDetail() { byId('detail').hidden = true; }
+  function hideDetail() {
+    if (byId('detail').hidden) { return; }
+    byId('detail').hidden = true;
+    document.body.classList.remove('detail-open');
+    if (window.history && history.replaceState) { history.replaceState(null, '', location.pathname + location.search); }
+    var row = state.open && document.querySelector('#leads-body tr[data-lead-id="' + (window.CSS && CSS.escape ? CSS.escape(state.open) : state.open) + '"]');
+    state.open = null;
+    if (row) { row.focus(); }
+  }
   byId('detail-close').addEventListener('click', hideDetail);
+  byId('detail-print').addEventListener('click', function () {
+    document.body.classList.add('print-one');
+    window.print();
+  });
+  window.addEventListener('afterprint', function () { document.body.classList.remove('print-one'); });
   document.addEventListener('keydown', function (e) { if (e.key === 'Escape') { hideDetail(); } });
+  // a link to one lead: report.html#lead=<id> opens it (also when the fragment changes)
+  function openFromHash() {
+    var m = /^#lead=(.+)$/.exec(location.hash);
+    if (!m) { return; }
+    var id = decodeURIComponent(m[1]);
+    if (!byLead[id]) { return; }
+    var k = state.rows.indexOf(byLead[id]);
+    if (k >= 0) { state.page = Math.floor(k / state.pageSize); render(); }
+    showDetail(id);
+  }
+  window.addEventListener('hashchange', openFromHash);
+
+  // ---------------------------------------------------------------- tabs
+  var tabs = Array.prototype.slice.call(document.querySelectorAll('nav.tabs button[data-section]'));
+  function showTab(sid) {
+    tabs.forEach(function (b) {
+      var on = b.getAttribute('data-section') === sid;
+      b.setAttribute('aria-selected', on ? 'true' : 'false');
+      byId(b.getAttribute('data-section')).hidden = !on;
+    });
+  }
+  tabs.forEach(function (b) { b.addEventListener('click', function () { showTab(b.getAttribute('data-section')); }); });
+  if (tabs.length) { showTab('leads'); }
 
   apply(false);
+  openFromHash();
   document.body.setAttribute('data-ready', '1');
 })();

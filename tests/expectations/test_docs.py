@@ -83,3 +83,35 @@ def test_summary_matches_contract_columns(run):
         assert col in res.summary.columns
     assert set(res.rows_per_second) == {"persons", "disbursements", "claims"}
     assert res.summary.filter(pl.col("dataset") == "claims").height > 10
+
+
+def test_data_docs_are_readable(run):
+    """No internal helper column, no raw call of a custom expectation, no newsletter; every
+    CDN asset is bundled (an unmapped URL would be replaced by nothing)."""
+    _, out, res = run
+    site = out / "validation" / "data_docs"
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "fw__" not in html, page
+        assert "**{" not in html and "expect_column_values_to_be_valid_gb11643(" not in html, page
+        assert "newsletter" not in html.lower(), page
+        assert not re.search(r"""(?:src|href)=["']https?://""", html), page
+        assert 'src="data:,"' not in html, f"{page}: a CDN asset that is not bundled"
+    assert (site / "static" / "fundwatch-vendor" / "jquery-3.7.1.min.js").exists()
+    assert (site / "static" / "fundwatch-vendor" / "licenses" / "jquery.txt").exists()
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "audit.html" in index  # the auditors' page is linked from the index
+    page = next(p for p in (site / "validations").rglob("persons.html"))
+    assert "身份证号" in page.read_text(encoding="utf-8")  # Chinese descriptions of the checks
+
+
+def test_auditors_pages_zh_and_en(run):
+    _, out, res = run
+    zh = (out / "validation" / "audit.html").read_text(encoding="utf-8")
+    en = (out / "validation" / "audit.en.html").read_text(encoding="utf-8")
+    assert "数据校验说明" in zh and "读取行数" in zh and "人员基础信息" in zh
+    assert "Data validation for auditors" in en and "Rows read" in en
+    for html in (zh, en):
+        assert not re.search(r"(?<![0-9])\d{17}[\dX](?![0-9])", html)  # identity numbers masked
+        assert "<script" not in html
+    assert res.audit_pages == {"zh": out / "validation" / "audit.html", "en": out / "validation" / "audit.en.html"}

@@ -51,14 +51,16 @@ def test_expectation_fails_on_its_bad_row(bad, dataset, check, overrides):
     row_number = where[(dataset, check)]
     assert r["success"] is False
     assert r["unexpected_count"] >= 1
-    assert any(e.startswith(f"row {row_number}:") for e in r["examples"]), r["examples"]
+    # rows named by their line (a frame given without its file: header = line 1, row n on line n + 1)
+    line = row_number + 1
+    assert any(re.match(rf"line {line}\b", e) for e in r["examples"]), r["examples"]
     # the good rows never fail
-    assert not any(int(re.match(r"row (\d+):", e).group(1)) <= N_GOOD for e in r["examples"])
+    assert not any(int(re.match(r"line (\d+)", e).group(1)) <= N_GOOD + 1 for e in r["examples"])
     q = result.quarantine.filter(
         (pl.col("dataset") == dataset) & pl.col("reason").str.starts_with(f"{check}:")
     )
     if r["severity"] == "critical":
-        assert row_number in q.get_column("row_number").to_list()
+        assert line in q.get_column("row_number").to_list()
         # the bad row's content occurs fewer times among the accepted rows than in the input
         h_in = frames[dataset].hash_rows(seed=1).to_list()
         h_acc = result.datasets[dataset].hash_rows(seed=1).to_list()
@@ -120,7 +122,7 @@ def test_duplicate_keys_policy(tmp_path, policy, kept):
     )
     res = validate({"institutions": dup}, tmp_path, settings, build_docs=False)
     assert res.datasets["institutions"].get_column("name").to_list() == kept
-    assert res.quarantine.get_column("row_number").to_list() == ([2] if kept else [1, 2])
+    assert res.quarantine.get_column("row_number").to_list() == ([3] if kept else [2, 3])
 
 
 def test_missing_column_makes_dataset_unusable_and_run_continues(tmp_path):
@@ -145,14 +147,72 @@ def test_wrong_type_makes_dataset_unusable(tmp_path):
     assert not _row(res.summary, "claims", "fund_amount_type")["success"]
 
 
-def test_chunks_give_the_same_counts(tmp_path):
+def test_each_check_is_evaluated_once(tmp_path, monkeypatch):
+    """GE evaluates its own expectations; polars functions run once, and never for a check GE
+    evaluates natively (the old runner computed every check twice)."""
+    from fundwatch.expectations import runner, spec
+
+    calls: dict[str, int] = {}
+    real_checks = runner.dataset_checks
+
+    def counting(dataset, settings, available):
+        active, skipped = real_checks(dataset, settings, available)
+        wrapped = []
+        for c in active:
+            def ok(f, ctx, c=c):
+                if c.expect is not None and c.level == "row":
+                    raise AssertionError(f"{c.name}: evaluated by polars although GE evaluates it")
+                calls[c.name] = calls.get(c.name, 0) + 1
+                return c.ok(f, ctx)
+            wrapped.append(spec.replace(c, ok=ok))
+        return wrapped, skipped
+
+    monkeypatch.setattr(runner, "dataset_checks", counting)
     frames, _ = mutated_frames(ALL_MUTATIONS)
-    big = pl.concat([frames["claims"]] * 400)  # > one chunk of the minimum size
-    small = DEFAULT_SETTINGS.model_copy(
-        update={"validation": DEFAULT_SETTINGS.validation.model_copy(update={"chunk_rows": 1000})}
-    )
-    a = validate({"claims": big}, tmp_path / "a", small, build_docs=False)
-    b = validate({"claims": big}, tmp_path / "b", build_docs=False)
-    cols = ["expectation", "success", "unexpected_count", "element_count"]
-    assert a.summary.select(cols).equals(b.summary.select(cols))
-    assert a.quarantine.equals(b.quarantine)
+    res = validate({"claims": frames["claims"]}, tmp_path, build_docs=False)
+    assert calls and set(calls.values()) == {1}
+    assert not _row(res.summary, "claims", "fund_amount_ge_0")["success"]  # native, via GE
+
+
+def test_loader_rejections_are_recorded_as_failed_checks(tmp_path):
+    """With the loader's result, its rejections are failed checks with their rows (file, line,
+    record id), taken from the loader and not evaluated again."""
+    from fundwatch.loading import load_input
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    good = good_frames()["persons"]
+    good.write_csv(inp / "persons.csv")
+    lines = (inp / "persons.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    first, second = lines[1].split(","), lines[2].split(",")
+    first[0] = first[0][:-1] + ("1" if first[0][-1] != "1" else "2")  # a wrong check character
+    second[header.index("gender")] = "X"  # not a gender
+    lines.insert(3, ",".join(first))  # line 4
+    lines.insert(5, ",".join(second))  # line 6
+    (inp / "persons.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    loaded = load_input(inp)
+    assert loaded.quarantine.height == 2
+    res = validate(dict(loaded.datasets), tmp_path / "out", build_docs=False, load=loaded)
+    ids = _row(res.summary, "persons", "person_id_valid_gb11643")
+    gender = _row(res.summary, "persons", "gender_in_set")
+    for r, line in ((ids, 4), (gender, 6)):
+        assert r["success"] is False and r["unexpected_count"] == 1 and r["source"] == "load"
+        assert r["examples"][0].startswith(f"line {line} persons.csv [")
+        assert r["element_count"] == loaded.counts["persons"].rows_read
+    assert res.quarantine.height == 0  # quarantined once, by the loader
+    doc = __import__("json").loads((tmp_path / "out" / "validation" / "validation.json").read_text(encoding="utf-8"))
+    failed = {e["expectation"] for e in doc["datasets"]["persons"]["expectations"] if e["success"] is False}
+    assert {"person_id_valid_gb11643", "gender_in_set"} <= failed
+    audit = (tmp_path / "out" / "validation" / "audit.html").read_text(encoding="utf-8")
+    assert "身份证号校验位错误" in audit and "persons.csv" in audit
+
+
+def test_every_check_says_in_chinese_what_it_checks():
+    """Auditors and supervisors read the checks in Chinese (Data Docs, the auditors' page, the
+    report): no check falls back to its English sentence."""
+    missing = []
+    for name in SUITES:
+        active, _ = dataset_checks(name, DEFAULT_SETTINGS, set(DATASETS))
+        missing += [f"{name}.{c.name}" for c in active if c.label_zh == c.text or not re.search(r"[\u4e00-\u9fff]", c.label_zh)]
+    assert not missing, missing

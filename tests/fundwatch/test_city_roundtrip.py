@@ -23,7 +23,7 @@ def _reconciles(loaded, validation):
 def test_clean_city_has_nothing_to_quarantine(small_city_dir, tmp_path):
     loaded = load_input(small_city_dir / "input")
     assert loaded.quarantine.height == 0
-    validation = pipeline.validate_step(loaded.datasets, tmp_path)
+    validation = pipeline.validate_step(loaded.datasets, tmp_path, load=loaded)
     assert validation.quarantine.height == 0
     assert not validation.unusable
     counts = _reconciles(loaded, validation)
@@ -41,13 +41,15 @@ def test_dirty_city_quarantines_exactly_the_planted_rows(dirty_city_dir, small_c
         assert set(extra.datasets) == set(rest)
         loaded.datasets.update(extra.datasets)
         loaded.counts.update(extra.counts)
+        loaded.origins.update(extra.origins)
         loaded.quarantine = pl.concat([loaded.quarantine, extra.quarantine])
-    validation = pipeline.validate_step(loaded.datasets, tmp_path)
+    validation = pipeline.validate_step(loaded.datasets, tmp_path, load=loaded)
     _reconciles(loaded, validation)
 
     key = ["dataset", "source_file", "row_number"]
     got = loaded.quarantine.select(key).unique().sort(key)
-    want = planted.select(key).unique().sort(key)
+    # the synthetic city counts data rows; the loader numbers lines (header = line 1)
+    want = planted.with_columns(pl.col("row_number") + 1).select(key).unique().sort(key)
     assert got.to_dicts() == want.to_dicts()
     assert validation.quarantine.height == 0, validation.quarantine.head()
     assert not validation.unusable

@@ -111,7 +111,56 @@ def test_scan_review_and_rescan_remember_the_decision(tiny_city_dir, tmp_path):
     assert second in again["lead_id"].to_list()
     import openpyxl
 
-    ws = openpyxl.load_workbook(out / "leads.xlsx", read_only=True)["Leads"]
+    ws = openpyxl.load_workbook(out / "leads.xlsx", read_only=True)["线索"]
     rows = list(ws.iter_rows(values_only=True))
     i_id, i_status = rows[0].index("线索编号"), rows[0].index("当前状态")
     assert {r[i_id]: r[i_status] for r in rows[1:]}[second] == "已排除"
+
+
+# ----------------------------------------------------------------------------- Chinese
+def test_help_in_chinese_with_lang_or_locale():
+    zh = fundwatch("--lang", "zh", "--help")
+    assert zh.returncode == 0 and "用法" in zh.stdout and "惠民惠农" in zh.stdout and "示例" in zh.stdout
+    by_locale = fundwatch("scan", "--help", env={"LANG": "zh_CN.UTF-8", "LC_ALL": None, "LC_MESSAGES": None})
+    assert "位置参数" in by_locale.stdout and "检测领域" in by_locale.stdout and "显示本帮助并退出" in by_locale.stdout
+    en = fundwatch("scan", "--help", env={"LANG": "en_US.UTF-8", "LC_ALL": None, "LC_MESSAGES": None})
+    assert "usage:" in en.stdout and "用法" not in en.stdout
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_chinese_help_line_is_chinese(verb):
+    """No English sentence left in the Chinese help (codes, paths and option names aside)."""
+    import re
+
+    out = fundwatch(verb, "--help", "--lang", "zh").stdout
+    body = out.split("示例")[0]
+    for line in body.splitlines():
+        words = re.findall(r"[A-Za-z]{4,}(?: [a-z]{3,}){2,}", line)  # three or more English words in a row
+        assert not words, line
+
+
+def test_usage_errors_in_chinese_one_line():
+    res = fundwatch("review", "FW-1", "--status", "确认", "--out", "x", "--lang", "zh")
+    assert_one_line_error(res, "已确认/已排除/核查中", "确认")
+
+
+def test_review_accepts_chinese_status(tmp_path):
+    from fundwatch import cli
+
+    recorded = {}
+
+    def fake_review(store, lead, status, note):
+        recorded.update(store=store, lead=lead, status=status, note=note)
+
+    import fundwatch.dispositions as d
+
+    saved = d.review
+    d.review = fake_review
+    try:
+        res = fundwatch("review", "FW-0001", "--status", "已确认", "--note", "核实属实", "--out", tmp_path, "--lang", "zh")
+    finally:
+        d.review = saved
+    assert res.returncode == 0, res.stderr
+    assert recorded["status"] == "confirmed" and recorded["lead"] == "FW-0001"
+    assert "已确认" in res.stdout
+    assert cli.EXIT_OK == 0

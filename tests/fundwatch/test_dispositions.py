@@ -144,6 +144,17 @@ def test_import_workbook_rejects_bad_files_and_records_nothing(store_url, tmp_pa
         assert st.dispositions().height == 0
 
 
+def test_import_lists_every_bad_row_and_takes_only_the_dropdown_values(store_url, tmp_path):
+    path = write_book(tmp_path / "slips.xlsx", ["线索编号", "处置状态"], [
+        ["FW-A", "确认"], ["FW-B", "已排除"], ["FW-C", "Confirmed"], ["FW-D", "排除"],
+    ])
+    with pytest.raises(InputError) as e:
+        import_workbook(store_url, path)
+    msg = str(e.value)
+    assert "\n" not in msg and "3 disposition(s)" in msg
+    assert "'确认'" in msg and "'Confirmed'" in msg and "'排除'" in msg and "已排除'" not in msg
+    with LeadStore(store_url) as st:
+        assert st.dispositions().height == 0  # nothing imported
 def _assign_and_confirm(st, leader="boss", reviewer="ann"):
     v = st.case("FW-A")["version"]
     take_action(st, "FW-A", "assign", user_name=leader, role="leader", note="请核查", expected_version=v, assignee=reviewer)

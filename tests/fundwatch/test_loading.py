@@ -70,8 +70,10 @@ def test_csv_folder_mixed_formats_typed_and_reconciled(tmp_path):
     assert q.schema == QUARANTINE_SCHEMA
     assert q.height == 4  # one row per failing cell
     assert set(q.get_column("source_file")) == {"claims/2025-04.csv"}
-    assert q.filter(pl.col("row_number") == 2).get_column("column").sort().to_list() == ["total_amount", "visit_date"]
-    assert q.filter(pl.col("row_number") == 3).row(0, named=True)["reason"] == "required value is empty"
+    # rows numbered by their line in the file (header = line 1)
+    assert q.filter(pl.col("row_number") == 3).get_column("column").sort().to_list() == ["total_amount", "visit_date"]
+    assert q.filter(pl.col("row_number") == 4).row(0, named=True)["reason"] == "required value is empty"
+    assert q.get_column("record_id").null_count() == 0  # the claim_id of each rejected row
     assert "claims/notes.txt" in r.ignored
     reconcile(r)
 
@@ -93,7 +95,7 @@ def test_persons_invalid_id_quarantined_xlsx(tmp_path):
     assert persons.get_column("region_code").to_list() == ["110105001001"] * 2
     assert persons.get_column("birth_date").to_list() == [dt.date(1949, 12, 31)] * 2
     q = r.quarantine.row(0, named=True)
-    assert (q["source_file"], q["row_number"], q["column"]) == ("persons.xlsx", 2, "person_id")
+    assert (q["source_file"], q["row_number"], q["column"]) == ("persons.xlsx", 3, "person_id")  # sheet row 3
     assert "check character" in q["reason"]
     reconcile(r)
 
@@ -133,7 +135,7 @@ def test_bad_rows_of_every_kind_are_quarantined_never_dropped(tmp_path):
     c = r.counts["subsidy_standards"]
     assert (c.rows_read, c.rows_accepted, c.rows_quarantined) == (10, 1, 9)
     q = r.quarantine
-    assert q.get_column("row_number").to_list() == list(range(2, 11))
+    assert q.get_column("row_number").to_list() == list(range(3, 12))
     assert q.get_column("column").to_list() == [
         "valid_from", "amount", "amount", "min_age", "excludes_officials", "unit", "valid_from", "*", "subsidy_name"
     ]
@@ -230,7 +232,8 @@ def test_corrupt_parquet_in_folder(tmp_path):
 def test_write_quarantine_parquet_and_masked_csv(tmp_path):
     q = pl.DataFrame(
         {"dataset": ["persons", "persons"], "source_file": ["persons.csv"] * 2, "row_number": [1, 2],
-         "column": ["person_id", "household_id"], "raw_value": [PID_BAD, "=cmd()"], "reason": ["r", "r"]},
+         "column": ["person_id", "household_id"], "raw_value": [PID_BAD, "=cmd()"], "reason": ["r", "r"],
+         "record_id": [PID_BAD, PID_BAD]},
         schema=QUARANTINE_SCHEMA,
     )
     pq = write_quarantine(tmp_path / "out" / "quarantine.parquet", q)

@@ -70,3 +70,37 @@ def test_unmask_shows_whole_ids_in_csv(tmp_path):
     paths = write_leads(tmp_path, build_leads(findings()), unmask=True)
     text = paths["leads_csv"].read_text(encoding="utf-8-sig")
     assert P1 in text and ACCOUNT in text
+
+
+def _spreadsheet_value(cell: str) -> object:
+    """What a spreadsheet makes of a CSV cell: a number where the whole cell is a number
+    (a cell led by a tab stays text in Excel and WPS: the exports' usual trick)."""
+    if cell != cell.lstrip("\t"):
+        return cell
+    try:
+        return float(cell)
+    except ValueError:
+        return cell
+
+
+def test_csv_identifiers_and_codes_stay_text_in_a_spreadsheet(tmp_path):
+    import csv as csvmod
+
+    leads = build_leads(findings())
+    paths = write_leads(tmp_path, leads, unmask=True)
+    with open(paths["leads_csv"], encoding="utf-8-sig", newline="") as f:
+        rows = list(csvmod.DictReader(f))
+    by_id = {r["lead_id"]: r for r in rows}
+    for lead in leads.iter_rows(named=True):
+        row = by_id[lead["lead_id"]]
+        for col in ("entity_id", "region_code"):
+            cell = row[col]
+            if not (lead[col] or "").isdigit():
+                continue  # other values: formula-safe text (tested above)
+            assert cell.lstrip("\t") == lead[col], col  # intact, every digit
+            if True:
+                assert isinstance(_spreadsheet_value(cell), str), f"{col} {cell!r} would become a number"
+    assert P1 in {r["entity_id"].lstrip("\t") for r in rows}
+    # formula-safe: a tab only ever leads digits
+    assert not any(c.startswith(("=", "+", "-", "@")) for r in rows for c in r.values() if c)
+    assert all(c[1:].isdigit() or c[1:-1].isdigit() for r in rows for c in r.values() if c.startswith("\t"))

@@ -58,10 +58,12 @@ def test_counts_reconcile_with_validation_quarantine():
     from fundwatch.loading import DatasetCounts
 
     counts = {"claims": DatasetCounts(rows_read=10, rows_accepted=9, rows_quarantined=1, files=[], seconds=0.0)}
-    vq = pl.DataFrame({"dataset": ["claims", "claims"], "row_number": [3, 3]})
+    # one row failing two checks; another row on the same line of another file of the dataset
+    vq = pl.DataFrame({"dataset": ["claims"] * 3, "source_file": ["claims/a.csv", "claims/a.csv", "claims/b.csv"],
+                       "row_number": [3, 3, 3]})
     frame = pipeline.counts_frame(counts, vq)
     row = frame.row(0, named=True)
-    assert (row["rows_read"], row["rows_accepted"], row["rows_quarantined"]) == (10, 8, 2)
+    assert (row["rows_read"], row["rows_accepted"], row["rows_quarantined"]) == (10, 7, 3)
 
 
 # ---------------------------------------------------------------------------- run_scan

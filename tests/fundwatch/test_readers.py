@@ -40,7 +40,7 @@ def test_csv_encodings_detected_without_a_flag(tmp_path, data, encoding):
     raw, df = read(write(tmp_path, "deaths.csv", data))
     assert raw.encoding == encoding
     assert df.select("person_id", "death_date", "source").rows() == [("11010519491231002X", "2025-01-02", "殡葬")]
-    assert df.get_column(ROW_COL).to_list() == [1]
+    assert df.get_column(ROW_COL).to_list() == [2]
 
 
 def test_neither_utf8_nor_gbk(tmp_path):
@@ -101,7 +101,8 @@ def test_map_headers_positions():
 def test_ragged_rows_and_blank_lines_are_marked(tmp_path):
     data = (EN + "A,2025-01-01,x\nB,2025-01-01\nC,2025-01-01,x,extra\n\nD,\"2025-01-01\",\"multi\nline\"\n\n\n").encode()
     _, df = read(write(tmp_path, "deaths.csv", data))
-    assert df.get_column(ROW_COL).to_list() == [1, 2, 3, 4, 5]  # trailing blank lines are not rows
+    # lines as an editor shows them; the quoted value spans lines 6-7; trailing blank lines are not rows
+    assert df.get_column(ROW_COL).to_list() == [2, 3, 4, 5, 6]
     errors = df.get_column(ROW_ERROR_COL).to_list()
     assert errors[0] is None and errors[4] is None
     assert "2 fields" in errors[1] and "4 fields" in errors[2] and errors[3] == "blank row"
@@ -144,7 +145,7 @@ def test_xlsx_first_sheet_with_date_cells_and_numbers(tmp_path):
     assert raw.format == "xlsx"
     assert df.get_column("death_date").to_list()[:2] == ["2025-03-07 00:00:00", "45723"]
     assert df.get_column("source").to_list()[1] == "12"
-    assert df.get_column(ROW_COL).to_list() == [1, 2, 3, 4]
+    assert df.get_column(ROW_COL).to_list() == [2, 3, 4, 5]  # sheet rows
     assert df.get_column(ROW_ERROR_COL).to_list() == [None, None, "blank row", None]
 
 
@@ -170,7 +171,7 @@ def test_parquet_keeps_typed_columns_and_chinese_names(tmp_path):
     ).write_parquet(p)
     raw, df = read(p)
     assert df.schema["death_date"] == pl.Date and "extra" not in df.columns
-    assert df.get_column(ROW_COL).to_list() == [1, 2]
+    assert df.get_column(ROW_COL).to_list() == [2, 3]  # numbered as if a header were line 1
 
 
 def test_truncated_parquet(tmp_path):
@@ -186,3 +187,10 @@ def test_truncated_parquet(tmp_path):
 def test_decode_helper():
     text, utf8, enc = decode_csv_bytes("列\n".encode("gbk"), "f.csv")
     assert text == "列\n" and utf8 == "列\n".encode() and enc == "gb18030"
+
+
+def test_rows_after_a_multi_line_value_keep_their_editor_line(tmp_path):
+    data = (EN + "A,2025-01-01,\"two\nlines\"\nB,2025-01-01,x\nC,2025-01-01,\"three\nmore\nlines\"\nD,2025-01-01,x\n").encode()
+    raw, df = read(write(tmp_path, "deaths.csv", data))
+    assert df.get_column(ROW_COL).to_list() == [2, 4, 5, 8]
+    assert raw.lines is not None and raw.lines.to_list() == [2, 4, 5, 8]

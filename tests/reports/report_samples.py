@@ -76,7 +76,7 @@ def make_inputs(n: int = 12, seed: int = 7, hostile: bool = True) -> dict:
                         {"name": "per_capita", "label_zh": "人均金额", "label_en": "Money per resident",
                          "value": 31.5, "peer_median": 10.0, "peer_values": peers, "contribution": 0.7},
                     ],
-                    "peer_group": "county " + COUNTIES[i % 3],
+                    "peer_group": "county|" + COUNTIES[i % 3],
                 }
             )
         findings.append(

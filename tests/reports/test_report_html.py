@@ -85,12 +85,13 @@ def test_chinese_by_default_english_on_request(tmp_path):
     assert '<html lang="zh-CN">' in zh and "问题线索报告" in zh and "数据质量校验" in zh
     assert '<html lang="en">' in en and "Leads report" in en and "Data validation" in en
     dz, de = _payload(zh), _payload(en)
-    assert dz["labels"]["col_amount"] == "涉及金额(元)" and de["labels"]["col_amount"] == "Amount at risk (CNY)"
+    assert dz["labels"]["col_amount"] == "涉及金额" and de["labels"]["col_amount"] == "Amount at risk (CNY)"
     assert dz["rules"]["DECEASED_PAYEE"]["title"] == RULES["DECEASED_PAYEE"].title_zh
     assert de["rules"]["DECEASED_PAYEE"]["title"] == RULES["DECEASED_PAYEE"].title_en
     # English titles and explanations come from the rules catalogue and the findings' evidence_en
     i = de["leads"]["lead_id"].index("L00000")
-    assert de["leads"]["title"][i] == RULES["DECEASED_PAYEE"].title_en
+    assert de["leads"]["title"][i].startswith(RULES["DECEASED_PAYEE"].title_en + ": person ")
+    assert de["leads"]["title"][i].endswith("CNY 100.00")  # entity and money, like the Chinese title
     assert de["leads"]["explanation"][i].startswith("Evidence EN 0:")
     assert de["findings"]["text"][0].startswith("Evidence EN")
     # no Chinese label leaks into the English page's static text
@@ -120,19 +121,24 @@ def test_header_shows_the_run_and_validation(tmp_path):
     html = _write(tmp_path, d, lang="en").read_text(encoding="utf-8")
     assert "run-20250301-0001" in html and "ab12ab12ab12ab12" in html
     assert "2025-01 – 2025-12" in html
-    assert re.search(r"<td>disbursements</td><td class=num>1,000</td><td class=num>998</td><td class=num>2</td>", html)
-    assert '<b id="kpi-failures">2</b>' in html
-    # failures listed first in the validation table
+    assert re.search(r'<td title="disbursements">disbursements</td><td class=num>1,000</td><td class=num>998</td><td class=num>2</td>', html)
+    assert 'data-n="2">2 checks failed' in html
+    # failures listed first in the validation table; passing checks folded away below
     table = html[html.index('id="validation-table"'):]
     assert table.index("expect_column_values_to_be_unique") < table.index("expect_column_values_to_not_be_null")
+    assert table.index("expect_column_values_to_not_be_null") > table.index('id="validation-passed"')
     assert "identity number check character is wrong" in html
+    zh = _write(tmp_path / "zh", d).read_text(encoding="utf-8")
+    assert "<td>惠民补贴发放</td>" in zh or "发放" in zh
+    assert "身份证号校验位错误(GB 11643)" in zh  # the loader's reason in Chinese
+    assert "2025-01 至 2025-12" in zh
 
 
 def test_validation_failures_counted_from_the_summary_when_run_info_lacks_them(tmp_path):
     d = make_inputs()
     d["run_info"].pop("validation_failures")
     html = _write(tmp_path, d).read_text(encoding="utf-8")
-    assert '<b id="kpi-failures">2</b>' in html
+    assert '<b id="kpi-failures" data-n="2">2 项校验未通过' in html
 
 
 def test_overview_charts_are_inline_svg(tmp_path):
