@@ -520,7 +520,7 @@ FINDINGS_SCHEMA = pl.Schema(
         "entity_id": pl.String(),
         "record_ids": pl.List(pl.String()),  # disbursement_id / claim_id values of the evidence
         "record_amounts": pl.List(pl.Float64()),  # money at risk per record, parallel to record_ids
-        "amount_at_risk": pl.Float64(),  # = sum(record_amounts)
+        "amount_at_risk": pl.Float64(),  # >= sum(record_amounts): a model may list only part of its records
         "score": pl.Float64(),  # in [0, 1], higher = more anomalous
         "period_start": pl.String(),  # YYYY-MM
         "period_end": pl.String(),  # YYYY-MM

@@ -21,13 +21,20 @@ Amount at risk
     the feature's evidence records that lies above the peer median,
     ``(value - peer_median) / value``, times that money. For a rate per 100 residents of one
     subsidy type this equals ``(rate - median) / 100 x residents x money per recipient``; for
-    money per resident ``(value - median) x residents``. ``record_amounts`` is each evidence
-    record's amount times that share (largest records first, at most ``max_record_ids``;
-    ``amount_at_risk`` keeps the whole estimate when the list is capped).
+    money per resident ``(value - median) x residents``. The estimate runs over **all** the
+    entity's evidence records, however many are listed. ``record_ids`` lists at most
+    ``max_record_ids`` of them (largest first, for display) and ``record_amounts`` gives each
+    listed record its amount times that share, so ``amount_at_risk >= sum(record_amounts)``:
+    the difference is the excess carried by the records not listed, which the leads keep as
+    the finding's unlisted money (:mod:`fundwatch.leads`), never spread over the listed
+    records. ``details`` also carries ``n_records`` (all evidence records) and
+    ``amount_involved`` (their whole money), so titles and ``amount_involved`` count the real
+    records, not the capped list.
 """
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import numpy as np
@@ -48,6 +55,14 @@ from ._features import (
 )
 
 _P = DEFAULT_SETTINGS.peers
+
+
+def _with_totals(row: dict) -> str:
+    """Add ``n_records`` and ``amount_involved`` (all evidence records) to a details JSON."""
+    d = json.loads(row["details"])
+    d["n_records"] = int(row["n_records"] or 0)
+    d["amount_involved"] = round(float(row["amount_involved"] or 0.0), 2)
+    return json.dumps(d, ensure_ascii=False, sort_keys=True)
 
 
 class PeerOutlierModel(Detector):
@@ -286,6 +301,8 @@ class PeerOutlierModel(Detector):
             .group_by("entity_id")
             .agg(
                 (pl.col("amount") * pl.col("excess_share")).sum().alias("amount_at_risk"),
+                pl.len().alias("n_records"),
+                pl.col("amount").sum().alias("amount_involved"),
                 pl.struct("record_id", "amount", "excess_share")
                 .sort_by(["amount", "record_id"], descending=[True, False])
                 .head(self.max_record_ids)
@@ -300,19 +317,15 @@ class PeerOutlierModel(Detector):
                 .alias("record_amounts"),
             )
             .drop("recs")
-            # Records beyond max_record_ids are not listed; spread the whole estimate over the
-            # listed ones so that amount_at_risk = sum(record_amounts), which the leads rely on
-            # to count each record's money once.
-            .with_columns(
-                pl.when(pl.col("record_amounts").list.sum() > 0)
-                .then(
-                    pl.col("record_amounts")
-                    * (pl.col("amount_at_risk") / pl.col("record_amounts").list.sum())
-                )
-                .otherwise(pl.col("record_amounts"))
-                .alias("record_amounts")
-            )
         )
+        # the whole evidence (not the capped list) for titles and amount_involved
+        info = info.join(records.select("entity_id", "n_records", "amount_involved"), on="entity_id", how="left")
+        info = info.with_columns(
+            pl.struct("details", "n_records", "amount_involved")
+            .map_elements(_with_totals, return_dtype=pl.String)  # one JSON per flagged entity
+            .alias("details")
+        ).drop("n_records", "amount_involved")
+        records = records.drop("n_records", "amount_involved")
         out = (
             flagged.select("entity_id", "region_code", "period_start", "period_end")
             .join(info, on="entity_id")

@@ -61,7 +61,25 @@ def test_finding_shape_evidence_and_records(world, fitted):
     assert len(r["record_ids"]) == min(d.height, fitted.max_record_ids)
     excess = (top["value"] - top["peer_median"]) / top["value"] * d["amount"].sum()
     assert r["amount_at_risk"] == pytest.approx(excess, rel=1e-6)
-    assert sum(r["record_amounts"]) == pytest.approx(r["amount_at_risk"], rel=1e-6)
+    # the listed records carry their own share only; the estimate is over all of them
+    share = (top["value"] - top["peer_median"]) / top["value"]
+    listed = d.filter(pl.col("disbursement_id").is_in(r["record_ids"]))
+    assert sum(r["record_amounts"]) == pytest.approx(share * listed["amount"].sum(), rel=1e-6)
+    assert details["n_records"] == d.height
+    assert details["amount_involved"] == pytest.approx(d["amount"].sum(), abs=0.01)
+
+
+def test_money_is_not_capped_by_the_listed_records(world, fitted):
+    """Listing fewer records changes the list, never the money or the record count."""
+    from sklearn.base import clone
+
+    full = fitted.detect(world).filter(pl.col("entity_id") == PLANTED).row(0, named=True)
+    few = clone(fitted).set_params(max_record_ids=5).fit(world).detect(world)
+    r = few.filter(pl.col("entity_id") == PLANTED).row(0, named=True)
+    assert len(r["record_ids"]) == 5 < len(full["record_ids"])
+    assert r["amount_at_risk"] == pytest.approx(full["amount_at_risk"], rel=1e-9)
+    assert sum(r["record_amounts"]) < r["amount_at_risk"]
+    assert json.loads(r["details"])["n_records"] == json.loads(full["details"])["n_records"] > 5
 
 
 def test_no_personal_ids_in_text(world, fitted):
