@@ -501,12 +501,18 @@ LEADS_SCHEMA = pl.Schema(
         "entity_id": pl.String(),
         "rule_codes": pl.List(pl.String()),
         "title": pl.String(),
-        "amount_at_risk": pl.Float64(),
+        "amount_at_risk": pl.Float64(),  # money in doubt, each record counted once (v2 definition)
+        "amount_involved": pl.Float64(),  # v2: money of all the evidence records (>= amount_at_risk)
         "period_start": pl.String(),
         "period_end": pl.String(),
         "region_code": pl.String(),
+        "region_name": pl.String(),  # v2: from regions, empty where unknown
         "record_ids": pl.List(pl.String()),
         "explanation": pl.String(),
+        "related_lead_ids": pl.List(pl.String()),  # v2: leads of the run sharing evidence records
+        # money in doubt per listed record, parallel to record_ids; amount_at_risk minus their sum
+        # is money of records a model did not list. Lets every total count a record once.
+        "record_amounts": pl.List(pl.Float64()),
     }
 )
 

@@ -1,23 +1,46 @@
 """From findings to ranked leads (问题线索), and the evidence table behind each lead.
 
-All findings about one ``(domain, entity_type, entity_id, problem family)`` — the family is
-``rules_catalog.RULES[code].family`` (declared beside each detector) — become one lead:
+**One lead per problem.** All findings about one ``(domain, entity_type, entity_id)`` become
+one lead, whatever their rule family, so that a rule finding and a model finding on one
+institution meet and corroborate each other. Then leads about *different* entities whose
+listed evidence records mostly coincide — at least ``scoring.merge_min_overlap`` of each
+one's records, e.g. a card's holder (CADRE_HELD_CARDS) and the card (SHARED_ACCOUNT), or a
+village and the operator who enrolled its recipients — become one lead too (connected
+components, computed by label propagation), about the member with the strongest finding. A
+finding whose parent entity is flagged too joins the parent's lead first
+(``RuleSpec.folds_into``: the doctors of an inflated clinic). Leads that share fewer records
+list each other in ``related_lead_ids``.
 
-* ``rule_codes``: every rule/model code that fired (sorted);
-* ``record_ids``: every evidence record (sorted, unique);
-* ``amount_at_risk``: counted once per record — for each record the largest of the
-  ``record_amounts`` the findings give it (two rules citing the same payment do not double
-  it); a finding without per-record amounts adds its own ``amount_at_risk`` (the largest such);
-* ``period_start`` / ``period_end``: min / max; ``region_code``: the most precise one known
-  (longest, then most frequent, then smallest code);
-* ``score``, ``severity``, ``rank``: :mod:`fundwatch.scoring`;
-* ``lead_id``: :func:`lead_id_expr`, derived only from the four key fields, so the same problem
-  keeps its id on every rerun and when later months are added;
-* ``title``: one line, e.g. ``死亡人员仍领取补贴:110105********002X 共 4 笔 1,640.00 元``
-  (whole ids here; outputs meant for people mask them);
-* ``explanation``: the findings' evidence sentences and the score's parts.
+**Money**, per lead:
 
-Everything is vectorised polars (group_by / explode); there is no Python loop over findings.
+* ``record_ids`` / ``record_amounts``: every listed evidence record (sorted, unique) and its
+  money in doubt — the largest any finding gives it, so two rules citing one payment do not
+  double it;
+* ``amount_at_risk`` = the sum of ``record_amounts`` + the largest *unlisted* money of a
+  finding (``amount_at_risk - sum(record_amounts)``: a peer model's excess carried by the
+  records it did not list, or a finding without per-record amounts). Two models of one
+  problem (the village and its operator) estimate the same excess: the larger is kept;
+* ``amount_involved``: the money of all the evidence records — each listed record's own
+  amount (a payment's ``amount``, a claim's ``total_amount``, when ``datasets`` are given),
+  or a model's whole evidence (``details.amount_involved``) where larger; never below
+  ``amount_at_risk``;
+* the title counts the real records: the listed ones, or a model's whole evidence
+  (``details.n_records``) where larger.
+
+:func:`total_at_risk` sums money over any set of leads counting each record once.
+
+**Score** ``= P(real) x (amount_at_risk + nominal_money)``, severity and rank: see
+:mod:`fundwatch.scoring`; each lead's explanation ends with its breakdown.
+
+**Ids.** ``lead_id`` = :func:`lead_id_of` the lead's ``(domain, entity_type, entity_id)``,
+so the same problem keeps its id on every rerun and when later months are added.
+
+**Places.** ``region_code`` is the most precise one known (longest, then most frequent, then
+smallest); ``region_name`` its name from ``regions`` (:func:`region_names`); a place in the
+title shows as ``name(code)``.
+
+Everything is vectorised polars (group_by / explode / joins); there is no Python loop over
+findings or records.
 """
 
 from __future__ import annotations
@@ -35,7 +58,7 @@ from .memory import as_text
 from . import rules_catalog
 from .settings import DEFAULT_SETTINGS, ScoringSettings, Settings
 
-KEY = ["domain", "entity_type", "entity_id", "family"]
+KEY = ["domain", "entity_type", "entity_id"]
 
 #: Columns of :func:`evidence_table`.
 EVIDENCE_SCHEMA = pl.Schema(
@@ -61,6 +84,7 @@ ENTITY_LABELS = {
         "institution": "机构 ",
         "doctor": "医师 ",
         "group": "团伙 ",
+        "batch": "批次 ",
     },
     "en": {
         "person": "person ",
@@ -70,10 +94,9 @@ ENTITY_LABELS = {
         "institution": "institution ",
         "doctor": "doctor ",
         "group": "group ",
+        "batch": "batch ",
     },
 }
-
-_UNATTRIBUTED = "\x00unattributed"  # pseudo record for findings without per-record amounts
 
 
 def _scoring_settings(settings: Settings | ScoringSettings) -> ScoringSettings:
@@ -85,14 +108,14 @@ def empty_leads() -> pl.DataFrame:
     return pl.DataFrame(schema=LEADS_SCHEMA)
 
 
-def lead_id_of(domain: str, entity_type: str, entity_id: str, family: str, settings: ScoringSettings | None = None) -> str:
+def lead_id_of(domain: str, entity_type: str, entity_id: str, settings: ScoringSettings | None = None) -> str:
     """The stable lead id of one problem: prefix + first hex chars of sha256 over the key.
 
-    >>> lead_id_of("subsidy", "person", "11010519491231002X", "deceased")[:3]
+    >>> lead_id_of("subsidy", "person", "11010519491231002X")[:3]
     'FW-'
     """
     s = settings or DEFAULT_SETTINGS.scoring
-    key = "\x1f".join([domain, entity_type, entity_id, family])
+    key = "\x1f".join([domain, entity_type, entity_id])
     return s.lead_id_prefix + hashlib.sha256(key.encode("utf-8")).hexdigest()[: s.lead_id_hex_chars]
 
 
@@ -107,20 +130,122 @@ def fmt_money(expr: pl.Expr) -> pl.Expr:
     return money(expr)
 
 
+# ------------------------------------------------------------------------------ places
+def region_names(regions: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
+    """``region_code, region_name`` from the ``regions`` dataset (empty frame when absent)."""
+    schema = {"region_code": pl.String(), "region_name": pl.String()}
+    if regions is None:
+        return pl.DataFrame(schema=schema)
+    r = as_text(regions).select(pl.col("region_code").cast(pl.String), pl.col("name").cast(pl.String).alias("region_name"))
+    return (
+        r.filter(pl.col("region_code").is_not_null() & (pl.col("region_name").str.strip_chars() != ""))
+        .unique("region_code", keep="first")
+        .sort("region_code")
+        .collect()
+    )
+
+
+def name_of_place(code: pl.Expr, names: pl.DataFrame) -> pl.Expr:
+    """The name of a region code (null where unknown), vectorised.
+
+    A code padded with zeros names the area of its non-zero prefix (``511321000000`` is the
+    county ``511321``): the code itself is tried first, then its prefix without trailing
+    ``000`` / ``000000``.
+    """
+    if names.height == 0:
+        return pl.lit(None, pl.String)
+    keys, vals = names["region_code"].to_list(), names["region_name"].to_list()
+
+    def look(e: pl.Expr) -> pl.Expr:
+        return e.replace_strict(keys, vals, default=None, return_dtype=pl.String)
+
+    c = code.cast(pl.String)
+    nine = pl.when(c.str.len_chars() == 12).then(c.str.strip_suffix("000")).otherwise(None)
+    six = pl.when((c.str.len_chars() >= 9) & c.str.slice(6).str.contains(r"^0+$")).then(c.str.slice(0, 6)).otherwise(None)
+    return pl.coalesce(look(c), pl.when(nine.str.len_chars() == 9).then(look(nine)), look(six))
+
+
+def place_label(code: pl.Expr, name: pl.Expr) -> pl.Expr:
+    """``name(code)`` where the name is known, else the code."""
+    return pl.when(name.is_not_null() & (name != "")).then(name + pl.lit("(") + code + pl.lit(")")).otherwise(code)
+
+
+# ------------------------------------------------------------------------------ money
+def total_at_risk(leads: pl.DataFrame) -> float:
+    """Money in doubt over ``leads``, each record's money counted once however many cite it.
+
+    Per record the largest ``record_amounts`` any lead gives it, plus every lead's unlisted
+    money (``amount_at_risk - sum(record_amounts)``, a model's records not listed).
+    """
+    if leads.height == 0:
+        return 0.0
+    if "record_amounts" not in leads.columns:
+        return round(float(leads["amount_at_risk"].fill_null(0.0).sum()), 2)
+    return round(float(money_once(leads).select(pl.col("amount").sum()).item() or 0.0), 2)
+
+
+def money_once(leads: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
+    """Pieces of money, each counted once: ``[by,] record_id, amount``.
+
+    One row per listed record (its largest amount over the leads citing it, attributed to the
+    best-ranked of them) and one per lead with unlisted money (``record_id`` null). Summing
+    ``amount`` (grouped by ``by``, a lead column such as ``period_end`` or ``domain``) gives
+    totals where no record counts twice.
+    """
+    cols = ["lead_id", "rank", "record_ids", "record_amounts", "amount_at_risk"] + ([by] if by else [])
+    L = leads.select(list(dict.fromkeys(cols)))
+    valid = pl.col("record_ids").list.len() == pl.col("record_amounts").list.len()
+    L = L.with_columns(
+        pl.when(valid).then(pl.col("record_amounts")).otherwise(pl.col("record_ids").list.eval(pl.lit(0.0))).alias("record_amounts")
+    )
+    listed = (
+        L.select(["rank", "record_ids", "record_amounts"] + ([by] if by else []))
+        .explode(["record_ids", "record_amounts"])
+        .drop_nulls("record_ids")
+        .rename({"record_ids": "record_id", "record_amounts": "amount"})
+        .sort(["record_id", "rank"])
+        .group_by("record_id", maintain_order=True)
+        .agg(pl.col("amount").fill_null(0.0).max(), *([pl.col(by).first()] if by else []))
+    )
+    unlisted = L.select(
+        *([by] if by else []),
+        pl.lit(None, pl.String).alias("record_id"),
+        (pl.col("amount_at_risk").fill_null(0.0) - pl.col("record_amounts").list.sum().fill_null(0.0)).clip(lower_bound=0.0).alias("amount"),
+    ).filter(pl.col("amount") > 0.005)
+    out_cols = ([by] if by else []) + ["record_id", "amount"]
+    return pl.concat([listed.select(out_cols), unlisted.select(out_cols)], how="vertical_relaxed")
+
+
+def record_money(datasets: Mapping[str, pl.DataFrame | pl.LazyFrame] | None) -> pl.LazyFrame | None:
+    """``record_id, record_money``: each payment's ``amount`` and each claim's ``total_amount``."""
+    if not datasets:
+        return None
+    parts = []
+    d = _as_lazy(datasets, "disbursements")
+    if d is not None:
+        parts.append(d.select(pl.col("disbursement_id").alias("record_id"), pl.col("amount").cast(pl.Float64).alias("record_money")))
+    c = _as_lazy(datasets, "claims")
+    if c is not None:
+        parts.append(c.select(pl.col("claim_id").alias("record_id"), pl.col("total_amount").cast(pl.Float64).alias("record_money")))
+    if not parts:
+        return None
+    return pl.concat(parts).unique("record_id", keep="first")
+
+
+# ------------------------------------------------------------------------------ merging
 def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:
     """Move findings whose parent entity is flagged too into the parent's lead.
 
     Declared per code beside its detector (``RuleSpec.folds_into``): e.g. a DOCTOR_OUTLIER finding of
     a doctor whose institution has an INSTITUTION_OUTLIER finding takes the institution as its
-    entity and the institution's family, so the supervisor gets one lead for the clinic, with
-    its doctors' evidence and records (each record's money still counted once).
+    entity, so the supervisor gets one lead for the clinic, with its doctors' evidence and
+    records (each record's money still counted once).
     """
     rules = rules_catalog.RULES
     for code, info in sorted(rules.items()):
         if info.folds_into is None:
             continue
         parent_code, key = info.folds_into
-        parent = rules[parent_code]
         parents = f.filter(pl.col("rule_code") == parent_code)
         if parents.height == 0 or f.filter(pl.col("rule_code") == code).height == 0:
             continue
@@ -130,16 +255,89 @@ def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:
         f = f.with_columns(
             pl.when(folds).then(pl.lit(parent_type)).otherwise(pl.col("entity_type")).alias("entity_type"),
             pl.when(folds).then(parent_id).otherwise(pl.col("entity_id")).alias("entity_id"),
-            pl.when(folds).then(pl.lit(parent.family)).otherwise(pl.col("family")).alias("family"),
         )
     return f
 
 
+def _merge_overlapping(f: pl.DataFrame, s: ScoringSettings) -> pl.DataFrame:
+    """Give findings of leads whose evidence mostly coincides one key: the strongest member's.
+
+    ``f`` has :data:`KEY` and ``_p``; returns it with KEY replaced for merged members and the
+    original entity kept in ``_member_type`` / ``_member_id``.
+    """
+    f = f.with_columns(pl.col("entity_type").alias("_member_type"), pl.col("entity_id").alias("_member_id"))
+    listed = f.select(KEY + ["record_ids"]).explode("record_ids").drop_nulls("record_ids").unique()
+    base = (
+        f.group_by(KEY)
+        .agg(pl.col("_p").max().alias("_pmax"))
+        .join(listed.group_by(KEY).agg(pl.len().alias("_n")), on=KEY, how="left")
+        .with_columns(pl.col("_n").fill_null(0))
+        .sort(["_pmax", "_n"] + KEY, descending=[True, True, False, False, False])
+        .with_row_index("_ord")
+    )
+    rec = listed.join(base.select(KEY + ["_ord", "_n"]), on=KEY).select("_ord", "_n", pl.col("record_ids").alias("record_id"))
+    pairs = (
+        rec.join(rec, on="record_id", suffix="_b")
+        .filter(pl.col("_ord") < pl.col("_ord_b"))
+        .group_by("_ord", "_ord_b")
+        .agg(pl.len().alias("_shared"), pl.col("_n").first(), pl.col("_n_b").first())
+        .filter(
+            (pl.col("_shared") >= s.merge_min_overlap * pl.col("_n"))
+            & (pl.col("_shared") >= s.merge_min_overlap * pl.col("_n_b"))
+        )
+        .select("_ord", "_ord_b")
+    )
+    if pairs.height == 0:
+        return f
+    # connected components: every member takes the smallest _ord (the strongest) it reaches;
+    # each pass is one vectorised join, the loop runs at most the component's diameter times
+    edges = pl.concat([pairs, pairs.select(pl.col("_ord_b").alias("_ord"), pl.col("_ord").alias("_ord_b"))])
+    label = base.select("_ord", pl.col("_ord").alias("_label"))
+    while True:
+        nxt = (
+            edges.join(label, left_on="_ord_b", right_on="_ord")
+            .group_by("_ord")
+            .agg(pl.col("_label").min().alias("_nb"))
+        )
+        new = label.join(nxt, on="_ord", how="left").select(
+            "_ord", pl.min_horizontal("_label", pl.col("_nb").fill_null(pl.col("_label"))).alias("_label")
+        )
+        if new.sort("_ord").equals(label.sort("_ord")):
+            break
+        label = new
+    rep = base.select(KEY + ["_ord"]).join(label, on="_ord").join(
+        base.select(pl.col("_ord").alias("_label"), *[pl.col(k).alias(f"_rep_{k}") for k in KEY]), on="_label"
+    )
+    f = f.join(rep.select(KEY + [f"_rep_{k}" for k in KEY]), on=KEY, how="left")
+    return f.with_columns([pl.coalesce(f"_rep_{k}", k).alias(k) for k in KEY]).drop([f"_rep_{k}" for k in KEY])
+
+
+def _related(leads: pl.DataFrame) -> pl.DataFrame:
+    """``lead_id, related_lead_ids``: the other leads sharing at least one evidence record."""
+    rec = leads.select("lead_id", "record_ids").explode("record_ids").drop_nulls("record_ids")
+    pairs = (
+        rec.join(rec, on="record_ids", suffix="_b")
+        .filter(pl.col("lead_id") != pl.col("lead_id_b"))
+        .group_by("lead_id")
+        .agg(pl.col("lead_id_b").unique().sort().alias("related_lead_ids"))
+    )
+    return leads.select("lead_id").join(pairs, on="lead_id", how="left").with_columns(
+        pl.col("related_lead_ids").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    )
+
+
+def _details_number(key: str) -> pl.Expr:
+    return pl.col("details").str.json_path_match(f"$.{key}").cast(pl.Float64, strict=False)
+
+
+# ------------------------------------------------------------------------------ leads
 def build_leads(
     findings: pl.DataFrame | pl.LazyFrame,
     settings: Settings | ScoringSettings = DEFAULT_SETTINGS,
     lang: str = "zh",
     as_of: str | None = None,
+    datasets: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Merge findings into ranked leads.
 
@@ -148,8 +346,12 @@ def build_leads(
     findings : :data:`detectors.base.FINDINGS_SCHEMA` rows (any order).
     settings : :class:`fundwatch.settings.Settings` (or just its ``scoring`` section).
     lang : ``"zh"`` or ``"en"``: language of ``title`` and ``explanation``.
-    as_of : the data's latest month ``YYYY-MM`` for the recency part of the score; default
-        the latest ``period_end`` among the findings.
+    as_of : kept for callers; the expected-value score does not depend on the data's latest month.
+    datasets : the validated datasets, optional: ``regions`` names the places,
+        ``disbursements`` / ``claims`` give ``amount_involved`` its records' money.
+    decisions : earlier supervisors' decisions, optional: one row per decided lead with
+        ``status`` and ``rule_codes`` (:meth:`fundwatch.store.LeadStore.decisions_by_rule`);
+        they update each code's prior (:func:`fundwatch.scoring.code_priors`).
 
     Returns
     -------
@@ -157,76 +359,94 @@ def build_leads(
         Exactly :data:`fundwatch.contract.LEADS_SCHEMA`, best first (``rank`` 1..n).
         The same findings always give the same frame, whatever their order.
     """
+    del as_of  # the score is an expected value; recency no longer enters it
     s = _scoring_settings(settings)
     lang = "zh" if lang == "zh" else "en"
-    f = findings.lazy() if isinstance(findings, pl.DataFrame) else findings
-    f = f.filter(pl.col("entity_id").is_not_null())
+    f0 = (findings.lazy() if isinstance(findings, pl.DataFrame) else findings).filter(pl.col("entity_id").is_not_null()).collect()
+    if f0.height == 0:
+        return empty_leads()
     rules = rules_catalog.RULES  # family, weight, kind: the same whatever the settings
     codes = sorted(rules)
-    f = f.with_columns(
-        pl.col("rule_code")
-        .replace_strict(codes, [rules[c].family for c in codes], default=pl.col("rule_code"), return_dtype=pl.String)
-        .alias("family"),
-        pl.col("rule_code")
-        .replace_strict(codes, [float(rules[c].weight) for c in codes], default=s.unknown_rule_weight, return_dtype=pl.Float64)
-        .alias("_weight"),
-        pl.col("rule_code")
-        .replace_strict(codes, [rules[c].kind == "model" for c in codes], default=False, return_dtype=pl.Boolean)
-        .alias("_is_model"),
-        pl.col("score").fill_null(0.0).clip(0.0, 1.0).alias("score"),
-        pl.col("evidence_zh" if lang == "zh" else "evidence_en").alias("_evidence"),
-    ).with_columns((pl.col("_weight") * pl.col("score")).alias("_strength"))
-    f = _fold_into_parents(f.collect()).lazy()  # findings are read by three aggregations below
+    present = sorted(set(f0["rule_code"].drop_nulls().to_list()))
+    priors = scoring.code_priors(present, {c: float(rules[c].weight) for c in codes}, s, decisions)
+    title_of = {c: (rules[c].title_zh if lang == "zh" else rules[c].title_en) for c in codes}
+    f = (
+        f0.with_columns(
+            pl.col("rule_code")
+            .replace_strict(codes, [rules[c].family for c in codes], default=pl.col("rule_code"), return_dtype=pl.String)
+            .alias("family"),
+            pl.col("rule_code").replace_strict(title_of, default=pl.col("rule_code"), return_dtype=pl.String).alias("_title"),
+            pl.col("score").fill_null(0.0).clip(0.0, 1.0).alias("score"),
+            pl.col("evidence_zh" if lang == "zh" else "evidence_en").alias("_evidence"),
+            _details_number("n_records").alias("_n_all"),
+            _details_number("amount_involved").alias("_involved_all"),
+        )
+        .join(priors, on="rule_code", how="left")
+        .with_columns((pl.col("prior").fill_null(s.unknown_rule_weight) * pl.col("score")).alias("_p"))
+    )
+    f = _fold_into_parents(f)
+    f = _merge_overlapping(f, s).lazy()
 
-    # -- per lead: codes, periods, score inputs, evidence text ----------------------------
+    # -- per lead: codes, periods, evidence text, merged entities -------------------------
     per_lead = f.group_by(KEY).agg(
         pl.col("rule_code").unique().sort().alias("rule_codes"),
         pl.col("rule_code").n_unique().alias("n_codes"),
         pl.col("period_start").min(),
         pl.col("period_end").max(),
-        pl.col("_strength").max().alias("rule_strength"),
-        pl.col("score").filter(pl.col("_is_model")).max().fill_null(0.0).alias("model_score"),
-        pl.col("rule_code")
-        .sort_by(["_strength", "rule_code"], descending=[True, False])
-        .first()
-        .alias("primary_code"),
-        pl.col("_evidence")
-        .sort_by(["rule_code", "_evidence"])
-        .drop_nulls()
-        .unique(maintain_order=True)
-        .alias("_evidence_list"),
+        pl.col("rule_code").sort_by(["_p", "rule_code"], descending=[True, False]).first().alias("primary_code"),
+        pl.col("_evidence").sort_by(["rule_code", "_evidence"]).drop_nulls().unique(maintain_order=True).alias("_evidence_list"),
+        pl.col("_n_all").max().fill_null(0).alias("_n_all"),
+        pl.col("_involved_all").max().fill_null(0.0).alias("_involved_all"),
+        pl.struct("_member_type", "_member_id")
+        .filter((pl.col("_member_type") != pl.col("entity_type")) | (pl.col("_member_id") != pl.col("entity_id")))
+        .unique()
+        .sort()
+        .alias("_members"),
+    )
+    # -- per lead: probability from the codes' priors, by family (noisy-OR) ----------------
+    per_code = f.group_by(KEY + ["rule_code"]).agg(
+        pl.col("_p").max(), pl.col("family").first(), pl.col("_title").first(),
+        pl.col("n_confirmed").first().fill_null(0), pl.col("n_dismissed").first().fill_null(0),
+    ).with_columns(scoring.prior_text_expr(lang).alias("_prior_text"))
+    per_family = per_code.group_by(KEY + ["family"]).agg(pl.col("_p").max())
+    prob = per_family.group_by(KEY).agg(pl.col("_p").sort().alias("_family_p")).with_columns(
+        scoring.probability_expr(pl.col("_family_p")).alias("probability")
+    ).drop("_family_p")
+    texts = per_code.group_by(KEY).agg(
+        pl.col("_prior_text").sort_by(["_p", "rule_code"], descending=[True, False]).alias("prior_texts")
     )
 
-    # -- per lead: records, money counted once per record ------------------------------
-    valid = (pl.col("record_ids").list.len() == pl.col("record_amounts").list.len()) & (
-        pl.col("record_ids").list.len() > 0
+    # -- per lead: records, money counted once per record ---------------------------------
+    valid = (pl.col("record_ids").list.len() == pl.col("record_amounts").list.len()) & (pl.col("record_ids").list.len() > 0)
+    recs = f.select(KEY + ["record_ids", "record_amounts", "amount_at_risk"]).with_columns(
+        pl.when(valid).then(pl.col("record_amounts")).otherwise(pl.col("record_ids").list.eval(pl.lit(0.0))).alias("record_amounts"),
+        pl.when(valid)
+        .then((pl.col("amount_at_risk").fill_null(0.0) - pl.col("record_amounts").list.sum()).clip(lower_bound=0.0))
+        .otherwise(pl.col("amount_at_risk").fill_null(0.0))
+        .alias("_unlisted"),
     )
-    recs = (
-        f.select(KEY + ["record_ids", "record_amounts", "amount_at_risk"])
-        .with_columns(
-            pl.when(valid).then(pl.col("record_amounts")).otherwise(pl.col("record_ids").list.eval(pl.lit(None, pl.Float64))).alias("record_amounts"),
-            pl.when(valid).then(pl.lit(None, pl.Float64)).otherwise(pl.col("amount_at_risk")).alias("_unattributed"),
-        )
-    )
-    attributed = (
+    per_record = (
         recs.select(KEY + ["record_ids", "record_amounts"])
         .explode(["record_ids", "record_amounts"])
         .rename({"record_ids": "record_id", "record_amounts": "amount"})
         .filter(pl.col("record_id").is_not_null())
-    )
-    unattributed = recs.filter(pl.col("_unattributed").is_not_null()).select(
-        KEY + [pl.lit(_UNATTRIBUTED).alias("record_id"), pl.col("_unattributed").alias("amount")]
-    )
-    per_record = (
-        pl.concat([attributed, unattributed], how="vertical_relaxed")
         .group_by(KEY + ["record_id"])
-        .agg(pl.col("amount").max().fill_null(0.0))
+        .agg(pl.col("amount").fill_null(0.0).max())
     )
-    money = per_record.group_by(KEY).agg(
-        pl.col("record_id").filter(pl.col("record_id") != _UNATTRIBUTED).sort().alias("record_ids"),
+    rm = record_money(datasets)
+    if rm is not None:
+        per_record = per_record.join(rm, on="record_id", how="left")
+    else:
+        per_record = per_record.with_columns(pl.lit(None, pl.Float64).alias("record_money"))
+    per_record = per_record.with_columns(pl.max_horizontal("amount", pl.col("record_money").fill_null(pl.col("amount"))).alias("record_money"))
+    money_frame = per_record.group_by(KEY).agg(
+        pl.col("record_id").sort().alias("record_ids"),
+        pl.col("amount").sort_by("record_id").round(2).alias("record_amounts"),
         # summed in record order so the float result never depends on input order
-        pl.col("amount").sort_by("record_id").sum().round(2).alias("amount_at_risk"),
+        pl.col("amount").sort_by("record_id").sum().alias("_listed"),
+        pl.col("record_money").sort_by("record_id").sum().alias("_listed_money"),
     )
+    unlisted = recs.group_by(KEY).agg(pl.col("_unlisted").max())
 
     # -- per lead: most precise region -----------------------------------------------------
     region = (
@@ -235,82 +455,84 @@ def build_leads(
         .agg(pl.len().alias("_n"))
         .with_columns(pl.col("region_code").str.len_chars().alias("_len"))
         .group_by(KEY)
-        .agg(
-            pl.col("region_code")
-            .sort_by(["_len", "_n", "region_code"], descending=[True, True, False])
-            .first()
-        )
+        .agg(pl.col("region_code").sort_by(["_len", "_n", "region_code"], descending=[True, True, False]).first())
     )
 
     leads = (
-        per_lead.join(money, on=KEY, how="left", nulls_equal=True)
+        per_lead.join(prob, on=KEY, how="left", nulls_equal=True)
+        .join(texts, on=KEY, how="left", nulls_equal=True)
+        .join(money_frame, on=KEY, how="left", nulls_equal=True)
+        .join(unlisted, on=KEY, how="left", nulls_equal=True)
         .join(region, on=KEY, how="left", nulls_equal=True)
         .with_columns(
             pl.col("record_ids").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            pl.col("amount_at_risk").fill_null(0.0),
+            pl.col("record_amounts").fill_null(pl.lit([], dtype=pl.List(pl.Float64))),
+            pl.col("_listed").fill_null(0.0),
+            pl.col("_listed_money").fill_null(0.0),
+            pl.col("_unlisted").fill_null(0.0),
+        )
+        .with_columns((pl.col("_listed") + pl.col("_unlisted")).round(2).alias("amount_at_risk"))
+        .with_columns(
+            pl.max_horizontal("_listed_money", "_involved_all", "amount_at_risk").round(2).alias("amount_involved"),
+            pl.max_horizontal(pl.col("record_ids").list.len().cast(pl.Int64), pl.col("_n_all").cast(pl.Int64)).alias("_n_records"),
         )
         .sort(KEY)
         .collect()
     )
-    if leads.height == 0:
-        return empty_leads()
     leads = leads.with_columns(_lead_ids(leads, s))
-    if as_of is None:
-        as_of = leads.select(pl.col("period_end").max()).item()
+    leads = leads.join(_related(leads), on="lead_id", how="left")
 
+    names = region_names(None if datasets is None else datasets.get("regions"))
     labels = ENTITY_LABELS[lang]
-    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.col("entity_id")
-    n_rec = pl.col("record_ids").list.len().cast(pl.String)
-    primary_title = pl.col("primary_code").replace_strict(
-        codes, [rules[c].title_zh if lang == "zh" else rules[c].title_en for c in codes], default=pl.col("primary_code"), return_dtype=pl.String
-    )
+    entity_name = name_of_place(pl.col("entity_id"), names)
+    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + place_label(pl.col("entity_id"), entity_name)
+    n_rec = pl.col("_n_records").cast(pl.String)
+    primary_title = pl.col("primary_code").replace_strict(title_of, default=pl.col("primary_code"), return_dtype=pl.String)
     extra = pl.col("n_codes") - 1
+    member = pl.element().struct.field("_member_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.element().struct.field("_member_id")
+    members = pl.col("_members").list.eval(member).list.join("、" if lang == "zh" else ", ")
+    code_titles = pl.col("rule_codes").list.eval(pl.element().replace_strict(title_of, default=pl.element(), return_dtype=pl.String))
     if lang == "zh":
         title = (
             primary_title
             + pl.when(extra > 0).then(pl.lit("等") + pl.col("n_codes").cast(pl.String) + pl.lit("项")).otherwise(pl.lit(""))
-            + pl.lit(":")
-            + entity
-            + pl.when(pl.col("record_ids").list.len() > 0)
-            .then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔 "))
-            .otherwise(pl.lit(" 涉及 "))
-            + fmt_money(pl.col("amount_at_risk"))
-            + pl.lit(" 元")
+            + pl.lit(":") + entity
+            + pl.when(pl.col("_n_records") > 0).then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔 ")).otherwise(pl.lit(" 涉及 "))
+            + fmt_money(pl.col("amount_at_risk")) + pl.lit(" 元")
         )
         more = pl.lit(";另有 ") + (pl.col("_evidence_list").list.len() - s.max_evidence_in_explanation).cast(pl.String) + pl.lit(" 条")
         sep = pl.lit(";")
         period = pl.lit("期间 ") + pl.col("period_start") + pl.when(pl.col("period_end") != pl.col("period_start")).then(pl.lit(" 至 ") + pl.col("period_end")).otherwise(pl.lit(""))
-        fired = pl.lit("触发规则:") + pl.col("rule_codes").list.join("、")
+        fired = pl.lit("发现问题:") + code_titles.list.join("、")
+        merged = pl.when(pl.col("_members").list.len() > 0).then(pl.lit("同一问题合并:") + members)
     else:
         title = (
             primary_title
             + pl.when(extra > 0).then(pl.lit(" (+") + extra.cast(pl.String) + pl.lit(" more)")).otherwise(pl.lit(""))
-            + pl.lit(": ")
-            + entity
-            + pl.when(pl.col("record_ids").list.len() > 0)
-            .then(pl.lit(", ") + n_rec + pl.lit(" records, CNY "))
-            .otherwise(pl.lit(", CNY "))
+            + pl.lit(": ") + entity
+            + pl.when(pl.col("_n_records") > 0).then(pl.lit(", ") + n_rec + pl.lit(" records, CNY ")).otherwise(pl.lit(", CNY "))
             + fmt_money(pl.col("amount_at_risk"))
         )
         more = pl.lit("; and ") + (pl.col("_evidence_list").list.len() - s.max_evidence_in_explanation).cast(pl.String) + pl.lit(" more")
         sep = pl.lit("; ")
         period = pl.lit("period ") + pl.col("period_start") + pl.when(pl.col("period_end") != pl.col("period_start")).then(pl.lit(" to ") + pl.col("period_end")).otherwise(pl.lit(""))
         fired = pl.lit("codes: ") + pl.col("rule_codes").list.join(", ")
+        merged = pl.when(pl.col("_members").list.len() > 0).then(pl.lit("merged with: ") + members)
     evidence = pl.col("_evidence_list").list.head(s.max_evidence_in_explanation).list.join(sep) + pl.when(
         pl.col("_evidence_list").list.len() > s.max_evidence_in_explanation
     ).then(more).otherwise(pl.lit(""))
     explanation = pl.concat_str(
-        [evidence, fired, period.fill_null(pl.lit("")), scoring.explain_score_expr(lang)],
+        [evidence, fired, merged, period.fill_null(pl.lit("")), scoring.explain_score_expr(lang, s)],
         separator=" | ",
         ignore_nulls=True,
     )
-
     out = (
-        scoring.score_components(leads, s, as_of)
+        leads.lazy()
         .with_columns(
-            scoring.severity_expr(pl.col("score"), s).alias("severity"),
-            title.alias("title"),
+            name_of_place(pl.col("region_code"), names).fill_null("").alias("region_name"),
+            scoring.score_expr(pl.col("probability"), pl.col("amount_at_risk"), s).alias("score"),
         )
+        .with_columns(scoring.severity_expr(pl.col("score"), pl.col("probability"), s).alias("severity"), title.alias("title"))
         .with_columns(explanation.alias("explanation"))
         .pipe(scoring.rank_leads)
         .select([pl.col(c).cast(t) for c, t in LEADS_SCHEMA.items()])

@@ -3,7 +3,7 @@
 * ``leads.parquet`` — whole identifiers (investigators and programs join on them), fixed row
   order and fixed writer settings, so the same leads give byte-identical files;
 * ``leads.csv`` — UTF-8 with BOM (Excel opens Chinese text correctly), list columns joined
-  with ``;``, personal identifiers masked unless ``unmask``, every text cell formula-safe, and
+  with ``;`` (``record_amounts``, for programs, only in the parquet), personal identifiers masked unless ``unmask``, every text cell formula-safe, and
   all-digit identifiers and codes led by a tab so spreadsheets keep them as text;
 * ``findings.parquet`` — the detectors' raw findings, whole identifiers.
 
@@ -73,6 +73,8 @@ def mask_leads(leads: pl.DataFrame, unmask: bool = False) -> pl.DataFrame:
     return mask_frame(leads)
 
 
+#: Leads columns left out of leads.csv: per-record money, parallel to record_ids, for programs.
+CSV_OMITTED = ("record_amounts",)
 #: Columns of leads.csv holding identifiers and codes: text, never numbers.
 CSV_TEXT_COLUMNS = ("lead_id", "entity_id", "region_code", "record_ids")
 #: A cell a spreadsheet would turn into a number (and so lose leading zeros or, past 15
@@ -93,7 +95,8 @@ def leads_csv_frame(leads: pl.DataFrame, unmask: bool = False) -> pl.DataFrame:
     """The frame written to ``leads.csv``: masked (unless ``unmask``), lists joined by ``;``,
     formula-safe, and identifiers and codes kept as text for spreadsheets
     (:func:`as_spreadsheet_text`)."""
-    frame = formula_safe_frame(mask_leads(_conform_leads(leads), unmask=unmask))
+    # record_amounts is for programs (totals counting a record once): parquet keeps it
+    frame = formula_safe_frame(mask_leads(_conform_leads(leads).drop(CSV_OMITTED), unmask=unmask))
     return frame.with_columns(as_spreadsheet_text(pl.col(c)).alias(c) for c in CSV_TEXT_COLUMNS if c in frame.columns)
 
 

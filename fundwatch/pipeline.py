@@ -396,16 +396,29 @@ def merge_findings(results: Iterable[DetectResult]) -> DetectResult:
 
 # ----------------------------------------------------------------------------- rank
 def rank_step(
-    findings: pl.DataFrame, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh", as_of: str | None = None
+    findings: pl.DataFrame,
+    settings: Settings = DEFAULT_SETTINGS,
+    lang: str = "zh",
+    as_of: str | None = None,
+    datasets: Mapping[str, pl.DataFrame] | None = None,
+    store_url: str | None = None,
 ) -> pl.DataFrame:
     """Merge findings into ranked leads (contract's leads schema).
 
-    ``as_of`` is the data's latest month (``YYYY-MM``), from which recency is scored.
+    ``datasets`` name the places (``regions``) and price the evidence records
+    (``amount_involved``); with ``store_url`` (and ``scoring.learn_from_decisions``) the
+    supervisors' earlier confirmed / dismissed decisions update each rule's prior.
     """
     from .leads import build_leads
 
     checkpoint("rank", settings)
-    return build_leads(findings, settings, lang=lang, as_of=as_of)
+    decisions = None
+    if store_url and settings.scoring.learn_from_decisions:
+        from .store import LeadStore
+
+        with LeadStore(store_url, settings) as store:
+            decisions = store.decisions_by_rule()
+    return build_leads(findings, settings, lang=lang, as_of=as_of, datasets=datasets, decisions=decisions)
 
 
 def disposition_step(leads: pl.DataFrame, store_url: str, settings: Settings = DEFAULT_SETTINGS, lang: str = "zh"):
@@ -631,7 +644,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     clock.add("detect", started)
 
     period = period_range(data)
-    leads = clock.run("rank", submit, rank_step, detected.findings, s, request.lang, period[1])
+    leads = clock.run("rank", submit, rank_step, detected.findings, s, request.lang, period[1], data, store_url)
     leads, status = clock.run("dispositions", submit, disposition_step, leads, store_url, s, request.lang)
     evidence = clock.run("evidence", submit, evidence_step, leads, data, request.lang)
 
@@ -661,6 +674,8 @@ def build_run_record(
     detected: DetectResult, leads: pl.DataFrame, status: pl.DataFrame | None, period, orchestrator: Orchestrator,
 ) -> RunRecord:
     """Everything run.json says about a run; no personal data."""
+    from .leads import total_at_risk
+
     datasets = {r["dataset"]: dict(r) for r in counts.to_dicts()}
     rps = getattr(validation, "rows_per_second", {}) or {}
     for name, c in loaded.counts.items():
@@ -705,7 +720,8 @@ def build_run_record(
         leads={
             "count": int(leads.height),
             "by_severity": {r["severity"]: int(r["len"]) for r in sev},
-            "amount_at_risk": round(float(leads["amount_at_risk"].sum()) if leads.height else 0.0, 2),
+            # money in doubt: each record's money once, however many leads cite it
+            "amount_at_risk": total_at_risk(leads),
             "new": int(status["is_new"].sum()) if status is not None and "is_new" in status.columns else None,
         },
         settings_hash=settings_hash(request.settings),

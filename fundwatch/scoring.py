@@ -1,67 +1,67 @@
-"""The one lead score: documented, explainable, deterministic.
+"""The one lead score: an expected value, documented, explainable, deterministic.
 
-A lead (all findings about one entity and one problem family, see :mod:`fundwatch.leads`)
-gets the score ::
+A lead (all findings about one problem, see :mod:`fundwatch.leads`) is ranked by the money it
+is expected to recover::
 
-    score = w_rule          * rule          rule = max over its findings of
-                                                   (catalogue weight x finding score)
-          + w_money         * money         money = min(1, log1p(amount_at_risk)
-                                                            / log1p(money_reference))
-          + w_corroboration * corroboration corroboration = min(1, (distinct codes - 1)
-                                                                   / corroboration_cap)
-          + w_model         * model         model = max score of its model findings, 0 if none
-          + w_recency       * recency       recency = max(0, 1 - months from period_end to the
-                                                       data's latest month / recency_window_months)
+    score = P(real) x (amount_at_risk + nominal_money)
 
-Every part lies in ``[0, 1]`` and the weights (:class:`fundwatch.settings.ScoringSettings`)
-sum to 1, so the score lies in ``[0, 1]``; it is monotonic (non-decreasing) in every part.
-Severity is ``high`` at ``score >= high_threshold``, ``medium`` at ``>= medium_threshold``,
-else ``low``. Rank 1 = review first; ties are broken by amount at risk (desc) and then
-``lead_id`` (asc), so the order never depends on input order.
+**Money.** ``amount_at_risk`` is the contract's money in doubt (each record counted once;
+for a peer model the excess over peers over all the entity's records). ``nominal_money``
+(setting, 100 CNY) keeps a lead whose money cannot be measured ranked by its certainty.
+Nothing saturates: a 5,000,000 CNY finding outranks a 500,000 CNY one of equal certainty.
 
-The explanation names each non-zero part and the one that drove the score most, e.g.
-``评分 0.70 = 规则严重度 0.40 + 金额 0.20 + 时效 0.10(主要因素:规则严重度)``.
+**Probability that the lead is a real problem.** Each rule or model code has a prior ``p0``:
+the probability that one of its hits is real — the detector's declared ``RuleSpec.weight``,
+or ``settings.scoring.rule_priors[code]``. Where supervisors have decided earlier leads of the
+code (status ``confirmed`` or ``dismissed`` in the lead store), the prior is the mean of the
+Beta posterior with ``prior_strength`` pseudo-decisions at ``p0``::
+
+    prior = (prior_strength x p0 + confirmed) / (prior_strength + confirmed + dismissed)
+
+(``learn_from_decisions = False`` keeps ``p0``). A finding's probability is ``prior x its
+score`` (the detector's own strength in ``[0, 1]``). Codes of one rule family say the same
+thing twice, so a family counts once, at its strongest code; distinct families on the same
+entity and records are independent witnesses and combine as a noisy-OR::
+
+    P(real) = 1 - prod over families of (1 - max over the family's codes of prior x score)
+
+so a second independent rule or a model always raises P, and P stays below 1 unless some
+witness is certain.
+
+**Severity** from the same quantities: ``high`` when the score reaches
+``high_expected_money``; ``medium`` when it reaches ``medium_expected_money`` or P reaches
+``certain_probability``; else ``low``.
+
+**Rank** 1 = review first: score desc, then P desc, then amount desc, then ``lead_id`` asc, so
+the order never depends on input order.
+
+Each lead's explanation carries the breakdown, in Chinese without rule codes, e.g.
+``评分 1,476.00 = 属实概率 90% × (涉及金额 1,540.00 元 + 基准 100.00 元);属实概率依据:死亡人员仍领取补贴
+90%(本规则以往核实率 7/9)``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from .settings import ScoringSettings
+from .textfmt import money as _fmt_money
 
-#: The parts of the score, in the order the explanation lists them.
-PARTS: tuple[str, ...] = ("rule", "money", "corroboration", "model", "recency")
+#: Decision statuses that teach the priors: a confirmed lead is a real problem, a dismissed one is not.
+LEARNING_STATUSES = ("confirmed", "dismissed")
 
-PART_LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "rule": "规则严重度",
-        "money": "金额",
-        "corroboration": "多规则印证",
-        "model": "模型异常度",
-        "recency": "时效",
-    },
-    "en": {
-        "rule": "rule severity",
-        "money": "money",
-        "corroboration": "corroboration",
-        "model": "model outlier",
-        "recency": "recency",
-    },
-}
-
-#: Columns :func:`score_components` reads.
-INPUT_COLUMNS = ("rule_strength", "amount_at_risk", "n_codes", "model_score", "period_end")
-
-
-def _weight(settings: ScoringSettings, part: str) -> float:
-    return float(getattr(settings, f"w_{part}"))
-
-
-def month_index(expr: pl.Expr) -> pl.Expr:
-    """``YYYY-MM`` -> year * 12 + month (null where not a period)."""
-    return expr.str.slice(0, 4).cast(pl.Int64, strict=False) * 12 + expr.str.slice(5, 2).cast(
-        pl.Int64, strict=False
-    )
+#: Columns of :func:`code_priors`.
+PRIOR_SCHEMA = pl.Schema(
+    {
+        "rule_code": pl.String(),
+        "p0": pl.Float64(),
+        "n_confirmed": pl.Int64(),
+        "n_dismissed": pl.Int64(),
+        "prior": pl.Float64(),
+    }
+)
 
 
 def fmt_fixed(expr: pl.Expr, decimals: int = 2) -> pl.Expr:
@@ -75,92 +75,156 @@ def fmt_fixed(expr: pl.Expr, decimals: int = 2) -> pl.Expr:
     return whole + pl.lit(".") + frac
 
 
-def part_columns() -> list[str]:
-    """Names of the per-part contribution columns (weight already applied)."""
-    return [f"part_{p}" for p in PARTS]
+def fmt_percent(expr: pl.Expr) -> pl.Expr:
+    """``0.934`` -> ``93%`` (whole percent, vectorised)."""
+    return (expr * 100).round(0).cast(pl.Int64).cast(pl.String) + pl.lit("%")
 
 
-def score_components(
-    frame: pl.LazyFrame | pl.DataFrame, settings: ScoringSettings, as_of: str | None
-) -> pl.LazyFrame:
-    """Add the weighted parts ``part_<name>`` and the total ``score``.
-
-    Parameters
-    ----------
-    frame : one row per lead with :data:`INPUT_COLUMNS`: ``rule_strength`` (max catalogue
-        weight x finding score), ``amount_at_risk``, ``n_codes`` (distinct rule/model codes),
-        ``model_score`` (max model-finding score, 0 when none), ``period_end`` (``YYYY-MM``).
-    settings : the scoring section.
-    as_of : the data's latest month ``YYYY-MM`` (recency is measured back from it);
-        ``None`` gives every lead full recency.
-    """
-    s = settings
-    money = (
-        pl.col("amount_at_risk").fill_null(0.0).clip(lower_bound=0.0).log1p()
-        / float(pl.select(pl.lit(s.money_reference).log1p()).item())
-    ).clip(upper_bound=1.0)
-    corroboration = (
-        (pl.col("n_codes").cast(pl.Float64) - 1.0).clip(lower_bound=0.0) / float(s.corroboration_cap)
-    ).clip(upper_bound=1.0)
-    if as_of is None:
-        recency = pl.lit(1.0)
-    else:
-        ago = (pl.lit(as_of).pipe(month_index) - month_index(pl.col("period_end"))).clip(lower_bound=0)
-        recency = (1.0 - ago.cast(pl.Float64) / float(s.recency_window_months)).clip(0.0, 1.0).fill_null(0.0)
-    raw = {
-        "rule": pl.col("rule_strength").fill_null(0.0).clip(0.0, 1.0),
-        "money": money,
-        "corroboration": corroboration,
-        "model": pl.col("model_score").fill_null(0.0).clip(0.0, 1.0),
-        "recency": recency,
-    }
-    parts = [(raw[p] * _weight(s, p)).alias(f"part_{p}") for p in PARTS]
-    return (
-        frame.lazy()
-        .with_columns(parts)
-        .with_columns(pl.sum_horizontal(part_columns()).round(s.score_decimals).alias("score"))
+def month_index(expr: pl.Expr) -> pl.Expr:
+    """``YYYY-MM`` -> year * 12 + month (null where not a period)."""
+    return expr.str.slice(0, 4).cast(pl.Int64, strict=False) * 12 + expr.str.slice(5, 2).cast(
+        pl.Int64, strict=False
     )
 
 
-def severity_expr(score: pl.Expr, settings: ScoringSettings) -> pl.Expr:
-    """``high`` / ``medium`` / ``low`` from the score thresholds in ``settings``."""
+def decision_counts(decisions: pl.DataFrame | None) -> pl.DataFrame:
+    """Confirmed and dismissed leads per rule code: ``rule_code, n_confirmed, n_dismissed``.
+
+    ``decisions`` has one row per decided lead: ``status`` and the lead's ``rule_codes``
+    (list). A lead confirmed or dismissed counts once for every code that fired on it; other
+    statuses (in review, handed over ...) teach nothing yet.
+    """
+    empty = pl.DataFrame(schema={"rule_code": pl.String(), "n_confirmed": pl.Int64(), "n_dismissed": pl.Int64()})
+    if decisions is None or decisions.height == 0:
+        return empty
+    d = (
+        decisions.filter(pl.col("status").is_in(LEARNING_STATUSES))
+        .select("status", pl.col("rule_codes").list.unique())
+        .explode("rule_codes")
+        .drop_nulls("rule_codes")
+    )
+    if d.height == 0:
+        return empty
     return (
-        pl.when(score >= settings.high_threshold)
+        d.group_by(pl.col("rule_codes").alias("rule_code"))
+        .agg(
+            (pl.col("status") == "confirmed").sum().cast(pl.Int64).alias("n_confirmed"),
+            (pl.col("status") == "dismissed").sum().cast(pl.Int64).alias("n_dismissed"),
+        )
+        .sort("rule_code")
+    )
+
+
+def code_priors(
+    codes: Iterable[str],
+    declared: dict[str, float],
+    settings: ScoringSettings,
+    decisions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """The prior of every code in ``codes``: :data:`PRIOR_SCHEMA`, one row per code.
+
+    Parameters
+    ----------
+    codes : the rule/model codes to price (any, including codes no catalogue knows).
+    declared : code -> declared ``RuleSpec.weight`` (the catalogue's).
+    settings : the scoring section (``rule_priors`` overrides, ``unknown_rule_weight``,
+        ``learn_from_decisions``, ``prior_strength``).
+    decisions : :func:`decision_counts` input (``status``, ``rule_codes``), or ``None``.
+    """
+    codes = sorted(set(codes))
+    p0 = [
+        float(settings.rule_priors.get(c, declared.get(c, settings.unknown_rule_weight))) for c in codes
+    ]
+    base = pl.DataFrame({"rule_code": codes, "p0": p0}, schema={"rule_code": pl.String(), "p0": pl.Float64()})
+    counts = decision_counts(decisions) if settings.learn_from_decisions else decision_counts(None)
+    k = float(settings.prior_strength)
+    return (
+        base.join(counts, on="rule_code", how="left")
+        .with_columns(pl.col("n_confirmed").fill_null(0), pl.col("n_dismissed").fill_null(0))
+        .with_columns(
+            ((k * pl.col("p0") + pl.col("n_confirmed")) / (k + pl.col("n_confirmed") + pl.col("n_dismissed"))).alias("prior")
+        )
+        .select([pl.col(c).cast(t) for c, t in PRIOR_SCHEMA.items()])
+    )
+
+
+def probability_expr(family_p: pl.Expr) -> pl.Expr:
+    """Noisy-OR of a list column of per-family probabilities: ``1 - prod(1 - p)``."""
+    p = family_p.list.eval(pl.element().clip(0.0, 1.0))
+    return 1.0 - p.list.eval((1.0 - pl.element()).product()).list.first().fill_null(1.0)
+
+
+def score_expr(probability: pl.Expr, amount: pl.Expr, settings: ScoringSettings) -> pl.Expr:
+    """``P x (amount_at_risk + nominal_money)``, rounded to ``score_decimals``."""
+    money = amount.fill_null(0.0).clip(lower_bound=0.0) + float(settings.nominal_money)
+    return (probability.fill_null(0.0) * money).round(settings.score_decimals)
+
+
+def severity_expr(score: pl.Expr, probability: pl.Expr, settings: ScoringSettings) -> pl.Expr:
+    """``high`` / ``medium`` / ``low`` from the expected money and the certainty."""
+    return (
+        pl.when(score >= settings.high_expected_money)
         .then(pl.lit("high"))
-        .when(score >= settings.medium_threshold)
+        .when((score >= settings.medium_expected_money) | (probability >= settings.certain_probability))
         .then(pl.lit("medium"))
         .otherwise(pl.lit("low"))
     )
 
 
 def rank_leads(frame: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
-    """Sort best first (score desc, amount_at_risk desc, lead_id asc) and number ``rank`` from 1."""
+    """Sort best first (score, probability, amount_at_risk desc; lead_id asc); number ``rank`` from 1."""
     return (
         frame.lazy()
-        .sort(["score", "amount_at_risk", "lead_id"], descending=[True, True, False], nulls_last=True)
+        .sort(
+            ["score", "probability", "amount_at_risk", "lead_id"],
+            descending=[True, True, True, False],
+            nulls_last=True,
+        )
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int64))
     )
 
 
-def explain_score_expr(lang: str = "zh") -> pl.Expr:
-    """One line naming the score, each non-zero weighted part, and the part that drove it most.
+def explain_score_expr(lang: str, settings: ScoringSettings) -> pl.Expr:
+    """The score's breakdown in one sentence.
 
-    Needs ``score`` and the ``part_<name>`` columns of :func:`score_components`.
+    Needs ``score``, ``probability``, ``amount_at_risk`` and ``prior_texts`` (list of
+    "rule title + its probability [+ its decision record]", strongest first).
     """
-    labels = PART_LABELS["zh" if lang == "zh" else "en"]
-    pieces = [
-        pl.when(pl.col(f"part_{p}") >= 0.005)
-        .then(pl.lit(labels[p] + " ") + fmt_fixed(pl.col(f"part_{p}")))
-        .otherwise(None)
-        for p in PARTS
-    ]
-    top = pl.max_horizontal(part_columns())
-    driver = pl.when(pl.lit(False)).then(pl.lit(""))
-    for p in PARTS:  # first part (in PARTS order) that reaches the maximum
-        driver = driver.when(pl.col(f"part_{p}") == top).then(pl.lit(labels[p]))
-    driver = driver.otherwise(pl.lit(""))
-    body = pl.concat_list(pieces).list.drop_nulls().list.join(" + ")
+    nominal = fmt_fixed(pl.lit(float(settings.nominal_money)))
+    priors = pl.col("prior_texts").list.join("、" if lang == "zh" else "; ")
+    n = pl.col("prior_texts").list.len()
     if lang == "zh":
-        return pl.lit("评分 ") + fmt_fixed(pl.col("score")) + pl.lit(" = ") + body + pl.lit("(主要因素:") + driver + pl.lit(")")
-    return pl.lit("score ") + fmt_fixed(pl.col("score")) + pl.lit(" = ") + body + pl.lit(" (mainly ") + driver + pl.lit(")")
+        return (
+            pl.lit("评分 ") + _money(pl.col("score")) + pl.lit(" = 属实概率 ") + fmt_percent(pl.col("probability"))
+            + pl.lit(" × (涉及金额 ") + _money(pl.col("amount_at_risk")) + pl.lit(" 元 + 基准 ") + nominal
+            + pl.lit(" 元);属实概率依据:") + priors
+            + pl.when(n > 1).then(pl.lit(",") + n.cast(pl.String) + pl.lit(" 类独立证据相互印证")).otherwise(pl.lit(""))
+        )
+    return (
+        pl.lit("score ") + _money(pl.col("score")) + pl.lit(" = P(real) ") + fmt_percent(pl.col("probability"))
+        + pl.lit(" x (CNY ") + _money(pl.col("amount_at_risk")) + pl.lit(" at risk + CNY ") + nominal
+        + pl.lit(" nominal); P from: ") + priors
+        + pl.when(n > 1).then(pl.lit(" (") + n.cast(pl.String) + pl.lit(" independent kinds of evidence)")).otherwise(pl.lit(""))
+    )
+
+
+def prior_text_expr(lang: str) -> pl.Expr:
+    """Per finding code: ``<title> <p>`` and, where decisions exist, its record.
+
+    Needs ``_title`` (the code's title in ``lang``), ``_p`` (prior x score), ``n_confirmed``,
+    ``n_dismissed``.
+    """
+    decided = pl.col("n_confirmed") + pl.col("n_dismissed")
+    if lang == "zh":
+        record = pl.lit("(本规则以往核实率 ") + pl.col("n_confirmed").cast(pl.String) + pl.lit("/") + decided.cast(pl.String) + pl.lit(")")
+    else:
+        record = pl.lit(" (confirmed before: ") + pl.col("n_confirmed").cast(pl.String) + pl.lit(" of ") + decided.cast(pl.String) + pl.lit(")")
+    return (
+        pl.col("_title") + pl.lit(" ") + fmt_percent(pl.col("_p"))
+        + pl.when(decided > 0).then(record).otherwise(pl.lit(""))
+    )
+
+
+def _money(expr: pl.Expr) -> pl.Expr:
+    return _fmt_money(expr)

@@ -20,7 +20,8 @@ a store written by a newer fundwatch is refused. Tables::
                    unmask, settings_hash, n_leads, written_at, run_json)
     leads         (run_id, lead_id PK, rank, score, severity, domain, entity_type, entity_id,
                    rule_codes JSON, title, amount_at_risk, period_start, period_end, region_code,
-                   record_ids JSON, explanation, details JSON, + optional columns)
+                   record_ids JSON, explanation, details JSON, amount_involved, region_name,
+                   related_lead_ids JSON, record_amounts JSON, + optional columns)
     evidence      (run_id, lead_id, record_id PK, record_type, date, person_id, name, counterparty,
                    amount, description)
     quarantine_summary (run_id, dataset PK, rows_read, rows_accepted, rows_quarantined)
@@ -65,7 +66,7 @@ from .errors import FundwatchError, InputError, StoreBusyError
 from .settings import DEFAULT_SETTINGS, Settings, StoreSettings
 
 #: Version of the tables this code writes (the number of the newest Alembic revision).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Workflow states of a lead (its case), in the order a lead goes through them.
 STATUSES = ("new", "assigned", "in_review", "confirmed", "dismissed", "handed_over", "closed", "reopened")
@@ -149,7 +150,7 @@ STORE_EVIDENCE_SCHEMA = pl.Schema(
     }
 )
 
-_LIST_COLUMNS = ("rule_codes", "record_ids")
+_LIST_COLUMNS = ("rule_codes", "record_ids", "related_lead_ids", "record_amounts")
 _CHUNK = 500  # ids per IN (...) query: below every backend's bound-parameter limit
 _TERM_MAX = 200
 
@@ -217,6 +218,9 @@ def metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("amount_at_risk", F), sa.Column("period_start", S(7)), sa.Column("period_end", S(7)),
         sa.Column("region_code", S(20)), sa.Column("record_ids", T), sa.Column("explanation", T),
         sa.Column("details", T),
+        # revision 0003 (contract v2): honest money, places, related leads
+        sa.Column("amount_involved", F), sa.Column("region_name", T), sa.Column("related_lead_ids", T),
+        sa.Column("record_amounts", T),
         sa.Index("ix_leads_lead_id", "lead_id"),
         sa.Index("ix_leads_run_rank", "run_id", "rank"),
         sa.Index("ix_leads_run_amount", "run_id", "amount_at_risk"),
@@ -676,9 +680,11 @@ class LeadStore:
         )
         raw_schema = {c: (pl.String() if c in _LIST_COLUMNS else d) for c, d in LEADS_SCHEMA.items()}
         frame = pl.DataFrame([tuple(r) for r in rows], schema=raw_schema, orient="row")
-        return frame.with_columns([pl.col(c).str.json_decode(pl.List(pl.String)) for c in _LIST_COLUMNS]).select(
-            [pl.col(c).cast(d) for c, d in LEADS_SCHEMA.items()]
-        )
+        # leads stored before revision 0003 have null there: read back as empty lists / 0
+        return frame.with_columns(
+            [pl.col(c).str.json_decode(LEADS_SCHEMA[c]).fill_null(pl.lit([], dtype=LEADS_SCHEMA[c])) for c in _LIST_COLUMNS]
+            + [pl.col("region_name").fill_null(""), pl.col("amount_involved").fill_null(pl.col("amount_at_risk"))]
+        ).select([pl.col(c).cast(d) for c, d in LEADS_SCHEMA.items()])
 
     def previous_leads(self, exclude_run_id: str | None = None) -> pl.DataFrame:
         """The leads of the latest stored run (ignoring ``exclude_run_id``); empty when none."""
@@ -702,6 +708,32 @@ class LeadStore:
         q = sa.select(*[t.c[n] for n in QUARANTINE_SUMMARY_SCHEMA]).where(t.c.run_id == sa.bindparam("r", run_id)).order_by(t.c.dataset)
         rows = self._read(lambda c: c.execute(q).all()) if run_id else []
         return pl.DataFrame([tuple(r) for r in rows], schema=QUARANTINE_SUMMARY_SCHEMA, orient="row")
+
+    def decisions_by_rule(self) -> pl.DataFrame:
+        """``lead_id, status, rule_codes`` of every lead whose case is ``confirmed`` or ``dismissed``.
+
+        ``rule_codes`` are those of the lead's latest stored row (what the supervisor saw when
+        deciding, or since). :func:`fundwatch.scoring.code_priors` learns each rule's hit rate
+        from them.
+        """
+        c, leads, runs = self._tbl("lead_cases"), self._tbl("leads"), self._tbl("runs")
+        latest = (
+            sa.select(leads.c.lead_id, sa.func.max(runs.c.seq).label("seq"))
+            .join(runs, runs.c.run_id == leads.c.run_id)
+            .group_by(leads.c.lead_id)
+            .subquery()
+        )
+        q = (
+            sa.select(c.c.lead_id, c.c.status, leads.c.rule_codes)
+            .join(latest, latest.c.lead_id == c.c.lead_id)
+            .join(runs, runs.c.seq == latest.c.seq)
+            .join(leads, (leads.c.run_id == runs.c.run_id) & (leads.c.lead_id == c.c.lead_id))
+            .where(c.c.status.in_(["confirmed", "dismissed"]))
+            .order_by(c.c.lead_id)
+        )
+        rows = self._read(lambda conn: conn.execute(q).all())
+        frame = pl.DataFrame([tuple(r) for r in rows], schema={"lead_id": pl.String(), "status": pl.String(), "rule_codes": pl.String()}, orient="row")
+        return frame.with_columns(pl.col("rule_codes").str.json_decode(pl.List(pl.String)).fill_null(pl.lit([], dtype=pl.List(pl.String))))
 
     def dispositions(self) -> pl.DataFrame:
         """Every lead with a decision (its case past ``new``), by lead id (:data:`DISPOSITIONS_SCHEMA`)."""

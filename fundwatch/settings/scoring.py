@@ -6,35 +6,43 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ScoringSettings(BaseModel):
-    """Weights and thresholds of the one lead score.
+    """Priors, learning, merging and thresholds of the one lead score.
 
-    The score is (see :func:`fundwatch.scoring.score_components`)::
+    The score is an expected value (see :mod:`fundwatch.scoring`)::
 
-        score = w_rule           * max over findings of (rule weight x finding score)
-              + w_money          * min(1, log1p(amount_at_risk) / log1p(money_reference))
-              + w_corroboration  * min(1, (distinct codes - 1) / corroboration_cap)
-              + w_model          * max model-finding score (0 when no model fired)
-              + w_recency        * max(0, 1 - months since period_end / recency_window_months)
-
-    The weights sum to 1 so the score lies in ``[0, 1]``.
+        score = P(real) x (amount_at_risk + nominal_money)
+        P(real) = 1 - prod over the lead's rule families of (1 - p_family)
+        p_family = max over its codes of (prior of the code x the finding's score)
+        prior of a code = Beta posterior mean (prior_strength x p0 + confirmed)
+                                               / (prior_strength + confirmed + dismissed)
+        p0 = rule_priors[code] if set, else the code's declared RuleSpec.weight
 
     Attributes
     ----------
-    w_rule : 0.40. How serious the worst rule is dominates: a deceased payee outranks a delay.
-    w_money : 0.25. Money at risk, log-scaled so that one huge lead does not bury many real ones.
-    w_corroboration : 0.15. Independent rules agreeing on one problem make it more credible.
-    w_model : 0.10. A peer-model outlier score (already calibrated to 0..1 by the detector).
-    w_recency : 0.10. Recent problems can still be stopped; old ones matter a little less.
-    money_reference : 20000 CNY: money at which the money part saturates (a year of a
-        typical subsidy for a small household, or one large in-patient stay).
-    corroboration_cap : 3 extra codes saturate the corroboration part.
-    recency_window_months : 24: a lead whose evidence ended this many months before the
-        data's latest month gets no recency credit.
-    high_threshold : 0.60: score at or above which a lead is ``high``.
-    medium_threshold : 0.40: score at or above which a lead is ``medium`` (else ``low``).
-    unknown_rule_weight : 0.5: weight of a code missing from the rule catalogue (a new
-        detector not yet catalogued still ranks, mid-way).
-    score_decimals : 6: scores are rounded so that reruns on other machines rank identically.
+    rule_priors : per rule code, the probability that a hit is a real problem, overriding the
+        detector's declared ``RuleSpec.weight`` (e.g. ``{"DELAYED_PAYMENT": 0.3}`` where
+        late payment is common and usually explained). Empty by default.
+    unknown_rule_weight : 0.5: prior of a code missing from the rule catalogue (a new detector
+        not yet catalogued still ranks, as a coin toss).
+    learn_from_decisions : True: update each code's prior from the supervisors' confirmed and
+        dismissed decisions in the lead store (Beta-binomial, shrunk toward ``p0``).
+    prior_strength : 10 pseudo-decisions: how much evidence the declared prior is worth. With
+        10, nine dismissals of a rule declared at 0.9 bring it to 9 / 19 = 0.47; one
+        dismissal moves it only to 9 / 11 = 0.82.
+    nominal_money : 100 CNY added to every lead's money in the score, so that a lead whose
+        money cannot be measured (a roster entry, a register mismatch) still ranks by its
+        certainty, level with a small payment, and never at zero.
+    merge_min_overlap : 0.5: two leads about different entities (a card's holder and the
+        card; a village and its operator) become one when the evidence records they share
+        are at least this share of each one's listed records. Leads sharing fewer records
+        are linked through ``related_lead_ids`` instead.
+    high_expected_money : 10000 CNY: expected money in doubt (the score) at or above which a
+        lead is ``high``.
+    medium_expected_money : 1000 CNY: score at or above which a lead is ``medium``.
+    certain_probability : 0.9: a lead at least this probably real is at least ``medium``,
+        whatever its money (a deceased payee is never ``low``).
+    score_decimals : 2: the score is money, rounded to the fen, so that reruns on other
+        machines rank identically.
     max_evidence_in_explanation : 5 distinct evidence sentences per lead; the rest are counted.
     lead_id_prefix : ``FW-``; lead_id_hex_chars : 16 hex characters of sha256 (64 bits,
         collisions are negligible at millions of leads).
@@ -42,27 +50,25 @@ class ScoringSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    w_rule: float = Field(0.40, ge=0)
-    w_money: float = Field(0.25, ge=0)
-    w_corroboration: float = Field(0.15, ge=0)
-    w_model: float = Field(0.10, ge=0)
-    w_recency: float = Field(0.10, ge=0)
-    money_reference: float = Field(20000.0, gt=0)
-    corroboration_cap: int = Field(3, ge=1)
-    recency_window_months: int = Field(24, ge=1)
-    high_threshold: float = Field(0.60, ge=0, le=1)
-    medium_threshold: float = Field(0.40, ge=0, le=1)
+    rule_priors: dict[str, float] = Field(default_factory=dict)
     unknown_rule_weight: float = Field(0.5, ge=0, le=1)
-    score_decimals: int = Field(6, ge=2, le=12)
+    learn_from_decisions: bool = True
+    prior_strength: float = Field(10.0, gt=0)
+    nominal_money: float = Field(100.0, ge=0)
+    merge_min_overlap: float = Field(0.5, gt=0, le=1)
+    high_expected_money: float = Field(10000.0, ge=0)
+    medium_expected_money: float = Field(1000.0, ge=0)
+    certain_probability: float = Field(0.9, ge=0, le=1)
+    score_decimals: int = Field(2, ge=2, le=12)
     max_evidence_in_explanation: int = Field(5, ge=1)
     lead_id_prefix: str = "FW-"
     lead_id_hex_chars: int = Field(16, ge=8, le=64)
 
     @model_validator(mode="after")
     def _check(self) -> "ScoringSettings":
-        total = self.w_rule + self.w_money + self.w_corroboration + self.w_model + self.w_recency
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"scoring weights must sum to 1 (they sum to {total:.4f})")
-        if self.medium_threshold > self.high_threshold:
-            raise ValueError("scoring.medium_threshold must not exceed scoring.high_threshold")
+        if self.medium_expected_money > self.high_expected_money:
+            raise ValueError("scoring.medium_expected_money must not exceed scoring.high_expected_money")
+        bad = {c: p for c, p in self.rule_priors.items() if not 0.0 <= p <= 1.0}
+        if bad:
+            raise ValueError(f"scoring.rule_priors must lie in [0, 1]: {bad}")
         return self

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 
 import numpy as np
 import polars as pl
@@ -10,7 +12,7 @@ import pytest
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
-from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of
+from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, total_at_risk
 
 P1 = "11010519491231002X"
 P2 = "110105195001010015"
@@ -46,13 +48,15 @@ def test_two_rules_on_one_payment_make_one_lead_and_count_the_money_once():
     assert (lead["period_start"], lead["period_end"]) == ("2024-12", "2025-01")
 
 
-def test_different_families_and_entities_stay_apart():
+def test_families_on_one_entity_meet_and_other_entities_stay_apart():
     f = frame([
-        finding("DECEASED_PAYEE"), finding("DUPLICATE_PAYMENT"), finding("DECEASED_PAYEE", entity_id=P2, records=("D9",)),
+        finding("DECEASED_PAYEE"), finding("DUPLICATE_PAYMENT", records=("D2",)),
+        finding("DECEASED_PAYEE", entity_id=P2, records=("D9",)),
     ])
     leads = build_leads(f)
-    assert leads.height == 3
-    assert leads.select("entity_id", "rule_codes").n_unique() == 3
+    assert leads.height == 2
+    one = leads.filter(pl.col("entity_id") == P1).row(0, named=True)
+    assert one["rule_codes"] == ["DECEASED_PAYEE", "DUPLICATE_PAYMENT"] and one["record_ids"] == ["D1", "D2"]
 
 
 def test_group_lead_references_every_members_records():
@@ -86,8 +90,8 @@ def test_lead_ids_depend_only_on_the_problem_and_survive_an_added_month():
     ids_b = dict(zip(b["entity_id"], b["lead_id"]))
     assert all(ids_b[k] == v for k, v in ids_a.items())
     assert b.height == a.height + 1
-    assert ids_a[P1] == lead_id_of("subsidy", "person", P1, "deceased")
-    assert ids_a[P1] != lead_id_of("subsidy", "person", P1, "duplicate")
+    assert ids_a[P1] == lead_id_of("subsidy", "person", P1)
+    assert ids_a[P1] != lead_id_of("subsidy", "account", P1)
     assert ids_a[P1].startswith("FW-") and len(ids_a[P1]) == 3 + 16
 
 
@@ -97,7 +101,9 @@ def test_title_and_explanation_speak_to_a_supervisor():
     zh = build_leads(f).row(0, named=True)
     assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔 1,640.00 元"
     assert "死亡日期 2024-12-20" in zh["explanation"] and "评分" in zh["explanation"]
-    assert "规则严重度" in zh["explanation"] and "主要因素" in zh["explanation"]
+    assert "属实概率" in zh["explanation"] and "涉及金额 1,640.00 元" in zh["explanation"]
+    # no English rule codes inside the Chinese text
+    assert not re.search(r"[A-Z]{2,}_[A-Z]", zh["title"] + zh["explanation"])
     en = build_leads(f, lang="en").row(0, named=True)
     assert en["title"].startswith("Payments to a deceased person") and "1,640.00" in en["title"]
     assert "score" in en["explanation"]
@@ -107,7 +113,7 @@ def test_explanation_caps_the_evidence_sentences():
     rows = [finding("OVER_PRICE", "H001", records=(f"C{i}",), domain="medical", entity_type="institution",
                     evidence=f"项目 {i} 超限价") for i in range(12)]
     lead = build_leads(frame(rows)).row(0, named=True)
-    assert lead["explanation"].count("超限价") == 5 and "另有 7 条" in lead["explanation"]
+    assert lead["explanation"].count("项目 ") == 5 and "另有 7 条" in lead["explanation"]
 
 
 def test_most_precise_region_and_unattributed_money():
@@ -132,7 +138,7 @@ def test_many_findings_vectorised():
     n = 30_000
     ent = [f"1101051950{i:08d}" for i in rng.integers(0, 5000, n)]
     codes = rng.choice(["DECEASED_PAYEE", "DUPLICATE_PAYMENT", "OVER_STANDARD", "INELIGIBLE_AGE", "OFFICIAL_RECIPIENT"], n)
-    recs = [f"D{i}" for i in rng.integers(0, 20000, n)]
+    recs = [f"D{e}-{i}" for e, i in zip(ent, rng.integers(0, 8, n))]  # a payment belongs to one person
     f = pl.DataFrame({
         "rule_code": codes, "domain": "subsidy", "entity_type": "person", "entity_id": ent,
         "record_ids": [[r] for r in recs], "record_amounts": [[float(a)] for a in rng.uniform(10, 500, n).round(2)],
@@ -141,18 +147,16 @@ def test_many_findings_vectorised():
     }, schema_overrides=dict(FINDINGS_SCHEMA))
     leads = build_leads(f)
     assert leads["lead_id"].n_unique() == leads.height
-    # every (entity, family) pair is one lead
-    fam = {"DECEASED_PAYEE": "deceased", "DUPLICATE_PAYMENT": "duplicate", "OVER_STANDARD": "over_standard",
-           "INELIGIBLE_AGE": "eligibility", "OFFICIAL_RECIPIENT": "eligibility"}
-    assert leads.height == len({(e, fam[c]) for e, c in zip(ent, codes)})
+    # every entity is one lead
+    assert leads.height == len(set(ent))
     # money: per lead, sum over unique records of the max amount
     expect = (
-        f.with_columns(pl.col("rule_code").replace(fam).alias("fam"))
-        .explode(["record_ids", "record_amounts"])
-        .group_by("entity_id", "fam", "record_ids").agg(pl.col("record_amounts").max())
-        .group_by("entity_id", "fam").agg(pl.col("record_amounts").sum())
+        f.explode(["record_ids", "record_amounts"])
+        .group_by("entity_id", "record_ids").agg(pl.col("record_amounts").max())
+        .group_by("entity_id").agg(pl.col("record_amounts").sum())
     )
     assert leads["amount_at_risk"].sum() == pytest.approx(expect["record_amounts"].sum(), rel=1e-9)
+    assert total_at_risk(leads) == pytest.approx(expect["record_amounts"].sum(), abs=0.05)
 
 
 def test_fmt_money():
@@ -190,3 +194,98 @@ def test_evidence_table_joins_payments_and_claims():
     assert rows["C1"]["record_type"] == "claim" and rows["C1"]["counterparty"] == "城关卫生院"
     assert rows["C1"]["amount"] == 120.0 and "门诊" in rows["C1"]["description"]
     assert rows["D404"]["record_type"] == "disbursement" and rows["D404"]["amount"] is None
+
+
+# -- money definitions ---------------------------------------------------------------------
+def model(code, entity_id, entity_type, records, amounts, at_risk, n_all=None, involved=None, score=0.9):
+    row = finding(code, entity_id, records, amounts, entity_type=entity_type, score=score, region="110105001001")
+    row["amount_at_risk"] = at_risk
+    details = {} if n_all is None else {"n_records": n_all, "amount_involved": involved}
+    row["details"] = json.dumps(details)
+    return row
+
+
+def test_model_money_is_its_whole_excess_and_each_listed_record_counts_once():
+    # the model lists 2 of its 50 records (10 + 20 of excess) but estimates 1,000 over all of them;
+    # a rule on the same village cites R1 with 100 (its whole payment against the rule)
+    f = frame([
+        model("VILLAGE_OUTLIER", "110105001001", "village", ("R1", "R2"), (10.0, 20.0), 1000.0, n_all=50, involved=5000.0),
+        finding("DECEASED_PAYEE", "110105001001", ("R1",), (100.0,), entity_type="village"),
+    ])
+    lead = build_leads(f).row(0, named=True)
+    assert lead["record_ids"] == ["R1", "R2"] and lead["record_amounts"] == [100.0, 20.0]
+    assert lead["amount_at_risk"] == pytest.approx(100.0 + 20.0 + 970.0)  # R1 at its max, R2, the unlisted 970
+    assert lead["amount_involved"] == pytest.approx(5000.0)
+    assert " 共 50 笔 " in lead["title"]  # the real records, not the listed two
+
+
+def test_amount_involved_is_the_money_of_the_evidence_records():
+    # over-standard: 30 of a 100 payment is against the rule; the record is worth 100
+    f = frame([finding("OVER_STANDARD", records=("D1", "D2"), amounts=(30.0, 30.0))])
+    payments = pl.DataFrame({"disbursement_id": ["D1", "D2", "D3"], "amount": [100.0, 130.0, 999.0]})
+    lead = build_leads(f, datasets={"disbursements": payments}).row(0, named=True)
+    assert lead["amount_at_risk"] == pytest.approx(60.0) and lead["amount_involved"] == pytest.approx(230.0)
+    no_data = build_leads(f).row(0, named=True)
+    assert no_data["amount_involved"] == pytest.approx(60.0)  # never below the money at risk
+
+
+# -- merged and related leads --------------------------------------------------------------
+def test_village_and_its_operator_citing_the_same_records_are_one_lead_counting_money_once():
+    recs = tuple(f"R{i}" for i in range(10))
+    f = frame([
+        model("VILLAGE_OUTLIER", "110105001001", "village", recs, (10.0,) * 10, 800.0, n_all=40, involved=4000.0),
+        model("OPERATOR_OUTLIER", "JB001", "operator", recs, (9.0,) * 10, 700.0, n_all=45, involved=4200.0, score=0.8),
+    ])
+    leads = build_leads(f)
+    assert leads.height == 1
+    lead = leads.row(0, named=True)
+    assert lead["rule_codes"] == ["OPERATOR_OUTLIER", "VILLAGE_OUTLIER"]
+    assert lead["entity_type"] == "village"  # the stronger finding's entity
+    # listed 10 x 10 + the larger unlisted estimate (700, not 700 + 610)
+    assert lead["amount_at_risk"] == pytest.approx(100.0 + 700.0)
+    assert "经办人 JB001" in lead["explanation"]
+    assert total_at_risk(leads) == pytest.approx(lead["amount_at_risk"])
+
+
+def test_a_card_holder_and_the_card_are_one_lead():
+    f = frame([
+        finding("CADRE_HELD_CARDS", P1, ("D1", "D2", "D3"), (100.0,) * 3),
+        finding("SHARED_ACCOUNT", "6217000000001", ("D1", "D2", "D3", "D4"), (100.0,) * 4, entity_type="account"),
+    ])
+    leads = build_leads(f)
+    assert leads.height == 1
+    lead = leads.row(0, named=True)
+    assert set(lead["rule_codes"]) == {"CADRE_HELD_CARDS", "SHARED_ACCOUNT"}
+    assert lead["record_ids"] == ["D1", "D2", "D3", "D4"] and lead["amount_at_risk"] == pytest.approx(400.0)
+
+
+def test_leads_sharing_a_few_records_are_linked_not_merged_and_totals_count_them_once():
+    village = tuple(f"D{i}" for i in range(1, 11))
+    f = frame([
+        finding("DECEASED_PAYEE", P1, ("D1",), (90.0,)),
+        model("VILLAGE_OUTLIER", "110105001001", "village", village, (50.0,) * 10, 2000.0),
+        finding("DECEASED_PAYEE", P2, ("X9",), (70.0,)),
+    ])
+    leads = build_leads(f)
+    assert leads.height == 3
+    ids = dict(zip(leads["entity_id"], leads["lead_id"]))
+    rel = dict(zip(leads["entity_id"], leads["related_lead_ids"].to_list()))
+    assert rel[P1] == [ids["110105001001"]] and rel["110105001001"] == [ids[P1]] and rel[P2] == []
+    # D1: 90 (the person's lead) and 50 (the village's share): counted once, at 90
+    assert total_at_risk(leads) == pytest.approx(90.0 + 9 * 50.0 + 1500.0 + 70.0)
+    assert leads["amount_at_risk"].sum() == pytest.approx(total_at_risk(leads) + 50.0)
+
+
+def test_place_names_beside_their_codes():
+    regions = pl.DataFrame({"region_code": ["110105", "110105001001"], "name": ["朝阳区", "东村"], "parent_code": [None, "110105"]})
+    f = frame([
+        model("VILLAGE_OUTLIER", "110105001001", "village", ("R1",), (10.0,), 10.0),
+        finding("DECEASED_PAYEE", P1, ("D1",), (90.0,), region="110105000000"),
+        finding("DECEASED_PAYEE", P2, ("D2",), (90.0,), region="990000000000"),
+    ])
+    leads = build_leads(f, datasets={"regions": regions})
+    by = {r["entity_id"]: r for r in leads.iter_rows(named=True)}
+    assert "村(社区) 东村(110105001001)" in by["110105001001"]["title"]
+    assert by["110105001001"]["region_name"] == "东村"
+    assert by[P1]["region_name"] == "朝阳区"  # a zero-padded code names its county
+    assert by[P2]["region_name"] == ""  # unknown: empty

@@ -61,6 +61,8 @@ def make_leads(n=3, amount=100.0, extra_record=False) -> pl.DataFrame:
             "entity_type": "person", "entity_id": f"1101051949123100{i:02d}", "rule_codes": ["DECEASED_PAYEE", "X"],
             "title": f"死亡人员仍领取补贴 {i}", "amount_at_risk": amount * (i + 1) + 0.1, "period_start": "2025-01",
             "period_end": "2025-03", "region_code": "110105001001", "record_ids": recs, "explanation": "解释 'quoted'; drop table x",
+            "amount_involved": amount * (i + 2), "region_name": "东城村", "related_lead_ids": [f"FW-{(i + 1) % n:016x}"],
+            "record_amounts": [amount * (i + 1), 0.1] + ([0.0] if extra_record else []),
         })
     return pl.DataFrame(rows, schema=LEADS_SCHEMA)
 
@@ -295,7 +297,15 @@ def test_a_version_1_store_upgrades_in_place_keeping_runs_leads_and_dispositions
     st = open_store(backend, migrate=False)
     assert st.schema_version() == 1
     assert st.migrate() == SCHEMA_VERSION
-    assert st.runs()["run_id"].to_list() == ["v1run"] and st.leads("v1run").equals(leads)
+    assert st.runs()["run_id"].to_list() == ["v1run"]
+    back = st.leads("v1run")
+    v3 = ("amount_involved", "region_name", "related_lead_ids", "record_amounts")  # revision 0003
+    old_cols = [c for c in LEADS_SCHEMA if c not in v3]
+    assert back.select(old_cols).equals(leads.select(old_cols))
+    # leads stored before revision 0003: no place name, no links, involved = at risk
+    assert back["region_name"].to_list() == [""] * 3 and back["related_lead_ids"].to_list() == [[]] * 3
+    assert back["record_amounts"].to_list() == [[]] * 3
+    assert back["amount_involved"].to_list() == back["amount_at_risk"].to_list()
     assert st.evidence("v1run").height == 6
     d = st.dispositions()
     assert dict(zip(d["lead_id"], d["status"])) == {"FW-0000000000000001": "dismissed", "FW-0000000000000002": "confirmed"}
