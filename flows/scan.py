@@ -146,10 +146,11 @@ def summary_markdown(run: dict, leads: pl.DataFrame) -> str:
             .agg(pl.len().alias("leads"), pl.col("amount_at_risk").sum().round(2).alias("money"))
             .sort(["leads", "rule_codes"], descending=[True, False])
         )
-        lines += ["| rule | leads | money at risk (CNY) |", "|---|---:|---:|"]
+        # per rule, a lead citing several rules counts under each: the total is the line below
+        lines += ["| rule | leads | money of its leads (CNY) |", "|---|---:|---:|"]
         lines += [f"| {r['rule_codes']} | {r['leads']} | {r['money']:,.2f} |" for r in by.to_dicts()]
-    lines += ["", f"**{leads.height} leads**, {run['leads']['by_severity']}, money at risk "
-              f"{run['leads']['amount_at_risk']:,.2f} CNY."]
+    lines += ["", f"**{leads.height} leads**, {run['leads']['by_severity']}, money in doubt "
+              f"{run['leads']['amount_at_risk']:,.2f} CNY (each record's money counted once)."]
     return "\n".join(lines)
 
 

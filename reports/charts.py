@@ -123,8 +123,14 @@ def histogram(
     no_data: str,
     width: int = 640,
     height: int = 200,
+    edge_labels: list[str] | None = None,
 ) -> str:
-    """Vertical histogram: ``counts[i]`` leads with a value in ``[edges[i], edges[i+1])``."""
+    """Vertical histogram: ``counts[i]`` leads with a value in ``[edges[i], edges[i+1])``.
+
+    ``edge_labels`` (one per edge) replace the numbers under the axis and in the tooltips
+    (e.g. money on a log scale: ``1千``, ``1万``).
+    """
+    labels = edge_labels or [f"{e:.1f}" for e in edges]
     if not counts or sum(counts) == 0:
         return _empty(width, 60, no_data)
     left, bottom, top = 40, 24, 20
@@ -143,13 +149,13 @@ def histogram(
         h = plot_h * c / mx
         x = left + i * bw
         parts.append(
-            f'<g><title>{edges[i]:.2f}–{edges[i + 1]:.2f}: {c}</title>'
+            f'<g><title>{escape(labels[i])}–{escape(labels[i + 1])}: {c}</title>'
             f'<rect x="{x + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="{PALETTE["count"]}"/></g>'
         )
     for i in range(0, n + 1, max(1, n // 5)):
         x = left + i * bw
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="{PALETTE["text"]}">{edges[i]:.1f}</text>'
+            f'<text x="{x:.1f}" y="{height - 6}" font-size="11" text-anchor="middle" fill="{PALETTE["text"]}">{escape(labels[i])}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

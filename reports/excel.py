@@ -24,6 +24,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from fundwatch.errors import InputError
+from fundwatch.leads import money_once, total_at_risk
 from fundwatch.privacy import FORMULA_PREFIXES, formula_safe_str
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
 from fundwatch.textfmt import tidy_en, tidy_zh
@@ -182,7 +183,7 @@ def _summary(wb: Workbook, run_info: Mapping, leads: pl.DataFrame, validation: p
         (t("period_range", lang), _period(run_info, leads, lang)),
         (t("n_leads", lang), leads.height),
         (t("high_leads", lang), int(leads.filter(pl.col("severity") == "high").height)),
-        (t("money_total_wb", lang), float(leads["amount_at_risk"].fill_null(0).sum()) if leads.height else 0.0),
+        (t("money_total_wb", lang), total_at_risk(leads)),  # each record's money once
         (t("validation_failures", lang), int(failures)),
         (t("rows_quarantined", lang), quarantine.height),
         (t("wb_masking", lang), t("wb_unmasked" if unmask else "wb_masked", lang)),
@@ -199,10 +200,19 @@ def _summary(wb: Workbook, run_info: Mapping, leads: pl.DataFrame, validation: p
         sheet.ws.append([sheet.cell(h) for h in (t("dataset", lang), t("rows_read", lang), t("rows_accepted", lang), t("rows_quarantined", lang))])
         for n, r, a, q in counts:
             sheet.ws.append([formula_safe_str(dataset_label(n, lang)), r, a, q])
+    keyed = leads.with_columns((pl.col("domain").fill_null("") + "\x1f" + pl.col("severity").fill_null("")).alias("_k"))
+    money = (
+        money_once(keyed, by="_k").group_by("_k").agg(pl.col("amount").sum().alias("m"))
+        if "record_amounts" in keyed.columns
+        else keyed.group_by("_k").agg(pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
+    )
     by = (
-        leads.group_by(["domain", "severity"])
-        .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
+        keyed.group_by(["domain", "severity", "_k"])
+        .agg(pl.len().alias("n"))
+        .join(money, on="_k", how="left")
+        .with_columns(pl.col("m").fill_null(0.0))
         .sort(["domain", "severity"])
+        .select("domain", "severity", "n", "m")
     )
     if by.height:
         sheet.ws.append([])

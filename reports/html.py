@@ -27,6 +27,8 @@ import polars as pl
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
 from fundwatch.textfmt import tidy_en, tidy_zh
 
+from fundwatch.leads import money_once, total_at_risk
+
 from . import charts
 from .i18n import (
     check_lang,
@@ -164,20 +166,33 @@ def _period(run_info: Mapping, leads: pl.DataFrame, lang: str = "zh") -> str:
 
 
 def _top_rows(frame: pl.DataFrame, key: str, top_n: int, label_of, other: str) -> list[tuple[str, int, float]]:
-    """``(label, count, money)`` per value of ``key``, biggest money first, tail folded into 'other'."""
+    """``(label, count, money)`` per value of ``key``, biggest money first, tail folded into 'other'.
+
+    Money counts each evidence record once (:func:`fundwatch.leads.money_once`): a record
+    cited by several leads is counted in the group of the best-ranked of them.
+    """
     if frame.is_empty():
         return []
-    g = (
-        frame.filter(pl.col(key).is_not_null())
-        .group_by(key)
-        .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
-        .sort(["m", "n", key], descending=[True, True, False])
-    )
+    g = _grouped_once(frame.filter(pl.col(key).is_not_null()), key).sort(["m", "n", key], descending=[True, True, False])
     rows = [(label_of(k), int(n), float(m)) for k, n, m in g.iter_rows()]
     if len(rows) > top_n:
         tail = rows[top_n - 1 :]
         rows = rows[: top_n - 1] + [(other, sum(r[1] for r in tail), sum(r[2] for r in tail))]
     return rows
+
+
+def _grouped_once(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``key, n`` (leads) and ``m`` (money, each record once) per value of ``key``."""
+    n = frame.group_by(key).agg(pl.len().alias("n"))
+    if "record_amounts" not in frame.columns:  # an older leads file: no per-record money
+        return n.join(frame.group_by(key).agg(pl.col("amount_at_risk").fill_null(0).sum().alias("m")), on=key)
+    m = money_once(frame, by=key).group_by(key).agg(pl.col("amount").sum().alias("m"))
+    return n.join(m, on=key, how="left").with_columns(pl.col("m").fill_null(0.0))
+
+
+#: Edges of the expected-money histogram (CNY, log scale) and their labels.
+_SCORE_EDGES = (0.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, float("inf"))
+_SCORE_LABELS = {"zh": ("0", "100", "1千", "1万", "10万", "100万", "∞"), "en": ("0", "100", "1k", "10k", "100k", "1M", "∞")}
 
 
 # --------------------------------------------------------------------------- sections
@@ -203,7 +218,7 @@ def _header_html(run_info: Mapping, leads: pl.DataFrame, validation: pl.DataFram
     """Title, one line of context and the summary cards: what a supervisor needs first."""
     failures = validation_failures(run_info, validation)
     n_high = int(leads.filter(pl.col("severity") == "high").height)
-    money = float(leads["amount_at_risk"].fill_null(0).sum()) if not leads.is_empty() else 0.0
+    money = total_at_risk(leads)  # money in doubt: each record's money once
     when = _generated_at(run_info, settings)
     note = t("unmasked_note", lang) if unmask else t("masked_note", lang)
     context = (
@@ -279,30 +294,22 @@ def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
     by_town = _top_rows(frame, "_township", rs.chart_top_n, place, other)
     by_month = []
     if not frame.is_empty():
-        g = (
-            frame.filter(pl.col("period_start").is_not_null())
-            .group_by("period_start")
-            .agg(pl.len().alias("n"), pl.col("amount_at_risk").fill_null(0).sum().alias("m"))
-            .sort("period_start")
-        )
+        g = _grouped_once(frame.filter(pl.col("period_start").is_not_null()), "period_start").select(
+            "period_start", "n", "m"
+        ).sort("period_start")
         by_month = [(str(k), int(n), float(m)) for k, n, m in g.iter_rows()]
-    bins = rs.score_bins
-    edges = [i / bins for i in range(bins + 1)]
-    hist = [0] * bins
+    # the score is expected money in doubt (fundwatch.scoring): a histogram over decades
+    edges = list(_SCORE_EDGES)
+    hist = [0] * (len(edges) - 1)
     if not frame.is_empty():
-        h = (
-            frame.select((pl.col("score").clip(0, 1) * bins).floor().clip(0, bins - 1).cast(pl.Int64).alias("b"))
-            .group_by("b")
-            .len()
-        )
-        for b, n in h.iter_rows():
-            if b is not None:
-                hist[int(b)] = int(n)
+        scores = frame["score"].fill_null(0.0)
+        for i in range(len(hist)):  # six bins, not rows
+            hist[i] = int(((scores >= edges[i]) & (scores < edges[i + 1])).sum())
     figs = [
         ("chart-rule", t("chart_by_rule", lang), charts.dual_bar_chart(by_rule, **kw)),
         ("chart-county", t("chart_by_county", lang), charts.dual_bar_chart(by_county, **kw)),
         ("chart-township", t("chart_by_township", lang), charts.dual_bar_chart(by_town, **kw)),
-        ("chart-score", t("chart_score", lang), charts.histogram(hist, edges, title=t("chart_count", lang), no_data=t("no_data", lang))),
+        ("chart-score", t("chart_score", lang), charts.histogram(hist, edges, title=t("chart_count", lang), no_data=t("no_data", lang), edge_labels=list(_SCORE_LABELS["zh" if lang == "zh" else "en"]))),
         ("chart-month", t("chart_month", lang), charts.dual_bar_chart(by_month, label_width=90, **kw)),
     ]
     body = "".join(f'<figure id="{fid}"><figcaption>{escape(cap)}</figcaption>{svg}</figure>' for fid, cap, svg in figs)
