@@ -30,6 +30,19 @@ Baselines, same cities, same run:
 Also reported for all three: money-weighted recall within the first 100 leads (a fixed review
 budget; the top 1 % is 1 lead on a 5k city but 1 % of a million records for the baseline).
 Prints fundwatch / baseline ratios; writes ``bench/results/quality.json``.
+
+**Money figures** of fundwatch's leads (issue 15; :func:`money_figures`), with their targets:
+
+* ``money@50``: money-weighted recall within the first 50 leads (>= 0.95);
+* ``p@100``: precision@100 (>= 0.95);
+* ``max_over``: the largest ratio of a lead's ``amount_at_risk`` to the planted money of
+  the labels it finds (<= 3; leads finding no label are not counted here, they show in
+  precision);
+* ``top100_over``: money over the first 100 leads (each record once,
+  :func:`fundwatch.leads.total_at_risk`) / the planted money those leads find (<= 1.2).
+
+Planted money of several labels is counted once per set of evidence records: the synthetic
+city plants a village's inflated roll and its operator as two labels over the same payments.
 """
 
 from __future__ import annotations
@@ -70,8 +83,8 @@ def scan(input_dir: Path, out_dir: Path) -> dict:
     findings, rule_findings, skipped = detected.findings, detected.rule_findings, detected.skipped
     models = [name for name in detected.seconds if pipeline.detector_by_name(name, S).kind == "model"]
     as_of = pipeline.period_range(data)[1]
-    leads = pipeline.rank_step(findings, S, "en", as_of)
-    rules_only = pipeline.rank_step(rule_findings, S, "en", as_of)
+    leads = pipeline.rank_step(findings, S, "en", as_of, data)
+    rules_only = pipeline.rank_step(rule_findings, S, "en", as_of, data)
     return {"leads": leads, "rules_only": rules_only, "datasets": data, "seconds": time.perf_counter() - t0,
             "skipped": skipped, "unusable": dict(validation.unusable), "models": models,
             "quarantined": loaded.quarantine.height + validation.quarantine.height}
@@ -176,6 +189,67 @@ def evaluate_leads(leads: pl.DataFrame, labels: pl.DataFrame) -> dict:
     return ev
 
 
+# --------------------------------------------------------------------------- money
+def _planted_once(labels_matched: pl.DataFrame) -> float:
+    """Planted money of some labels, counting labels over the same records once (their max)."""
+    if labels_matched.height == 0:
+        return 0.0
+    keyed = labels_matched.with_columns(pl.col("record_ids").list.sort().list.join(";").alias("_recs"))
+    same = keyed.filter(pl.col("_recs") != "").group_by("_recs").agg(pl.col("amount").max())
+    alone = keyed.filter(pl.col("_recs") == "")
+    return float(same["amount"].sum()) + float(alone["amount"].sum())
+
+
+def money_figures(leads: pl.DataFrame, labels: pl.DataFrame, ev: dict) -> dict:
+    """The issue-15 money figures of one ranking (see the module docstring)."""
+    from fundwatch.evaluate import _labels
+    from fundwatch.leads import total_at_risk
+
+    lab = _labels(labels)
+    real = lab.filter(~pl.col("lookalike"))
+    m = ev["matches"].join(real.select("label_idx"), on="label_idx", how="semi")
+    best = m.group_by("label_idx").agg(pl.col("rank").min().alias("best_rank"))
+    real_best = real.join(best, on="label_idx", how="left")
+    per_lead = []
+    for lead_id, idx in m.group_by("lead_id").agg(pl.col("label_idx")).iter_rows():  # leads that find something
+        planted = _planted_once(real.filter(pl.col("label_idx").is_in(idx)))
+        amount = float(leads.filter(pl.col("lead_id") == lead_id)["amount_at_risk"][0])
+        per_lead.append({"lead_id": lead_id, "amount": amount, "planted": planted,
+                         "ratio": amount / planted if planted > 0 else (float("inf") if amount > 0.005 else 0.0)})
+    ratios = pl.DataFrame(per_lead, schema={"lead_id": pl.String, "amount": pl.Float64, "planted": pl.Float64, "ratio": pl.Float64})
+    top = leads.sort("rank").head(FIXED_BUDGET)
+    found_top = m.filter(pl.col("lead_id").is_in(top["lead_id"].implode())).select("label_idx").unique()
+    planted_top = _planted_once(real.join(found_top, on="label_idx", how="semi"))
+    worst = ratios.filter(pl.col("planted") > 0).sort("ratio", descending=True).head(1)
+    return {
+        "money@50": money_recall(real_best, 50),
+        "p@100": precision(ev, 100),
+        "max_over": float(worst["ratio"][0]) if worst.height else float("nan"),
+        "max_over_lead": worst["lead_id"][0] if worst.height else None,
+        "top100_money": total_at_risk(top),
+        "top100_planted": planted_top,
+        "top100_over": total_at_risk(top) / planted_top if planted_top > 0 else float("nan"),
+    }
+
+
+TARGETS = {"money@50": (">=", 0.95), "p@100": (">=", 0.95), "max_over": ("<=", 3.0), "top100_over": ("<=", 1.2)}
+
+
+def target_rows(results: list[dict]) -> list[dict]:
+    """Per city: each money figure and whether it meets its target."""
+    rows = []
+    for r in results:
+        f = r["money_figures"]
+        row = {"city": r["city"]}
+        for k, (op, bound) in TARGETS.items():
+            v = f[k]
+            ok = v == v and (v >= bound if op == ">=" else v <= bound)
+            row[k] = v
+            row[f"{k} ok"] = "yes" if ok else "NO"
+        rows.append(row)
+    return rows
+
+
 # ----------------------------------------------------------------------------- run
 def precision(ev: dict, k: int) -> float:
     p = ev["precision_at_k"].filter(pl.col("k") == k)
@@ -198,12 +272,15 @@ def bench_city(persons: int, seed: int, variant: str) -> dict:
           f"IsolationForest; scan {s['seconds']:.1f} s, IsolationForest {iso_seconds:.1f} s; "
           f"recall {fw['recall']:.3f} / rules only {ro['recall']:.3f} / IsolationForest@{bl['budget']} {bl['recall']:.3f}",
           flush=True)
+    figures = money_figures(s["leads"], labels, fw)
+    print(f"  money figures: {figures}", flush=True)
     methods = {"fundwatch": fw, "rules_only": ro, "isolation_forest": bl}
     return {
         "city": name, "persons": persons, "seed": seed, "variant": variant, "labels": meta["labels"],
         "rows": meta["rows"], "scan_seconds": round(s["seconds"], 2), "iforest_seconds": round(iso_seconds, 2),
         "skipped": s["skipped"], "unusable": s["unusable"], "quarantined": s["quarantined"],
         "methods": {m: _jsonable(ev) for m, ev in methods.items()},
+        "money_figures": figures,
     }
 
 
@@ -282,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         table(ratios, digits=2),
         "\n### Per anomaly type, pooled over the cities (recall; IsolationForest within fundwatch's lead count)\n",
         table(per_type, digits=2),
+        "\n### Money figures of fundwatch's leads against the issue-15 targets "
+        "(money@50 >= 0.95, p@100 >= 0.95, max_over <= 3, top100_over <= 1.2)\n",
+        table(target_rows(results), digits=3),
     ])
     print(text)
     path = write_json(RESULTS / ("quality-quick.json" if a.quick else "quality.json"),

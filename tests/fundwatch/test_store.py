@@ -382,3 +382,23 @@ def test_bad_urls_are_input_errors(tmp_path):
         LeadStore("notadb://::")
     with pytest.raises(InputError, match="cannot connect"):
         LeadStore("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_decisions_by_rule_feed_the_rule_priors(backend):
+    """Confirmed and dismissed cases come back with the rule codes of their latest stored row."""
+    from fundwatch.scoring import decision_counts
+
+    st = open_store(backend)
+    first = make_leads(3)
+    st.write_run({"run_id": "r1"}, first, None, None)
+    later = first.with_columns(pl.when(pl.col("rank") == 1).then(pl.lit(["DECEASED_PAYEE"])).otherwise(pl.col("rule_codes")).alias("rule_codes"))
+    st.write_run({"run_id": "r2"}, later, None, None)
+    st.decide("FW-0000000000000000", "confirmed", actor="a", source="cli")
+    st.decide("FW-0000000000000001", "dismissed", actor="a", source="cli")
+    st.decide("FW-0000000000000002", "in_review", actor="a", source="cli")
+    d = st.decisions_by_rule()
+    assert d["lead_id"].to_list() == ["FW-0000000000000000", "FW-0000000000000001"]
+    assert d["rule_codes"].to_list() == [["DECEASED_PAYEE"], ["DECEASED_PAYEE", "X"]]  # the latest run's codes
+    counts = {r["rule_code"]: (r["n_confirmed"], r["n_dismissed"]) for r in decision_counts(d).iter_rows(named=True)}
+    assert counts == {"DECEASED_PAYEE": (1, 1), "X": (0, 1)}
+    st.close()
