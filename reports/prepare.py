@@ -192,9 +192,11 @@ def mask_quarantine(frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
 def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.DataFrame:
     """The findings behind each lead: ``lead_id, rule_code, evidence_zh, evidence_en, details, amount_at_risk``.
 
-    A finding belongs to a lead when it is about the same entity, its rule is among the
-    lead's ``rule_codes`` and (where both list records) they share a record; when no finding
-    of a rule shares a record, every finding of that rule about the entity is kept.
+    A finding belongs to a lead when its rule is among the lead's ``rule_codes`` and either
+    it is about the lead's entity — and (where both list records) they share a record; when no
+    finding of a rule shares a record, every finding of that rule about the entity is kept — or
+    it is about another entity merged into the lead (a card's holder and the card, a village
+    and its operator: :mod:`fundwatch.leads`) and shares a record with it.
     """
     out_schema = {
         "lead_id": pl.String(),
@@ -206,7 +208,8 @@ def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.Dat
     }
     if findings is None or findings.is_empty() or leads.is_empty():
         return pl.DataFrame(schema=out_schema)
-    f = findings.select(
+    f = findings.with_row_index("_fi").select(
+        pl.col("_fi"),
         pl.col("rule_code"),
         pl.col("entity_type"),
         pl.col("entity_id"),
@@ -231,6 +234,21 @@ def match_findings(leads: pl.DataFrame, findings: pl.DataFrame | None) -> pl.Dat
         .with_columns(pl.col("overlap").any().over(["lead_id", "rule_code"]).alias("any_overlap"))
         .filter(pl.col("overlap") | pl.col("no_records") | ~pl.col("any_overlap"))
     )
+    # findings about other entities merged into the lead: joined on a shared record
+    lead_recs = (
+        leads.select("lead_id", "entity_type", "entity_id", "rule_codes", "record_ids")
+        .explode("record_ids")
+        .drop_nulls("record_ids")
+    )
+    f_recs = f.select("_fi", "rule_code", pl.col("entity_type").alias("_ft"), pl.col("entity_id").alias("_fe"), "f_records").explode("f_records").drop_nulls("f_records")
+    merged = (
+        lead_recs.join(f_recs, left_on="record_ids", right_on="f_records", how="inner")
+        .filter(((pl.col("_ft") != pl.col("entity_type")) | (pl.col("_fe") != pl.col("entity_id"))) & pl.col("rule_codes").list.contains(pl.col("rule_code")))
+        .select("lead_id", "_fi")
+        .unique()
+        .join(f, on="_fi", how="inner")
+    )
+    cand = pl.concat([cand.select(merged.columns), merged], how="vertical").unique(["lead_id", "_fi"], keep="first")
     order = {code: i for i, code in enumerate(rules_catalog.RULES)}
     return (
         cand.with_columns(pl.col("rule_code").replace_strict(order, default=len(order)).alias("_o"))
@@ -265,10 +283,23 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
     from fundwatch.leads import ENTITY_LABELS
     from fundwatch.textfmt import money
 
-    entity = pl.col("entity_type").replace_strict(ENTITY_LABELS["en"], default=pl.lit(""), return_dtype=pl.String) + pl.col("entity_id")
-    n_rec = pl.col("record_ids").list.len().fill_null(0)
+    from fundwatch.leads import place_label
+
+    # a place as its name with the code beside it (a village lead's entity is its region code)
+    name = pl.when(pl.col("entity_id") == pl.col("region_code")).then(pl.col("region_name"))
+    entity = pl.col("entity_type").replace_strict(ENTITY_LABELS["en"], default=pl.lit(""), return_dtype=pl.String) + place_label(pl.col("entity_id"), name)
+    # the real records: a model lists some of its evidence and counts all of it in details
+    n_all = (
+        matched.select("lead_id", pl.col("details").str.json_path_match("$.n_records").cast(pl.Int64, strict=False).alias("_n_all"))
+        .group_by("lead_id")
+        .agg(pl.col("_n_all").max())
+    )
+    n_rec = pl.max_horizontal(pl.col("record_ids").list.len().fill_null(0), pl.col("_n_all").fill_null(0))
+    if "region_name" not in leads.columns:
+        leads = leads.with_columns(pl.lit(None, pl.String).alias("region_name"))
     return (
         leads.join(en, on="lead_id", how="left")
+        .join(n_all, on="lead_id", how="left")
         .with_columns(
             pl.col("rule_codes")
             .list.eval(pl.element().replace(titles))
@@ -288,7 +319,7 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
             .alias("title"),
             pl.coalesce(pl.col("_expl_en"), pl.col("explanation")).alias("explanation"),
         )
-        .drop("_title_en", "_expl_en")
+        .drop("_title_en", "_expl_en", "_n_all")
     )
 
 

@@ -1,0 +1,46 @@
+"""Report preparation over merged leads: findings of every merged entity, money counted once."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
+from fundwatch.leads import build_leads, total_at_risk
+from fundwatch.reports.prepare import localise_leads, match_findings
+
+
+def finding(code, entity_type, entity_id, records, amounts, at_risk, n_all, score=0.9):
+    return {
+        "rule_code": code, "domain": "subsidy", "entity_type": entity_type, "entity_id": entity_id,
+        "record_ids": list(records), "record_amounts": list(amounts), "amount_at_risk": at_risk, "score": score,
+        "period_start": "2025-01", "period_end": "2025-12", "region_code": "110105001001",
+        "evidence_zh": f"{code} 证据", "evidence_en": f"{code} evidence",
+        "details": json.dumps({"n_records": n_all, "amount_involved": 10 * at_risk}),
+    }
+
+
+@pytest.fixture()
+def merged():
+    recs = [f"R{i}" for i in range(6)]
+    f = conform_findings(pl.DataFrame([
+        finding("VILLAGE_OUTLIER", "village", "110105001001", recs, [10.0] * 6, 900.0, 300),
+        finding("OPERATOR_OUTLIER", "operator", "JB01", recs, [8.0] * 6, 800.0, 320, score=0.8),
+    ], schema=FINDINGS_SCHEMA))
+    return f, build_leads(f, datasets={"regions": pl.DataFrame({"region_code": ["110105001001"], "name": ["东村"]})})
+
+
+def test_findings_of_every_merged_entity_belong_to_the_lead(merged):
+    f, leads = merged
+    assert leads.height == 1
+    m = match_findings(leads, f)
+    assert sorted(m["rule_code"].to_list()) == ["OPERATOR_OUTLIER", "VILLAGE_OUTLIER"]
+
+
+def test_english_title_counts_the_real_records_and_names_the_place(merged):
+    f, leads = merged
+    en = localise_leads(leads, match_findings(leads, f), "en").row(0, named=True)
+    assert "320 records" in en["title"] and "东村(110105001001)" in en["title"]
+    assert total_at_risk(leads) == pytest.approx(60.0 + 840.0)  # listed once + the larger unlisted estimate
