@@ -226,6 +226,12 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
     disp_labels = [VALUES["status"][d][lang] for d in DISPOSITIONS]
     frame = (
         leads.join(status, on="lead_id", how="left")
+        .join(basis_and_checklist(leads, lang), on="lead_id", how="left")
+        .with_columns(
+            *[pl.lit(None, pl.String).alias(c) for c in ("region_name",) if c not in leads.columns],
+            *[pl.col("amount_at_risk").alias(c) for c in ("amount_involved",) if c not in leads.columns],
+            *[pl.lit([], dtype=pl.List(pl.String)).alias(c) for c in ("related_lead_ids",) if c not in leads.columns],
+        )
         .sort("rank", nulls_last=True)
         .with_columns(
             pl.col("severity").replace(VALUES_LABELS("severity", lang)),
@@ -265,10 +271,11 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
     sheet.ws.data_validations.append(dv)
     fmts = {
         cols.index("amount_at_risk"): rs.excel_money_format,
+        cols.index("amount_involved"): rs.excel_money_format,
         cols.index("score"): rs.excel_score_format,
         **{cols.index(c): "@" for c in cols if c in TEXT_COLUMNS},
     }
-    wrap = {cols.index("title"), cols.index("explanation")}
+    wrap = {cols.index("title"), cols.index("explanation"), cols.index("basis"), cols.index("checklist")}
     for row in frame.iter_rows():
         out = []
         for i, v in enumerate(row):
@@ -283,6 +290,33 @@ def _leads_sheet(wb: Workbook, leads: pl.DataFrame, status: pl.DataFrame, lang: 
         sheet.ws.append(out)
     if dropped:
         sheet.ws.append([t("wb_truncated", lang, n=dropped)])
+
+
+def basis_and_checklist(leads: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """``lead_id, basis, checklist``: the policy basis (依据) and what to verify (核查要点) of
+    every rule of each lead, from the rule catalogue, one line per rule / numbered item."""
+    from fundwatch import rules_catalog
+
+    rules = rules_catalog.RULES
+    codes = sorted(rules)
+    zh = lang == "zh"
+    basis = {c: f"{rules[c].text('title', lang)}{'：' if zh else ': '}{rules[c].text('basis', lang)}" for c in codes}
+    checks = {c: list(rules[c].text("checklist", lang)) for c in codes}
+    per = leads.select("lead_id", "rule_codes").explode("rule_codes").drop_nulls("rule_codes").filter(pl.col("rule_codes").is_in(codes))
+    if per.height == 0:
+        return pl.DataFrame(schema={"lead_id": pl.String(), "basis": pl.String(), "checklist": pl.String()})
+    b = per.group_by("lead_id").agg(pl.col("rule_codes").replace_strict(basis, return_dtype=pl.String).unique(maintain_order=True).str.join("\n").alias("basis"))
+    c = (
+        per.with_columns(pl.col("rule_codes").replace_strict(checks, return_dtype=pl.List(pl.String)).alias("_c"))
+        .explode("_c")
+        .group_by("lead_id", maintain_order=True)
+        .agg(pl.col("_c").unique(maintain_order=True))
+        .with_columns(
+            pl.col("_c").list.eval(pl.int_range(1, pl.len() + 1).cast(pl.String) + pl.lit(". ") + pl.element()).list.join("\n").alias("checklist")
+        )
+        .drop("_c")
+    )
+    return b.join(c, on="lead_id", how="left")
 
 
 def _readable_quarantine(q: pl.DataFrame, lang: str, checks_zh: dict[str, str]) -> pl.DataFrame:

@@ -228,3 +228,20 @@ def test_non_finite_amounts_written_as_empty_cells(tmp_path):
     )
     ws = load_workbook(_write(tmp_path, d))["线索"]
     assert ws.cell(2, _header(ws).index("涉及金额(元)") + 1).value is None
+
+
+def test_leads_sheet_gives_each_leads_basis_checklist_place_and_links(tmp_path):
+    from fundwatch.rules_catalog import RULES
+
+    d = make_inputs()
+    wb = load_workbook(_write(tmp_path, d))
+    ws = wb["线索"]
+    head = _header(ws)
+    for name in ("依据", "核查要点", "地区名称", "证据记录总金额(元)", "关联线索编号"):
+        assert name in head
+    first = d["leads"].sort("rank").row(0, named=True)
+    code = next(c for c in first["rule_codes"] if c in RULES)
+    basis = ws.cell(2, head.index("依据") + 1).value
+    checklist = ws.cell(2, head.index("核查要点") + 1).value
+    assert RULES[code].basis_zh in basis and RULES[code].title_zh in basis
+    assert checklist.startswith("1. ") and RULES[code].checklist_zh[0] in checklist
