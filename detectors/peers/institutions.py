@@ -12,7 +12,8 @@ fund share (fund / total money), and — when rule findings are passed under ``F
 fit time — the share of claims cited by a medical rule. Evidence records: the institution's
 claims behind the top feature (in-patient claims for in-patient cost, rate and stay,
 outpatient/pharmacy claims for their cost and items, claims with
-drugs for drug share, rule-cited claims for the rule share, else all), money = fund amount.
+drugs for drug share, rule-cited claims for the rule share, else all), money = fund amount
+(for the rule share: the money the rules put in doubt on those claims).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ FILTERS = {
     "drug_share": pl.col("drug_amount") > 0,
     "rule_hit_share": pl.col("rule_hit"),
 }
+#: Money of a feature's evidence claims where it is not their fund amount: for the rule share,
+#: what the rules put in doubt on each claim (their record amounts), not the whole claim.
+AMOUNTS = {"rule_hit_share": pl.col("rule_money")}
 
 
 def medical_aggregates() -> list[pl.Expr]:
@@ -139,5 +143,5 @@ class InstitutionOutlierModel(PeerOutlierModel):
 
     def _candidate_records(self, datasets: Datasets, flagged: pl.DataFrame) -> pl.DataFrame:
         return _medical.candidate_records(
-            _medical.claim_facts(datasets), "institution_id", flagged, FILTERS
+            _medical.claim_facts(datasets), "institution_id", flagged, FILTERS, AMOUNTS
         )

@@ -73,6 +73,16 @@ def test_rule_findings_add_a_feature(world):
     row = scored.filter(pl.col("entity_id") == "P003").row(0, named=True)
     assert row["rule_hit_share"] == pytest.approx(0.8, abs=0.01)
     assert row["rule_hit_share__z"] >= 3
+    # the money of the rule share is the rules' money on those claims (1.0 each), never the
+    # claims' whole fund amount
+    found = model.detect(with_rules).filter(pl.col("entity_id") == "P003")
+    if found.height and json.loads(found["details"][0])["features"][0]["name"] == "rule_hit_share":
+        assert found["amount_at_risk"][0] <= int(claims.len() * 0.8) * 1.0 + 1e-6
+    from fundwatch.detectors.peers import _medical
+
+    facts = _medical.claim_facts(with_rules).filter(pl.col("institution_id") == "P003").collect()
+    assert facts.filter(pl.col("rule_hit"))["rule_money"].to_list() == [1.0] * int(claims.len() * 0.8)
+    assert (facts.filter(~pl.col("rule_hit"))["rule_money"] == 0.0).all()
     # without findings the feature is absent and nothing breaks
     assert "rule_hit_share" not in InstitutionOutlierModel().fit(world).feature_names_
 
