@@ -54,7 +54,9 @@ from .textfmt import money
 
 from . import scoring
 from .contract import LEADS_SCHEMA
+from .idnumber import mask_id
 from .memory import as_text
+from .privacy import PERSONAL_ENTITY_TYPES
 from . import rules_catalog
 from .settings import DEFAULT_SETTINGS, ScoringSettings, Settings
 
@@ -489,7 +491,12 @@ def build_leads(
     n_rec = pl.col("_n_records").cast(pl.String)
     primary_title = pl.col("primary_code").replace_strict(title_of, default=pl.col("primary_code"), return_dtype=pl.String)
     extra = pl.col("n_codes") - 1
-    member = pl.element().struct.field("_member_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.element().struct.field("_member_id")
+    # a merged member's identifier is named in free text: masked when it is personal, since
+    # output masking only knows the lead's own entity_id (the member's records stay whole)
+    mtype, mid = pl.element().struct.field("_member_type"), pl.element().struct.field("_member_id")
+    member = mtype.replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.when(
+        mtype.is_in(list(PERSONAL_ENTITY_TYPES))
+    ).then(mask_id(mid)).otherwise(mid)
     members = pl.col("_members").list.eval(member).list.join("、" if lang == "zh" else ", ")
     code_titles = pl.col("rule_codes").list.eval(pl.element().replace_strict(title_of, default=pl.element(), return_dtype=pl.String))
     if lang == "zh":

@@ -257,6 +257,8 @@ def test_a_card_holder_and_the_card_are_one_lead():
     lead = leads.row(0, named=True)
     assert set(lead["rule_codes"]) == {"CADRE_HELD_CARDS", "SHARED_ACCOUNT"}
     assert lead["record_ids"] == ["D1", "D2", "D3", "D4"] and lead["amount_at_risk"] == pytest.approx(400.0)
+    # the merged card is named, masked (output masking only knows the lead's own entity)
+    assert "同一问题合并:账户 621700***0001 |" in lead["explanation"]
 
 
 def test_leads_sharing_a_few_records_are_linked_not_merged_and_totals_count_them_once():
