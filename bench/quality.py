@@ -36,11 +36,16 @@ Prints fundwatch / baseline ratios; writes ``bench/results/quality.json``.
 
 * ``money@50``: money-weighted recall within the first 50 leads (>= 0.95); beside it
   ``money@50_of_found``, the same over the labels found at any rank, which separates the
-  ranking (this issue) from what the detectors find at all;
+  ranking (this issue) from what the detectors find at all; and ``money@50_any_detector``:
+  planted money counted once per set of records (a village and its operator are one sum),
+  found when a lead of the first 50 finds the label or cites its records, whichever detector
+  — the money a supervisor gets to see;
 * ``p@100``: precision@100 (>= 0.95);
 * ``max_over``: the largest ratio of a lead's ``amount_at_risk`` to the planted money of
   the labels it finds (<= 3; leads finding no label are not counted here, they show in
-  precision);
+  precision); beside it ``max_over_any_label``, where a lead's planted money also counts the
+  labels of other types whose records its evidence holds (an institution flagged for the
+  claims a rule cited about its frequent visitors);
 * ``top100_over``: money over the first 100 leads (each record once,
   :func:`fundwatch.leads.total_at_risk`) / the planted money those leads find (<= 1.2).
 
@@ -214,25 +219,44 @@ def money_figures(leads: pl.DataFrame, labels: pl.DataFrame, ev: dict) -> dict:
     m = ev["matches"].join(real.select("label_idx"), on="label_idx", how="semi")
     best = m.group_by("label_idx").agg(pl.col("rank").min().alias("best_rank"))
     real_best = real.join(best, on="label_idx", how="left")
+    # a lead's evidence may also hold planted money of labels of other types (an institution
+    # model flagging a pharmacy for the frequent visitors' claims a rule cited): matched here
+    # through shared records, whatever the label's type
+    lead_recs = leads.select("lead_id", "record_ids").explode("record_ids").drop_nulls("record_ids")
+    label_recs = real.select("label_idx", "record_ids").explode("record_ids").drop_nulls("record_ids")
+    by_records = lead_recs.join(label_recs, on="record_ids").select("lead_id", "label_idx").unique()
+    any_match = pl.concat([m.select("lead_id", "label_idx"), by_records]).unique()
+    any_idx = dict(any_match.group_by("lead_id").agg(pl.col("label_idx")).iter_rows())
     per_lead = []
     for lead_id, idx in m.group_by("lead_id").agg(pl.col("label_idx")).iter_rows():  # leads that find something
         planted = _planted_once(real.filter(pl.col("label_idx").is_in(idx)))
+        planted_any = _planted_once(real.filter(pl.col("label_idx").is_in(any_idx.get(lead_id, idx))))
         amount = float(leads.filter(pl.col("lead_id") == lead_id)["amount_at_risk"][0])
         per_lead.append({"lead_id": lead_id, "amount": amount, "planted": planted,
-                         "ratio": amount / planted if planted > 0 else (float("inf") if amount > 0.005 else 0.0)})
-    ratios = pl.DataFrame(per_lead, schema={"lead_id": pl.String, "amount": pl.Float64, "planted": pl.Float64, "ratio": pl.Float64})
+                         "ratio": amount / planted if planted > 0 else (float("inf") if amount > 0.005 else 0.0),
+                         "ratio_any": amount / planted_any if planted_any > 0 else float("inf")})
+    ratios = pl.DataFrame(per_lead, schema={"lead_id": pl.String, "amount": pl.Float64, "planted": pl.Float64,
+                                            "ratio": pl.Float64, "ratio_any": pl.Float64})
     top = leads.sort("rank").head(FIXED_BUDGET)
     found_top = m.filter(pl.col("lead_id").is_in(top["lead_id"].implode())).select("label_idx").unique()
     planted_top = _planted_once(real.join(found_top, on="label_idx", how="semi"))
     worst = ratios.filter(pl.col("planted") > 0).sort("ratio", descending=True).head(1)
     found = real_best.filter(pl.col("best_rank").is_not_null())
+    # money a supervisor gets in the first 50, whichever detector cites it: planted money counted
+    # once per set of records, found when a lead of the first 50 finds the label or cites its records
+    first50 = leads.filter(pl.col("rank") <= 50).select("lead_id")
+    got50 = any_match.join(first50, on="lead_id", how="semi").select("label_idx").unique()
+    total_once = _planted_once(real)
+    money50_any = _planted_once(real.join(got50, on="label_idx", how="semi")) / total_once if total_once > 0 else float("nan")
     return {
         "money@50": money_recall(real_best, 50),
         # the ranking alone: of the planted money found at any rank, the share in the first 50
         "money@50_of_found": money_recall(found, 50),
+        "money@50_any_detector": money50_any,
         "p@100": precision(ev, 100),
         "max_over": float(worst["ratio"][0]) if worst.height else float("nan"),
         "max_over_lead": worst["lead_id"][0] if worst.height else None,
+        "max_over_any_label": float(ratios.filter(pl.col("planted") > 0)["ratio_any"].max() or float("nan")),
         "top100_money": total_at_risk(top),
         "top100_planted": planted_top,
         "top100_over": total_at_risk(top) / planted_top if planted_top > 0 else float("nan"),
@@ -247,7 +271,8 @@ def target_rows(results: list[dict]) -> list[dict]:
     rows = []
     for r in results:
         f = r["money_figures"]
-        row = {"city": r["city"], "money@50_of_found": f["money@50_of_found"]}
+        row = {"city": r["city"], "money@50_of_found": f["money@50_of_found"],
+               "money@50_any_detector": f["money@50_any_detector"], "max_over_any_label": f["max_over_any_label"]}
         for k, (op, bound) in TARGETS.items():
             v = f[k]
             ok = v == v and (v >= bound if op == ">=" else v <= bound)
