@@ -126,6 +126,7 @@ def artifacts_task(run: dict, leads: pl.DataFrame) -> None:
     top = mask_frame(leads.head(TOP_LEADS_IN_ARTIFACT), unmask=False).select(
         "rank", "severity", "domain", "entity_type", "entity_id",
         pl.col("rule_codes").list.join(";"), pl.col("amount_at_risk").round(2), "region_code",
+        *[c for c in ("region_name",) if c in leads.columns],
     )
     create_table_artifact(key=TOP_LEADS_ARTIFACT_KEY, table=top.to_dicts(), description="Top leads (identifiers masked)")
 
