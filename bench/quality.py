@@ -63,9 +63,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ensure_city, machine_info, ratio, table, write_json  # noqa: E402
+from _common import RESULTS, ensure_city, machine_info, ratio, table, write_json
 
-import polars as pl  # noqa: E402
+import polars as pl
 
 KS = (50, 100, 500)
 TOP_FRACTION = 0.01

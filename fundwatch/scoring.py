@@ -80,13 +80,6 @@ def fmt_percent(expr: pl.Expr) -> pl.Expr:
     return (expr * 100).round(0).cast(pl.Int64).cast(pl.String) + pl.lit("%")
 
 
-def month_index(expr: pl.Expr) -> pl.Expr:
-    """``YYYY-MM`` -> year * 12 + month (null where not a period)."""
-    return expr.str.slice(0, 4).cast(pl.Int64, strict=False) * 12 + expr.str.slice(5, 2).cast(
-        pl.Int64, strict=False
-    )
-
-
 def decision_counts(decisions: pl.DataFrame | None) -> pl.DataFrame:
     """Confirmed and dismissed leads per rule code: ``rule_code, n_confirmed, n_dismissed``.
 

@@ -200,20 +200,20 @@ def _term_type(length: int) -> sa.types.TypeEngine:
 def metadata(schema: str | None = None) -> sa.MetaData:
     """Every table of the store as the newest revision leaves it."""
     md = sa.MetaData(schema=schema)
-    S, T, F, I = sa.String, sa.Text, sa.Float(precision=53), sa.Integer
-    sa.Table("schema_version", md, sa.Column("version", I, primary_key=True, autoincrement=False), sa.Column("applied_at", S(40)))
+    S, T, F, Int = sa.String, sa.Text, sa.Float(precision=53), sa.Integer
+    sa.Table("schema_version", md, sa.Column("version", Int, primary_key=True, autoincrement=False), sa.Column("applied_at", S(40)))
     sa.Table(
         "runs", md,
-        sa.Column("seq", I, primary_key=True, autoincrement=True),
+        sa.Column("seq", Int, primary_key=True, autoincrement=True),
         sa.Column("run_id", S(100), nullable=False, unique=True),
         sa.Column("started_at", S(40)), sa.Column("finished_at", S(40)), sa.Column("input_fingerprint", S(128)),
         sa.Column("counts_json", T), sa.Column("unmask", sa.Boolean), sa.Column("settings_hash", S(128)),
-        sa.Column("n_leads", I), sa.Column("written_at", S(40)), sa.Column("run_json", T),
+        sa.Column("n_leads", Int), sa.Column("written_at", S(40)), sa.Column("run_json", T),
     )
     sa.Table(
         "leads", md,
         sa.Column("run_id", S(100), primary_key=True), sa.Column("lead_id", S(80), primary_key=True),
-        sa.Column("rank", I), sa.Column("score", F), sa.Column("severity", S(10)), sa.Column("domain", S(20)),
+        sa.Column("rank", Int), sa.Column("score", F), sa.Column("severity", S(10)), sa.Column("domain", S(20)),
         sa.Column("entity_type", S(20)), sa.Column("entity_id", S(200)), sa.Column("rule_codes", T), sa.Column("title", T),
         sa.Column("amount_at_risk", F), sa.Column("period_start", S(7)), sa.Column("period_end", S(7)),
         sa.Column("region_code", S(20)), sa.Column("record_ids", T), sa.Column("explanation", T),
@@ -236,21 +236,21 @@ def metadata(schema: str | None = None) -> sa.MetaData:
     sa.Table(
         "quarantine_summary", md,
         sa.Column("run_id", S(100), primary_key=True), sa.Column("dataset", S(100), primary_key=True),
-        sa.Column("rows_read", I), sa.Column("rows_accepted", I), sa.Column("rows_quarantined", I),
+        sa.Column("rows_read", Int), sa.Column("rows_accepted", Int), sa.Column("rows_quarantined", Int),
     )
     sa.Table(
         "lead_cases", md,
         sa.Column("lead_id", S(80), primary_key=True),
         sa.Column("status", S(20), nullable=False),
         sa.Column("assignee", S(100)),
-        sa.Column("version", I, nullable=False),
+        sa.Column("version", Int, nullable=False),
         sa.Column("confirmed_amount", F),
         sa.Column("recovered_amount", F),
         sa.Column("note", T),
         sa.Column("updated_at", S(40)),
         sa.Column("updated_by", S(100)),
         sa.Column("amount_at_decision", F),
-        sa.Column("n_records_at_decision", I),
+        sa.Column("n_records_at_decision", Int),
         sa.Column("first_run_id", S(100)),
         sa.Column("last_run_id", S(100)),
         sa.Index("ix_lead_cases_status", "status"),
@@ -260,7 +260,7 @@ def metadata(schema: str | None = None) -> sa.MetaData:
     )
     sa.Table(
         "lead_history", md,
-        sa.Column("id", I, primary_key=True, autoincrement=True),
+        sa.Column("id", Int, primary_key=True, autoincrement=True),
         sa.Column("lead_id", S(80), nullable=False),
         sa.Column("at", S(40), nullable=False),
         sa.Column("actor", S(100), nullable=False),
@@ -273,9 +273,9 @@ def metadata(schema: str | None = None) -> sa.MetaData:
         sa.Column("confirmed_amount", F),
         sa.Column("recovered_amount", F),
         sa.Column("amount_at_risk", F),
-        sa.Column("n_records", I),
+        sa.Column("n_records", Int),
         sa.Column("run_id", S(100)),
-        sa.Column("version", I),
+        sa.Column("version", Int),
         sa.Index("ix_lead_history_lead", "lead_id", "id"),
         sa.Index("ix_lead_history_at", "at"),
     )
@@ -288,7 +288,7 @@ def metadata(schema: str | None = None) -> sa.MetaData:
     )
     sa.Table(
         "users", md,
-        sa.Column("id", I, primary_key=True, autoincrement=True),
+        sa.Column("id", Int, primary_key=True, autoincrement=True),
         sa.Column("name", S(100), nullable=False, unique=True),
         sa.Column("role", S(20), nullable=False),
         sa.Column("password_hash", S(255), nullable=False),
@@ -300,14 +300,14 @@ def metadata(schema: str | None = None) -> sa.MetaData:
     )
     sa.Table(
         "login_failures", md,
-        sa.Column("id", I, primary_key=True, autoincrement=True),
+        sa.Column("id", Int, primary_key=True, autoincrement=True),
         sa.Column("key", S(200), nullable=False),
         sa.Column("at", S(40), nullable=False),
         sa.Index("ix_login_failures_key", "key", "at"),
     )
     sa.Table(
         "access_log", md,
-        sa.Column("id", I, primary_key=True, autoincrement=True),
+        sa.Column("id", Int, primary_key=True, autoincrement=True),
         sa.Column("at", S(40), nullable=False),
         sa.Column("actor", S(100)),
         sa.Column("action", S(30), nullable=False),
@@ -321,7 +321,7 @@ def metadata(schema: str | None = None) -> sa.MetaData:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def now_iso() -> str:

@@ -355,7 +355,7 @@ def _readable_validation(v: pl.DataFrame, lang: str) -> pl.DataFrame:
     return out
 
 
-def VALUES_LABELS(kind: str, lang: str) -> dict[str, str]:  # noqa: N802 - reads like the table it returns
+def VALUES_LABELS(kind: str, lang: str) -> dict[str, str]:
     return {code: labels[lang] for code, labels in VALUES[kind].items()}
 
 

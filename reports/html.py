@@ -200,7 +200,7 @@ def _generated_at(run_info: Mapping, settings: Settings) -> str:
     """When the run finished (or started), in the report's time zone (Asia/Shanghai)."""
     stamp = run_info.get("generated_at") or run_info.get("finished_at") or run_info.get("started_at")
     if stamp is None:
-        stamp = dt.datetime.now(dt.timezone.utc)
+        stamp = dt.datetime.now(dt.UTC)
     return local_time(stamp, settings.report.timezone)
 
 

@@ -8,7 +8,6 @@ all of it. ``zh`` is the default.
 
 from __future__ import annotations
 
-import re
 
 from fundwatch.contract import DATASETS
 from fundwatch.textfmt import loader_reason_zh
@@ -431,5 +430,5 @@ def local_time(stamp: object, tz_name: str = "Asia/Shanghai") -> str:
         except ValueError:
             return str(stamp)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return when.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")

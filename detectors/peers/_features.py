@@ -42,6 +42,10 @@ class FeatureSpec:
     fmt: str = "number"
     unit_zh: str = ""
 
+    def __post_init__(self) -> None:
+        if self.fmt not in FORMATS:
+            raise ValueError(f"feature {self.name}: fmt {self.fmt!r} is not one of {FORMATS}")
+
 
 def assign_peer_groups(
     frame: pl.DataFrame, levels: list[str], min_sizes: list[int], known: set[str] | None = None

@@ -37,7 +37,6 @@ class ReportSettings(BaseModel):
         ge=3,
         description="Bars in the overview charts by rule and by region; the rest are grouped as 'other'.",
     )
-    score_bins: int = Field(10, ge=2, description="Bins of the score-distribution histogram over [0, 1].")
     validation_rows_html: int = Field(
         500,
         ge=10,

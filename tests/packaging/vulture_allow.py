@@ -48,3 +48,6 @@ _.n_entities_
 _.CONTRACT_VERSION
 _.SUBSIDY_DATASETS
 _.MEDICAL_DATASETS
+# LeadStore.set_disposition(..., decided_at=...): kept in the signature for callers of the
+# version-1 API; the store stamps decisions with its own clock
+_.decided_at

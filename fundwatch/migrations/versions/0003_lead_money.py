@@ -37,6 +37,6 @@ def upgrade() -> None:
     op.add_column("leads", sa.Column("related_lead_ids", sa.Text), schema=s)
     op.add_column("leads", sa.Column("record_amounts", sa.Text), schema=s)
     sv = sa.Table("schema_version", sa.MetaData(schema=s), autoload_with=conn)
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     conn.execute(sa.insert(sv), [{"version": 3, "applied_at": now}])
 
