@@ -517,6 +517,7 @@ def build_payload(
         "lead_id", "rank", "score", "severity", "domain", "entity_type", "entity_id", "rule_codes", "title",
         "amount_at_risk", "period_start", "period_end", "region_code", "region_name", "explanation", "status", "note",
         "is_new", "n_records", "record_text",
+        *[c for c in ("amount_involved", "related_lead_ids") if c in L.columns],
     )
     ev = (
         evidence.with_columns(

@@ -50,7 +50,8 @@
       entity_type: C.entity_type[i], entity_id: C.entity_id[i], rules: codes, title: C.title[i] || '',
       amount: C.amount_at_risk[i], ps: C.period_start[i] || '', pe: C.period_end[i] || '',
       region: C.region_code[i] || '', region_name: C.region_name[i] || '', explanation: C.explanation[i] || '',
-      status: C.status[i] || 'new', note: C.note[i], is_new: C.is_new[i], n_records: C.n_records[i]
+      status: C.status[i] || 'new', note: C.note[i], is_new: C.is_new[i], n_records: C.n_records[i],
+      involved: C.amount_involved ? C.amount_involved[i] : null, related: C.related_lead_ids ? (C.related_lead_ids[i] || []) : []
     };
     o.hay = [o.id, o.title, o.explanation, o.entity_id, o.region, o.region_name, codes.join(' '),
       codes.map(ruleTitle).join(' '), o.note || '', C.record_text[i] || ''].join('\u0001').toLowerCase();
@@ -258,15 +259,18 @@
     function fact(k, v) { dl.appendChild(el('dt', null, k)); dl.appendChild(el('dd', null, v)); }
     fact(t('col_lead_id'), l.id);
     fact(t('col_rank'), l.rank);
-    fact(t('col_score'), l.score === null ? '' : l.score.toFixed(3));
+    // the score is expected money in doubt (probability x money): shown as money
+    fact(t('col_score'), l.score === null ? '' : money(l.score));
     fact(t('col_severity'), vl('severity', l.severity));
     fact(t('col_domain'), vl('domain', l.domain));
     fact(t('col_entity'), vl('entity_type', l.entity_type) + (LANG === 'zh' ? '' : ' ') + (l.entity_id || ''));
     fact(t('col_amount'), amount(l.amount) + (LANG === 'zh' && Math.abs(l.amount || 0) >= D.wan_from ? '(' + money(l.amount) + '元)' : ''));
+    if (l.involved !== null && l.involved !== undefined) { fact(t('col_involved'), amount(l.involved)); }
     fact(t('col_period'), period(l));
     fact(t('col_region'), l.region_name ? l.region_name + ' ' + l.region : l.region);
     fact(t('col_status'), vl('status', l.status) + (l.is_new ? ' · ' + t('is_new') : ''));
     if (l.note) { fact(t('note'), l.note); }
+    if (l.related.length) { fact(t('col_related'), l.related.join(LANG === 'zh' ? '、' : ', ')); }
     b.appendChild(dl);
     b.appendChild(el('h3', null, t('explanation')));
     b.appendChild(el('p', { id: 'detail-explanation' }, l.explanation));
