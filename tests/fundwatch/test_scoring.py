@@ -150,3 +150,23 @@ def test_decisions_move_a_rule_and_leave_the_others_in_order(status):
     # and the setting turns learning off
     off = leads_of(_city(), decisions=decisions, settings=ScoringSettings(learn_from_decisions=False))
     assert off["lead_id"].to_list() == before["lead_id"].to_list()
+
+
+def test_the_rank_step_learns_from_the_decisions_in_the_store(tmp_path):
+    """End to end: leads written to the store, every OFFICIAL_RECIPIENT lead dismissed, the next
+    scan's rank step ranks that rule's new leads lower (and says why)."""
+    from fundwatch.pipeline import rank_step
+    from fundwatch.store import LeadStore
+
+    url = f"sqlite:///{tmp_path / 'leads.sqlite'}"
+    findings = conform_findings(pl.DataFrame(_city(), schema=FINDINGS_SCHEMA))
+    first = rank_step(findings, store_url=url)  # nothing decided yet: the declared priors
+    assert first["lead_id"].to_list() == leads_of(_city())["lead_id"].to_list()
+    with LeadStore(url) as st:
+        st.write_run({"run_id": "r1"}, first)
+        for lid in first.filter(pl.col("rule_codes").list.contains("OFFICIAL_RECIPIENT"))["lead_id"]:
+            st.decide(lid, "dismissed", actor="t", source="cli")
+    again = rank_step(findings, store_url=url)
+    moved = lambda x: sum(_ranks(x, "OFFICIAL_RECIPIENT"))  # noqa: E731
+    assert moved(again) > moved(first)
+    assert "本规则以往核实率 0/5" in again.filter(pl.col("rule_codes").list.contains("OFFICIAL_RECIPIENT"))["explanation"][0]
