@@ -291,3 +291,22 @@ def test_place_names_beside_their_codes():
     assert by["110105001001"]["region_name"] == "东村"
     assert by[P1]["region_name"] == "朝阳区"  # a zero-padded code names its county
     assert by[P2]["region_name"] == ""  # unknown: empty
+
+
+def test_an_institutions_rule_and_model_findings_and_its_doctors_are_one_lead():
+    inst = "H51030300013"
+    doctor = model("DOCTOR_OUTLIER", f"{inst}-014", "doctor", ("C9",), (30.0,), 30.0)
+    doctor["details"] = json.dumps({"institution_id": inst})
+    doctor["domain"] = "medical"
+    f = frame([
+        {**model("INSTITUTION_OUTLIER", inst, "institution", ("C1", "C2"), (50.0, 50.0), 400.0), "domain": "medical"},
+        finding("OVER_PRICE", inst, ("C1",), (20.0,), domain="medical", entity_type="institution"),
+        doctor,
+    ])
+    leads = build_leads(f)
+    assert leads.height == 1
+    lead = leads.row(0, named=True)
+    assert lead["rule_codes"] == ["DOCTOR_OUTLIER", "INSTITUTION_OUTLIER", "OVER_PRICE"]
+    assert lead["entity_type"] == "institution" and lead["entity_id"] == inst
+    # C1 at its larger amount (50), C2 50, the doctor's C9 30, the model's unlisted 300
+    assert lead["amount_at_risk"] == pytest.approx(50.0 + 50.0 + 30.0 + 300.0)
