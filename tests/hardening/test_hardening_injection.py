@@ -129,7 +129,8 @@ def test_store_round_trips_sql_text_through_bound_parameters(tmp_path):
     lead.update(lead_id=DROP, rank=1, score=0.5, severity="high", domain="subsidy", entity_type="operator",
                 entity_id=DROP, rule_codes=[DROP], title=DROP, amount_at_risk=1.0, period_start="2025-01",
                 period_end="2025-01", region_code="510302100200", record_ids=[DROP, "x'); DELETE FROM runs; --"],
-                explanation='"; DROP TABLE runs; --')
+                explanation='"; DROP TABLE runs; --', amount_involved=2.0, region_name=DROP,
+                related_lead_ids=[DROP], record_amounts=[1.0, 0.0])
     leads = pl.DataFrame([lead], schema=LEADS_SCHEMA)
     store = LeadStore(tmp_path / "s.sqlite")
     store.write_run({"run_id": "r'; DROP TABLE runs; --", "unmask": False}, leads)
