@@ -465,6 +465,7 @@ class ReportInput:
     validation: Any  # expectations.ValidationResult
     lang: str
     unmask: bool
+    places: pl.DataFrame | None = None  # region_code, region_name (fundwatch.leads.region_names)
 
 
 def report_step(report: ReportInput, settings: Settings = DEFAULT_SETTINGS) -> dict[str, str]:
@@ -484,7 +485,7 @@ def report_step(report: ReportInput, settings: Settings = DEFAULT_SETTINGS) -> d
         run_info=report.run_info, validation_summary=summary, lang=report.lang, unmask=report.unmask,
         findings=report.findings, settings=settings,
     )
-    html = reports.write_report(report.out_dir, docs_link=docs_link, **common)
+    html = reports.write_report(report.out_dir, docs_link=docs_link, places=report.places, **common)
     xlsx = reports.write_workbook(report.out_dir, **common)
     return {"report": str(html), "workbook": str(xlsx)}
 
@@ -618,6 +619,8 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     ------
     fundwatch.errors.InputError : bad input that cannot be quarantined row by row.
     """
+    from .leads import region_names
+
     s = request.settings
     out = Path(request.out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -658,7 +661,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     record.outputs = clock.run("write", submit, write_outputs_step, str(out), leads, detected.findings, quarantine, request.unmask)
     report = ReportInput(
         str(out), leads, status, detected.findings, evidence, quarantine, record.as_dict(), validation,
-        request.lang, request.unmask,
+        request.lang, request.unmask, region_names(data.get("regions")),
     )
     record.outputs.update(clock.run("report", submit, report_step, report, s))
     record.timings = dict(clock.seconds)

@@ -269,10 +269,10 @@ def _region_names(leads: pl.DataFrame) -> dict[str, str]:
     return dict(pairs.iter_rows())
 
 
-def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings) -> str:
+def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings, names: dict[str, str] | None = None) -> str:
     rs = settings.report
     rules = rule_labels(lang, settings)
-    names = _region_names(leads)
+    names = names if names is not None else _region_names(leads)
     other = t("other", lang)
     kw = {"count_label": t("chart_count", lang), "money_label": t("chart_money", lang), "no_data": t("no_data", lang), "lang": lang}
     frame = leads.with_columns(
@@ -502,6 +502,7 @@ def build_payload(
     evidence: pl.DataFrame,
     lang: str,
     settings: Settings,
+    places: dict[str, str] | None = None,
 ) -> dict:
     """The JSON the report's script renders (already masked and localised)."""
     rs = settings.report
@@ -537,7 +538,7 @@ def build_payload(
     details = [_details(d, rs.peer_values_max) for d in fnd["details"].to_list()]
     for d in details:
         if isinstance(d, dict) and d.get("peer_group"):
-            d["peer_group_label"] = peer_group_label(str(d["peer_group"]), lang)
+            d["peer_group_label"] = peer_group_label(str(d["peer_group"]), lang, places)
     return {
         "lang": lang,
         "labels": js_labels(lang),
@@ -609,6 +610,7 @@ def render_report(
     quarantine: pl.DataFrame | None = None,
     settings: Settings | None = None,
     audit_href: str | None = None,
+    places: pl.DataFrame | None = None,
 ) -> str:
     """The report as one HTML string (see :func:`write_report`)."""
     lang = check_lang(lang)
@@ -631,7 +633,10 @@ def render_report(
     V = validation_frame(validation_summary)
     Q = mask_quarantine(quarantine_frame(quarantine), unmask)
 
-    payload = build_payload(L, S, matched, E, lang, settings)
+    place_names = _region_names(L)
+    if places is not None and places.height:
+        place_names.update(dict(places.select("region_code", "region_name").iter_rows()))
+    payload = build_payload(L, S, matched, E, lang, settings, place_names)
     script = _asset("report.js")
     style = _asset("report.css")
     csp = (
@@ -645,7 +650,7 @@ def render_report(
         + _tabs_html(lang)
         + "<main>"
         + _leads_section(lang)
-        + _overview_html(L, lang, settings)
+        + _overview_html(L, lang, settings, place_names)
         + _validation_html(run_info, V, Q, docs_href, audit_href, lang, settings, unmask)
         + "</main>"
         + f'<footer class="muted">{escape(t("generated_by", lang))}</footer>'
@@ -678,6 +683,7 @@ def write_report(
     unmask: bool = False,
     quarantine: pl.DataFrame | None = None,
     settings: Settings | None = None,
+    places: pl.DataFrame | None = None,
 ) -> Path:
     """Write ``OUT_DIR/report.html``, the offline report, and return its path.
 
@@ -702,6 +708,9 @@ def write_report(
     unmask : show identity numbers and names whole (default: masked).
     quarantine : :data:`fundwatch.contract.QUARANTINE_SCHEMA`, summarised by reason (optional).
     settings : :class:`fundwatch.settings.Settings`; ``settings.report`` is used.
+    places : ``region_code, region_name`` (:func:`fundwatch.leads.region_names` of the
+        ``regions`` dataset), or None: counties and townships in the charts and peer groups are
+        shown as name and code (else only the leads' own places are named).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -718,6 +727,7 @@ def write_report(
         quarantine=quarantine,
         settings=settings,
         audit_href=_audit_href(docs_link, out),
+        places=places,
     )
     path = out / REPORT_NAME
     tmp = path.with_suffix(".html.tmp")

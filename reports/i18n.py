@@ -384,9 +384,9 @@ _INSTITUTION_KINDS = {
 }
 
 
-def peer_group_label(group: str | None, lang: str = "zh") -> str:
-    """``county|510302`` -> ``同县(区)510302``; ``city|all`` -> ``全市``;
-    ``kind_level|hospital-3`` -> ``同类同级机构(医院,3 级)``."""
+def peer_group_label(group: str | None, lang: str = "zh", places: dict[str, str] | None = None) -> str:
+    """``county|510302`` -> ``同县(区) 自流井区(510302)`` (the code alone where ``places`` does
+    not name it); ``city|all`` -> ``全市``; ``kind_level|hospital-3`` -> ``同类同级机构(医院,3 级)``."""
     if not group:
         return ""
     level, _, key = str(group).partition("|")
@@ -400,7 +400,8 @@ def peer_group_label(group: str | None, lang: str = "zh") -> str:
         if grade:
             return f"{name}({kind_name},{grade} 级)" if lang == "zh" else f"{name} ({kind_name}, level {grade})"
         return f"{name}({kind_name})" if lang == "zh" else f"{name} ({kind_name})"
-    return f"{name} {key}"
+    place = (places or {}).get(key)
+    return f"{name} {place}({key})" if place else f"{name} {key}"
 
 
 # --------------------------------------------------------------------------- numbers and time

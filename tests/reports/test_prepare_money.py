@@ -44,3 +44,24 @@ def test_english_title_counts_the_real_records_and_names_the_place(merged):
     en = localise_leads(leads, match_findings(leads, f), "en").row(0, named=True)
     assert "320 records" in en["title"] and "东村(110105001001)" in en["title"]
     assert total_at_risk(leads) == pytest.approx(60.0 + 840.0)  # listed once + the larger unlisted estimate
+
+
+def test_report_names_counties_in_charts_and_peer_groups(tmp_path):
+    from fundwatch.reports.i18n import peer_group_label
+
+    assert peer_group_label("county|510302", "zh", {"510302": "自流井区"}) == "同县(区) 自流井区(510302)"
+    assert peer_group_label("county|510399", "zh", {"510302": "自流井区"}) == "同县(区) 510399"
+    from fundwatch.reports.html import render_report
+
+    f, leads = _merged_frames()
+    html = render_report(leads=leads, status=None, findings=f, evidence=None, run_info={}, validation_summary=None,
+                         docs_href=None, places=pl.DataFrame({"region_code": ["110105"], "region_name": ["朝阳区"]}))
+    assert "朝阳区 110105" in html  # the county chart's label
+
+
+def _merged_frames():
+    recs = [f"R{i}" for i in range(6)]
+    f = conform_findings(pl.DataFrame([
+        finding("VILLAGE_OUTLIER", "village", "110105001001", recs, [10.0] * 6, 900.0, 300),
+    ], schema=FINDINGS_SCHEMA))
+    return f, build_leads(f)
