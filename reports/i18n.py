@@ -99,6 +99,8 @@ LABELS: dict[str, dict[str, str]] = {
     "col_lead_id": {"zh": "线索编号", "en": "Lead id"},
     "col_score": {"zh": "评分", "en": "Score"},
     "col_involved": {"zh": "证据记录总金额", "en": "Money of the evidence records"},
+    "basis": {"zh": "依据", "en": "Basis"},
+    "checklist": {"zh": "核查要点", "en": "What to check"},
     "col_related": {"zh": "关联线索", "en": "Related leads"},
     "col_severity": {"zh": "等级", "en": "Severity"},
     "col_domain": {"zh": "领域", "en": "Domain"},

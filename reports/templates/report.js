@@ -281,7 +281,18 @@
       var head = el('h4', { title: code }, ruleTitle(code));
       if (LANG !== 'zh') { head.appendChild(document.createTextNode(' ')); head.appendChild(el('code', null, code)); }
       box.appendChild(head);
-      if (RULES[code]) { box.appendChild(el('div', { 'class': 'muted' }, RULES[code].meaning)); }
+      if (RULES[code]) {
+        box.appendChild(el('div', { 'class': 'muted' }, RULES[code].meaning));
+        // what the rule rests on (依据) and what to verify (核查要点)
+        if (RULES[code].basis) { box.appendChild(el('div', { 'class': 'basis' }, t('basis') + (LANG === 'zh' ? ':' : ': ') + RULES[code].basis)); }
+        var checks = RULES[code].checklist || [];
+        if (checks.length) {
+          box.appendChild(el('h5', null, t('checklist')));
+          var ol = el('ol', { 'class': 'checklist' });
+          checks.forEach(function (c) { ol.appendChild(el('li', null, c)); });
+          box.appendChild(ol);
+        }
+      }
       fl.filter(function (j) { return F.rule_code[j] === code; }).forEach(function (j) {
         if (F.text[j]) { box.appendChild(el('div', null, F.text[j])); }
         var d = F.details[j];

@@ -179,6 +179,11 @@ def test_detail_view_shows_rules_evidence_and_peers(small):
     assert "村(社区)发放异常" in body
     assert not re.search(r"[A-Z]{3,}_[A-Z_]+", body), "no rule code inside the Chinese detail"
     assert "同县(区)" in body  # the peer group "county 510302" in words
+    # the rule's policy basis (依据) and what to check (核查要点)
+    from fundwatch.rules_catalog import RULES
+
+    assert "依据" in body and RULES["VILLAGE_OUTLIER"].basis_zh in body
+    assert "核查要点" in body and small.page.eval_on_selector_all("#detail-body ol.checklist li", "c => c.length") >= 1
     assert small.page.eval_on_selector_all("#detail-body svg.peer-chart circle", "c => c.length") > 10
     assert small.page.eval_on_selector_all("#detail-body svg.peer-chart .peer-value", "c => c.length") == 1
     assert small.page.eval_on_selector_all("#detail-evidence tbody tr", "r => r.length") == 1
