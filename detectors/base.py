@@ -87,8 +87,10 @@ class RuleSpec:
     ----------
     code : the ``rule_code`` of the findings (also the synthetic city's ``anomaly_type``).
     family : findings of one family about one entity become one lead (e.g. ``held_cards``).
-    weight : how serious a hit of this code is, 0..1; the lead score's rule part
-        (:mod:`fundwatch.scoring`).
+    weight : the rule's prior certainty, 0..1: the probability that one of its hits is a real
+        problem. The lead score is that probability (times the finding's score, raised by
+        corroboration, learnt from supervisors' decisions) times the money in doubt
+        (:mod:`fundwatch.scoring`); ``settings.scoring.rule_priors`` overrides it per code.
     entity_type : what a finding is about (``person``, ``account``, ``operator``, ``village``,
         ``institution``, ``doctor``, ``group``).
     title_zh, title_en : a short name.

@@ -6,7 +6,7 @@ threshold are filled from the settings: ``catalogue(settings)`` with
 ``subsidy.max_delay_days = 60`` says "60 days" where the default says 90.
 
 The leads builder uses ``family`` to merge findings about one entity and one problem into
-one lead and ``weight`` as the rule's severity in the score; reports show the titles,
+one lead and ``weight`` as the rule's prior certainty in the score; reports show the titles,
 meanings, policy basis and checklists. Detectors emit these codes in ``rule_code``.
 
 ``python -m fundwatch.rules_catalog`` prints the catalogue (code, detector, module, title).
@@ -33,7 +33,7 @@ class RuleInfo:
     domain: Literal["subsidy", "medical"]
     kind: Literal["rule", "model"]
     family: str  # findings of one family about one entity become one lead
-    weight: float  # rule severity, 0..1, used by the score (see fundwatch.scoring)
+    weight: float  # prior certainty, 0..1: P(a hit is a real problem), used by the score (fundwatch.scoring)
     entity_type: str
     title_zh: str
     title_en: str
