@@ -86,7 +86,8 @@ class RuleSpec:
     Attributes
     ----------
     code : the ``rule_code`` of the findings (also the synthetic city's ``anomaly_type``).
-    family : findings of one family about one entity become one lead (e.g. ``held_cards``).
+    family : codes of one family (e.g. ``held_cards``) say the same thing twice: in a lead's
+        probability they count once, at the strongest; different families corroborate.
     weight : the rule's prior certainty, 0..1: the probability that one of its hits is a real
         problem. The lead score is that probability (times the finding's score, raised by
         corroboration, learnt from supervisors' decisions) times the money in doubt

@@ -5,8 +5,8 @@ found by :mod:`fundwatch.detectors.registry`), nothing restated here. Texts that
 threshold are filled from the settings: ``catalogue(settings)`` with
 ``subsidy.max_delay_days = 60`` says "60 days" where the default says 90.
 
-The leads builder uses ``family`` to merge findings about one entity and one problem into
-one lead and ``weight`` as the rule's prior certainty in the score; reports show the titles,
+The leads builder uses ``family`` to count codes that say the same thing once in a lead's
+probability of being real, and ``weight`` as the rule's prior certainty in the score; reports show the titles,
 meanings, policy basis and checklists. Detectors emit these codes in ``rule_code``.
 
 ``python -m fundwatch.rules_catalog`` prints the catalogue (code, detector, module, title).
@@ -32,7 +32,7 @@ class RuleInfo:
     code: str
     domain: Literal["subsidy", "medical"]
     kind: Literal["rule", "model"]
-    family: str  # findings of one family about one entity become one lead
+    family: str  # codes of one family repeat one observation: they corroborate a lead once (fundwatch.scoring)
     weight: float  # prior certainty, 0..1: P(a hit is a real problem), used by the score (fundwatch.scoring)
     entity_type: str
     title_zh: str
