@@ -16,6 +16,9 @@ from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     UNIT_ZH,
+    BACK_PAY,
+    REGULAR,
+    TOP_UP,
     SubsidyRule,
     age_on,
     finish,
@@ -99,15 +102,72 @@ class OverStandardRule(SubsidyRule):
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity"]
+            datasets,
+            ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity", "payment_type"],
+            per_month=True,
         )
+        lf = lf.filter(pl.col("std_amount").is_not_null())
+        ptype = pl.col("payment_type")
+        per_payment = ["disbursement_id", "person_id", "type_code", "region_code", "payment_type"]
+        # regular payments and back-pay (month by month, summed back to the payment): the
+        # payment against the standard(s) of the months it covers
+        cols = [*per_payment, "period", "amount", "expected", "quantity", "std_amount", "std_unit",
+                "std_region_prefix", "_excess"]
         expected = pl.col("std_amount") * pl.col("quantity")
-        records = (
-            lf.filter(pl.col("std_amount").is_not_null())
-            .with_columns(expected.alias("expected"))
-            .filter(pl.col("amount") > pl.col("expected") + self.amount_tolerance)
+        regular_paid = lf.filter(ptype == REGULAR).with_columns(
+            expected.alias("expected"), (pl.col("amount") - expected).alias("_excess")
+        ).select(cols)
+        back_paid = (
+            lf.filter(ptype == BACK_PAY)
+            .group_by(per_payment)
+            .agg(
+                pl.col("period").min(),
+                pl.col("amount").sum(),
+                expected.sum().alias("expected"),
+                pl.col("quantity").sum(),
+                pl.col("std_amount").first(),
+                pl.col("std_unit").first(),
+                pl.col("std_region_prefix").first(),
+            )
+            .with_columns((pl.col("amount") - pl.col("expected")).alias("_excess"))
+            .select(cols)
+        )
+        paid = pl.concat([regular_paid, back_paid], how="vertical")
+        # top-ups: the month's latest regular payment plus its top-ups against the standard
+        # that now applies to the month (the rise the top-up follows); no rise, no room
+        month = ["person_id", "type_code", "period"]
+        regular = (
+            lf.filter(ptype == REGULAR)
+            .join(lf.filter(ptype == TOP_UP).select(month).unique(), on=month, how="semi")
+            .group_by(month)
+            .agg(pl.col("amount").sort_by("disbursement_id").last().alias("_base"))
+        )
+        tops = (
+            lf.filter(ptype == TOP_UP)
+            .join(regular, on=month, how="left")
             .with_columns(
-                (pl.col("amount") - pl.col("expected")).round(2).alias("at_risk"),
+                (pl.col("_base").fill_null(0.0) + pl.col("amount").sum().over(month)
+                 - pl.col("std_amount") * pl.col("quantity")).alias("_month_excess"),
+            )
+            .with_columns(
+                # the month's excess shared over its top-ups in proportion to their amounts
+                (pl.col("_month_excess").clip(0.0, None) * pl.col("amount")
+                 / pl.col("amount").sum().over(month)).alias("_excess"),
+                (pl.col("std_amount") * pl.col("quantity")).alias("expected"),
+                pl.when(pl.col("_month_excess") > self.amount_tolerance).then(pl.col("amount"))
+                .otherwise(0.0).alias("_flag"),
+            )
+            .filter(pl.col("_flag") > 0)
+            .select(*per_payment, "period", "amount", "expected", "quantity", "std_amount", "std_unit",
+                    "std_region_prefix", "_excess")
+        )
+        records = (
+            pl.concat([
+                paid.filter(pl.col("_excess") > self.amount_tolerance).select(tops.collect_schema().names()),
+                tops,
+            ], how="vertical")
+            .with_columns(
+                pl.col("_excess").round(2).alias("at_risk"),
                 type_label_zh(standards).alias("type_zh"),
             )
             .with_columns(
