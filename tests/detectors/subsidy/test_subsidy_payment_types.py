@@ -140,3 +140,50 @@ def test_farmland_twice_in_one_year_under_two_periods(kit, ids):
     assert found[a]["record_amounts"] == [0.0, 600.0]
     # the monthly rule leaves annual types to the annual one (one lead, not two)
     assert DuplicatePaymentRule().fit_detect(ds).height == 0
+
+
+def _delay_standards(kit, **pay_within):
+    rows = _standards(kit)
+    out = []
+    for r in rows:
+        r = dict(r)
+        r["pay_within_days"] = pay_within.get(r["subsidy_type"])
+        out.append(r)
+    return out
+
+
+def test_delay_limit_from_the_standard_boundary(kit, ids):
+    a = ids["mid1"]
+    # disability-like: 低保 here must be paid within 30 days; 30 is on time, 31 late
+    ds = kit.frames(subsidy_standards=_delay_standards(kit, min_living=30), disbursements=[
+        kit.pay("A1", a, "2025-03", 600.0, pay_date=dt.date(2025, 3, 31), operator_id="OPA"),
+        kit.pay("A2", a, "2025-04", 600.0, pay_date=dt.date(2025, 5, 2), operator_id="OPB"),
+    ])
+    f = DelayedPaymentRule().fit_detect(ds)
+    kit.check(f)
+    assert f["entity_id"].to_list() == ["OPB"]
+    assert "30" in f["evidence_zh"][0]
+
+
+def test_default_limit_90_vs_91_days(kit, ids):
+    a = ids["mid1"]
+    ds = kit.frames(subsidy_standards=_delay_standards(kit), disbursements=[
+        kit.pay("A1", a, "2025-01", 600.0, pay_date=dt.date(2025, 4, 1), operator_id="OPA"),  # 90 days
+        kit.pay("A2", a, "2025-02", 600.0, pay_date=dt.date(2025, 5, 3), operator_id="OPB"),  # 91 days
+    ])
+    assert DelayedPaymentRule().fit_detect(ds)["entity_id"].to_list() == ["OPB"]
+
+
+def test_annual_farmland_in_june_and_back_pay_are_not_late(kit, ids):
+    """The issue's cases: annual farmland paid in June and back-pay were flagged."""
+    a, b = ids["mid1"], ids["mid2"]
+    ds = kit.frames(subsidy_standards=_delay_standards(kit), disbursements=[
+        kit.pay("A1", a, "2025-01", 600.0, subsidy_type="farmland", quantity=5.0, pay_date=dt.date(2025, 6, 20)),
+        kit.pay("B1", b, "2025-01", 1800.0, quantity=3.0, payment_type="back_pay", pay_date=dt.date(2025, 7, 1)),
+        kit.pay("B2", b, "2025-02", 30.0, payment_type="top_up", pay_date=dt.date(2025, 9, 1)),
+    ])
+    assert DelayedPaymentRule().fit_detect(ds).height == 0
+    # an annual subsidy still has a deadline: more than a year
+    ds["disbursements"] = kit.table("disbursements", [
+        kit.pay("A1", a, "2025-01", 600.0, subsidy_type="farmland", quantity=5.0, pay_date=dt.date(2026, 1, 2))])
+    assert DelayedPaymentRule().fit_detect(ds).height == 1
