@@ -31,7 +31,7 @@ from fundwatch.textfmt import age_on, money, num, tidy_en, tidy_zh  # noqa: F401
 from fundwatch.settings import DEFAULT_SETTINGS
 from fundwatch.settings.subsidy import SubsidySettings
 
-from ..base import Datasets, Detector, lazy
+from ..base import Datasets, Detector, lazy, optional_column
 
 #: Defaults of every subsidy rule's keyword arguments.
 DEFAULTS: SubsidySettings = DEFAULT_SETTINGS.subsidy
@@ -461,3 +461,58 @@ def finish(
 def json_details(**fields: pl.Expr) -> pl.Expr:
     """A JSON object text of the given expressions."""
     return pl.struct(**fields).struct.json_encode()
+
+
+# -- rosters: assets and officials --------------------------------------------------------------
+def counting_assets(
+    datasets: Datasets,
+    excluding_asset_types: tuple[str, ...],
+    exempt_asset_subtypes: tuple[str, ...],
+    asset_min_value: float,
+) -> pl.LazyFrame:
+    """Registrations that shut their owner out: ``person_id, asset_type, subtype,
+    registered_date, deregistered_date, value``.
+
+    An asset counts when its type is in ``excluding_asset_types``, its ``subtype`` (v2) is not
+    in ``exempt_asset_subtypes`` (an empty subtype counts: nothing shows it exempt), and its
+    ``value`` is above ``asset_min_value`` where a value is given. Whether it was held during a
+    period (registered before it, not deregistered before it) is for the caller to test with
+    :func:`asset_held`.
+    """
+    value = pl.col("value").cast(pl.Float64)
+    return (
+        lazy(datasets, "assets")
+        .select(
+            "person_id", pl.col("asset_type").cast(pl.String),
+            optional_column(datasets, "assets", "subtype").cast(pl.String),
+            "registered_date",
+            optional_column(datasets, "assets", "deregistered_date"),
+            value.alias("value"),
+        )
+        .filter(
+            pl.col("asset_type").is_in(list(excluding_asset_types))
+            & pl.col("registered_date").is_not_null()
+            & (pl.col("subtype").is_null() | ~pl.col("subtype").is_in(list(exempt_asset_subtypes)))
+            & (pl.col("value").is_null() | (pl.col("value") > asset_min_value))
+        )
+    )
+
+
+def asset_held(period: pl.Expr) -> pl.Expr:
+    """The asset was registered before the period and not deregistered before it began."""
+    first = period_first_day(period)
+    return (pl.col("registered_date") < first) & (
+        pl.col("deregistered_date").is_null() | (pl.col("deregistered_date") >= first)
+    )
+
+
+def serving(period: pl.Expr) -> pl.Expr:
+    """An ``officials`` row's service overlaps the period."""
+    return (pl.col("start_date").is_null() | (pl.col("start_date") <= period_last_day(period))) & (
+        pl.col("end_date").is_null() | (pl.col("end_date") >= period_first_day(period))
+    )
+
+
+def masked_id(expr: pl.Expr) -> pl.Expr:
+    """An identity number as evidence may show it: region digits and the last four."""
+    return expr.str.slice(0, 6) + pl.lit("********") + expr.str.slice(14, 4)
