@@ -45,6 +45,14 @@ def _beneficiary_pool(g: Garden) -> np.ndarray:
     return pool[_alive(g)[pool]]
 
 
+def _household_excluded(g: Garden) -> np.ndarray:
+    """Persons of a household with a serving official or a vehicle/business owner (base city)."""
+    hh = g.col("hh")
+    bad = np.zeros(int(hh.max()) + 1, dtype=bool)
+    bad[hh[g.col("serving_official") | g.col("owner_vb")]] = True
+    return bad[hh]
+
+
 def _new_enrol(pidx, stype, m_from, m_to, grp) -> pl.DataFrame:
     n = len(pidx)
     return pl.DataFrame({
@@ -234,8 +242,10 @@ def village_outlier(g: Garden, rng: np.random.Generator) -> None:
         ops_seen.add(row["operator_id"])
         cty_count[row["county"]] = cty_count.get(row["county"], 0) + 1
     village, prio = g.col("village"), g.priority(rng)
+    # persons who would pass a household means test: the inflation is in numbers, not in
+    # enrolling households a member's job or car shuts out (HOUSEHOLD_MEANS_TEST's cases)
     eligible = (_alive(g) & ~g.col("official_ever") & ~g.col("owner_vb")
-                & ~_enrolled(g, ["min_living", "extreme_poverty"]))
+                & ~_enrolled(g, ["min_living", "extreme_poverty"]) & ~_household_excluded(g))
     for row in chosen:
         share = rng.uniform(*g.cfg.village_outlier_extra_share)
         arr = g.pick(prio, np.flatnonzero((village == row["village"]) & eligible), int(round(share * row["size"])))
