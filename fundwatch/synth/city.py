@@ -198,7 +198,8 @@ def _planted_payments(ctx, g: Garden, cfg: SynthConfig) -> pl.DataFrame:
     pay = pay.with_columns(risk=pl.when(pl.col("grp").is_in(sorted(g.amount_groups))).then(pl.col("amount"))
                            .otherwise(pl.col("risk")))
     # planters may set a payment's v2 type (back-pay, top-up, returned) or withhold it
-    pay = pay.with_columns(payment_type=pl.lit(None, pl.String), withheld=pl.lit(False))
+    pay = pay.with_columns(payment_type=pl.lit(None, pl.String), proxy_id=pl.lit(None, pl.String),
+                           withheld=pl.lit(False))
     if g.payment_updates:
         up = pl.concat(g.payment_updates, how="diagonal_relaxed")
         up = up.cast({c: pay.schema[c] for c in up.columns})
