@@ -84,7 +84,9 @@ class UnderPaymentRule(SubsidyRule):
             ),
         ),
     )
-    partition_by = ("disbursements", "person_id")
+    # a month is judged on all its rows (a top-up may be entered by another operator), and a
+    # finding gathers an operator's months over all persons: no key splits the work
+    partition_by = None
     requires = ("subsidy_standards", "disbursements")
 
     def __init__(

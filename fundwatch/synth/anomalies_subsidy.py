@@ -53,6 +53,22 @@ def _household_excluded(g: Garden) -> np.ndarray:
     return bad[hh]
 
 
+def _label_household(g: Garden, owner: int, g_from: int, note: str) -> None:
+    """The other free 低保 recipients of ``owner``'s household are HOUSEHOLD_MEANS_TEST cases
+    (低保 is means-tested per household) from month ``g_from``."""
+    hh, pid = g.col("hh"), g.col("person_id")
+    ml = g.enrol.filter((pl.col("subsidy_type") == "min_living") & (pl.col("m_to") >= g_from))["pidx"].unique().to_numpy()
+    members = ml[(hh[ml] == hh[owner]) & (ml != owner)]
+    members = np.sort(members[~g.used[members]])
+    if len(members) == 0:
+        return
+    g.take(members)
+    grps = g.groups(len(members))
+    g.tag_enrolments(members, grps, g_from=np.full(len(members), g_from), only_type="min_living")
+    for b, gg in zip(members, grps):
+        g.label("HOUSEHOLD_MEANS_TEST", S, "person", pid[b], gg, note=note, whole_amount=True)
+
+
 def _new_enrol(pidx, stype, m_from, m_to, grp) -> pl.DataFrame:
     n = len(pidx)
     return pl.DataFrame({
@@ -153,7 +169,9 @@ def _official_candidates(g: Garden, ended: bool) -> np.ndarray:
     cand = g.officials.filter(pl.col("ended") == ended)["pidx"].to_numpy()
     ok = _alive(g)[cand] & ~g.col("owner_vb")[cand] & ~_enrolled(g, ["min_living"])[cand]
     if ended:
-        ok &= ~g.col("serving_official")[cand]
+        # a former official of a household that passes the means test (no member serving or
+        # owning a car): the look-alike is about the end of service, nothing else
+        ok &= ~g.col("serving_official")[cand] & ~_household_excluded(g)[cand]
     return cand[ok]
 
 
@@ -197,6 +215,7 @@ def asset_owner_recipient(g: Garden, rng: np.random.Generator) -> None:
     for i, gg, kd in zip(pick, grps, kinds):
         g.label("ASSET_OWNER_RECIPIENT", S, "person", pid[i], gg, note=f"{kd} registered before the period",
                 whole_amount=True)
+        _label_household(g, int(i), 1, f"a household member's {kd} registered before the period")
 
 
 def asset_owner_lookalike_registered_later(g: Garden, rng: np.random.Generator) -> None:
@@ -209,9 +228,12 @@ def asset_owner_lookalike_registered_later(g: Garden, rng: np.random.Generator) 
     g.stop_enrolments(pick, rm - 1, "min_living")
     grps = g.groups(len(pick))
     g.tag_enrolments(pick, grps, only_type="min_living")
-    for i, gg in zip(pick, grps):
+    for i, gg, m in zip(pick, grps, rm):
         g.label("ASSET_OWNER_RECIPIENT", S, "person", pid[i], gg, lookalike=True,
                 note="vehicle registered after the last paid period", whole_amount=True)
+        # the household's other 低保 recipients are shut out from the month after it
+        if m < 12:
+            _label_household(g, int(i), int(m) + 1, "a household member's vehicle registered during the year")
 
 
 def asset_owner_lookalike_property(g: Garden, rng: np.random.Generator) -> None:
@@ -706,11 +728,11 @@ def exclusive_benefits_lookalike_transfer(g: Garden, rng: np.random.Generator) -
 
 
 def _township_batches(g: Garden) -> pl.DataFrame:
-    """Monthly 低保 batches per township (9 digits) of free persons, months 2-8, 4+ payments."""
-    pay = _free_payments(g).filter((pl.col("subsidy_type") == "min_living") & pl.col("month").is_between(2, 8))
+    """Monthly batches per township (9 digits) of months 2-8: their free recipients (2+)."""
+    pay = _free_payments(g).filter((pl.col("subsidy_type") != "farmland") & pl.col("month").is_between(2, 8))
     return (pay.with_columns(town=pl.col("region_code").str.slice(0, 9))
             .group_by("batch_id", "town").agg(pl.col("pidx").unique().sort(), pl.len().alias("n"))
-            .filter(pl.col("n") >= 4).sort("batch_id", "town"))
+            .filter(pl.col("n") >= 2).sort("batch_id", "town"))
 
 
 def unpaid_allocation(g: Garden, rng: np.random.Generator) -> None:
@@ -724,13 +746,14 @@ def unpaid_allocation(g: Garden, rng: np.random.Generator) -> None:
             break
         row = batches.row(int(j), named=True)
         members = np.array(row["pidx"], dtype=np.int64)
-        if row["town"] in towns or g.used[members].any():
+        members = members[~g.used[members]]
+        if row["town"] in towns or len(members) < 2:
             continue
         towns.add(row["town"])
         g.take(members)
         rows = g.pay.filter(pl.col("pidx").is_in(members.tolist()) & (pl.col("batch_id") == row["batch_id"])
                             & (pl.col("region_code").str.slice(0, 9) == row["town"])).sort(PAY_KEY)
-        n_keep = len(rows) - int(rng.integers(1, max(2, len(rows) // 3) + 1))
+        n_keep = len(rows) - int(rng.integers(1, max(1, len(rows) // 3) + 1))
         kept, withheld = rows.head(n_keep), rows.tail(len(rows) - n_keep)
         gg = g.group()
         money_kept = float(withheld["amount"].sum())
@@ -751,7 +774,8 @@ def unpaid_allocation_lookalike_instalments(g: Garden, rng: np.random.Generator)
             break
         row = batches.row(int(j), named=True)
         members = np.array(row["pidx"], dtype=np.int64)
-        if row["town"] in towns or g.used[members].any():
+        members = members[~g.used[members]]
+        if row["town"] in towns or len(members) < 2:
             continue
         towns.add(row["town"])
         g.take(members)
