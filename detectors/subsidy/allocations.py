@@ -77,7 +77,10 @@ class UnpaidAllocationRule(SubsidyRule):
             ),
         ),
     )
-    requires = ("allocations", "disbursements")
+    requires = ("disbursements",)
+    # allocations is a v2 dataset: an input without it skips this rule (named in run.json)
+    # instead of failing the scan
+    requires_columns = {"allocations": ("allocated_amount",)}
     optional = ("subsidy_standards",)
 
     def __init__(
