@@ -106,7 +106,13 @@ class OverStandardRule(SubsidyRule):
             ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity", "payment_type"],
             per_month=True,
         )
-        lf = lf.filter(pl.col("std_amount").is_not_null())
+        # a back-pay is judged only when every month it covers has a standard: a month
+        # without one would make the expected amount too small
+        unjudged = pl.col("std_amount").is_null().any().over("disbursement_id")
+        lf = pl.concat([
+            lf.filter(pl.col("payment_type") != BACK_PAY),
+            lf.filter((pl.col("payment_type") == BACK_PAY)).filter(~unjudged),
+        ], how="vertical").filter(pl.col("std_amount").is_not_null())
         ptype = pl.col("payment_type")
         per_payment = ["disbursement_id", "person_id", "type_code", "region_code", "payment_type"]
         # regular payments and back-pay (month by month, summed back to the payment): the

@@ -187,3 +187,13 @@ def test_annual_farmland_in_june_and_back_pay_are_not_late(kit, ids):
     ds["disbursements"] = kit.table("disbursements", [
         kit.pay("A1", a, "2025-01", 600.0, subsidy_type="farmland", quantity=5.0, pay_date=dt.date(2026, 1, 2))])
     assert DelayedPaymentRule().fit_detect(ds).height == 1
+
+
+def test_back_pay_reaching_a_month_without_standard_is_not_judged(kit, ids):
+    a = ids["mid1"]
+    std = [kit.standard("min_living", "最低生活保障", 600.0, valid_from="2025-02")]
+    ds = kit.frames(subsidy_standards=std, disbursements=[
+        # January has no standard: 1800 for Jan-Mar cannot be compared with 2 × 600
+        kit.pay("A1", a, "2025-01", 1800.0, quantity=3.0, payment_type="back_pay"),
+    ])
+    assert OverStandardRule().fit_detect(ds).height == 0
