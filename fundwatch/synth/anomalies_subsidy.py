@@ -875,3 +875,59 @@ def farmland_mid_year_lookalike(g: Garden, rng: np.random.Generator) -> None:
         g.update_payments(_update(r, gg, risk=r["amount"].to_numpy(), pay_date=[d]))
         g.label("DELAYED_PAYMENT", S, "person", r["person_id"][0], gg, lookalike=True,
                 note="annual farmland support paid mid-year, within the standard's 180 days")
+
+
+def shared_account_lookalike_parent_apart(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a villager's own card also collects for an elderly parent heading a household
+    of their own in the same village (a child collecting for a parent living apart)."""
+    from fundwatch.synth.population import person_relations
+
+    pid, village, hh, age0 = g.col("person_id"), g.col("village"), g.col("hh"), g.col("age0")
+    birth = g.persons["birth_date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    relation = person_relations(g.persons, g.seed).to_numpy()
+    pool = _beneficiary_pool(g)
+    children = pool[~g.col("official_ever")[pool] & (age0[pool] >= 30) & (age0[pool] <= 55)]
+    parents = pool[(relation[pool] == "head") & (age0[pool] >= 60)]
+    prio = g.priority(rng)
+    done = 0
+    for c in g.order(prio, children):
+        if done >= g.cfg.lookalikes(g.n):
+            break
+        # a generation older (20+ years by birth date), another household, the same village
+        cand = parents[(village[parents] == village[c]) & (hh[parents] != hh[c])
+                       & (birth[c] - birth[parents] >= 20 * 366) & ~g.used[parents]]
+        if len(cand) == 0 or g.used[c]:
+            continue
+        parent = int(g.order(prio, cand)[0])
+        g.take([int(c), parent])
+        gg = g.group()
+        g.hold_cards([parent], int(c), gg)
+        g.label("SHARED_ACCOUNT", S, "account", g.account_str(int(c)), gg, lookalike=True,
+                note="own card also collects for an elderly parent heading a household of their own",
+                member_ids=[str(pid[parent])], whole_amount=True)
+        done += 1
+
+
+def cadre_held_cards_lookalike_registered_proxy(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a village cadre collects for a villager as the registered proxy (委托代领 on file)."""
+    pid, village, hh = g.col("person_id"), g.col("village"), g.col("hh")
+    pool = _beneficiary_pool(g)
+    prio = g.priority(rng)
+    done = 0
+    for c in g.order(prio, _village_cadres(g)):
+        if done >= g.cfg.lookalikes(g.n):
+            break
+        cand = pool[(village[pool] == village[c]) & (hh[pool] != hh[c]) & ~g.used[pool]]
+        if len(cand) == 0 or g.used[c]:
+            continue
+        v = int(g.order(prio, cand)[0])
+        g.take([int(c), v])
+        gg = g.group()
+        g.hold_cards([v], int(c), gg)
+        rows = g.pay.filter((pl.col("pidx") == v) & (pl.col("subsidy_type") != "farmland"))
+        g.update_payments(_update(rows, gg, proxy_id=[str(pid[c])] * len(rows)))
+        for code, entity, kind in (("CADRE_HELD_CARDS", pid[c], "person"),
+                                   ("SHARED_ACCOUNT", g.account_str(int(c)), "account")):
+            g.label(code, S, kind, entity, gg, lookalike=True, member_ids=[str(pid[v])], whole_amount=True,
+                    note="the cadre is the villager's registered proxy (委托代领 on file)")
+        done += 1

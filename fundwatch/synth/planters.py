@@ -53,6 +53,8 @@ PLANTERS: tuple[Planter, ...] = (
     Planter("top_up_lookalike", sub.top_up_lookalike),
     Planter("bounced_repaid_lookalike", sub.bounced_repaid_lookalike),
     Planter("farmland_mid_year_lookalike", sub.farmland_mid_year_lookalike),
+    Planter("shared_account_lookalike_parent_apart", sub.shared_account_lookalike_parent_apart),
+    Planter("cadre_held_cards_lookalike_registered_proxy", sub.cadre_held_cards_lookalike_registered_proxy),
     # --- medical: planted claims --------------------------------------------------------------
     Planter("claim_after_death", med.claim_after_death),
     Planter("claim_after_death_lookalike", med.claim_after_death_lookalike),
