@@ -169,22 +169,25 @@ class UnpaidAllocationRule(SubsidyRule):
             1.0,
         )
         date = pl.col("allocated_date").dt.strftime("%Y-%m-%d")
+        as_of_text = pl.col("_as_of").dt.strftime("%Y-%m-%d")
         zh = (
             pl.col("type_zh") + pl.lit(" 批次 ") + pl.col("batch_id") + pl.lit(" 于 ") + date + pl.lit(" 向 ")
-            + pl.col("alloc_region") + pl.lit(" 拨付 ") + money(pl.col("allocated_amount")) + pl.lit(" 元,")
-            + pl.col("_age").cast(pl.String) + pl.lit(" 天后该地区仅发放 ") + pl.col("n_payments").cast(pl.String)
+            + pl.col("alloc_region") + pl.lit(" 拨付 ") + money(pl.col("allocated_amount")) + pl.lit(" 元;至数据截止日 ")
+            + as_of_text + pl.lit("(拨付后 ") + pl.col("_age").cast(pl.String) + pl.lit(" 天)该地区仅发放 ")
+            + pl.col("n_payments").cast(pl.String)
             + pl.lit(" 笔共 ") + money(pl.col("paid")) + pl.lit(" 元,未发放到户 ") + money(pl.col("amount_at_risk"))
             + pl.lit(" 元")
         )
         en = (
             pl.col("type_code") + pl.lit(" batch ") + pl.col("batch_id") + pl.lit(": ")
             + money(pl.col("allocated_amount")) + pl.lit(" CNY allocated to ") + pl.col("alloc_region")
-            + pl.lit(" on ") + date + pl.lit("; ") + pl.col("_age").cast(pl.String) + pl.lit(" days later its ")
+            + pl.lit(" on ") + date + pl.lit("; by the end of the data (") + as_of_text + pl.lit(", ")
+            + pl.col("_age").cast(pl.String) + pl.lit(" days later) its ")
             + pl.col("n_payments").cast(pl.String) + pl.lit(" payments there total ") + money(pl.col("paid"))
             + pl.lit(" CNY, ") + money(pl.col("amount_at_risk")) + pl.lit(" CNY not paid out")
         )
         details = json_details(
             allocated=pl.col("allocated_amount").round(2), paid=pl.col("paid").round(2),
-            allocated_date=date, days_since=pl.col("_age"), n_payments=pl.col("n_payments"),
+            allocated_date=date, data_end=as_of_text, days_since=pl.col("_age"), n_payments=pl.col("n_payments"),
         )
         return finish(unpaid, "UNPAID_ALLOCATION", "batch", "entity", score, zh, en, details)
