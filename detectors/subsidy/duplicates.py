@@ -146,16 +146,24 @@ class DuplicatePaymentRule(SubsidyRule):
 
     Types are compared after resolving subsidy names to codes with ``subsidy_standards`` when
     that dataset is present, so ``min_living`` and ``最低生活保障`` for the same month count as
-    the same subsidy.
+    the same subsidy. Payment types (v2 ``payment_type``; empty or absent = regular): a
+    ``back_pay`` counts as a payment of each month it covers (``period`` = first month,
+    ``quantity`` = months), so a back-pay over a month already paid is a duplicate and one
+    over months never paid is not; a ``top_up`` (the difference of a rise, for a month already
+    paid) is never a second payment; a ``returned`` row cancels one payment of its month and
+    amount, so a bounced payment paid again is one payment. Types paid per year (all their
+    standards in ``person_year``/``mu_year``) are left to ANNUAL_DUPLICATE.
 
-    Legitimate look-alike ignored: two *different* subsidy types for one month (e.g. a
-    minimum-living allowance and an elderly allowance) are separate entitlements.
+    Legitimate look-alikes ignored: two *different* subsidy types for one month (e.g. a
+    minimum-living allowance and an elderly allowance) are separate entitlements; a top-up
+    after a rise; a back-pay of months not paid before; a bounced payment repaid.
 
-    Findings: one per person; the records are every payment of each duplicated
+    Findings: one per person; the records are every remaining payment of each duplicated
     (type, period). Within each, the earliest payment (by ``pay_date`` then
     ``disbursement_id``) is taken as the due one: it is evidence with 0.0 at risk (also named
-    in ``details.first_payment_ids``); every later one has its whole amount at risk, so the
-    finding's amount is exactly the money paid twice. Score 1.0.
+    in ``details.first_payment_ids``); every later one has its whole amount at risk (a
+    back-pay: the share of the doubled months), so the finding's amount is exactly the money
+    paid twice. Score 1.0.
 
     No parameters: the rule has no threshold to set.
     """

@@ -45,12 +45,18 @@ class OverStandardRule(SubsidyRule):
 
     The applicable standard is the ``subsidy_standards`` row for the payment's type, the
     longest ``region_prefix`` matching its ``region_code`` (``*`` = all) and a validity window
-    containing the period. A payment is flagged when
+    containing the period. A regular payment is flagged when
     ``amount > standard amount × quantity + amount_tolerance``. Payments whose type has no
-    applicable standard are not judged here.
+    applicable standard are not judged here. Payment types (v2): a ``back_pay`` of a monthly
+    type is judged against the sum of the standards of the months it covers (``quantity``
+    months from ``period``; one without a standard for every month is not judged); a
+    ``top_up`` is judged with the month's regular payment against the standard that now
+    applies (a top-up with no rise to follow is money above the standard); ``returned`` rows
+    are never judged.
 
-    Legitimate look-alike ignored: a county override that raises the standard (a longer
-    prefix wins over ``*``), so a county paying its own higher rate is not flagged.
+    Legitimate look-alikes ignored: a county override that raises the standard (a longer
+    prefix wins over ``*``), so a county paying its own higher rate is not flagged; a
+    back-pay of several months in one row; a top-up after a rise.
 
     Findings: one per person; records are the over-standard payments, amount at risk the
     excess over the expected amount. Score per payment
