@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import GB, RESULTS, PeakRSS, city_dir, ensure_city, machine_info, ratio, table, write_json  # noqa: E402
+from _common import GB, RESULTS, PeakRSS, city_dir, ensure_city, machine_info, ratio, table, write_json
 
 TIERS = {"S": 10_000, "M": 100_000, "L": 1_000_000}
 TARGET_SECONDS = {"L": 30.0}

@@ -117,7 +117,7 @@ class OverStandardRule(SubsidyRule):
         unjudged = pl.col("std_amount").is_null().any().over("disbursement_id")
         lf = pl.concat([
             lf.filter(pl.col("payment_type") != BACK_PAY),
-            lf.filter((pl.col("payment_type") == BACK_PAY)).filter(~unjudged),
+            lf.filter(pl.col("payment_type") == BACK_PAY).filter(~unjudged),
         ], how="vertical").filter(pl.col("std_amount").is_not_null())
         ptype = pl.col("payment_type")
         per_payment = ["disbursement_id", "person_id", "type_code", "region_code", "payment_type"]
