@@ -135,3 +135,22 @@ def test_child_collecting_for_parents_apart_within_the_limit(kit, ids):
     kit.check(f)
     assert dict(zip(f["record_ids"][0], f["record_amounts"][0]))["S1"] == 100.0
     assert f["amount_at_risk"][0] == 100.0
+
+
+def test_v1_input_without_proxy_or_relation_columns(kit, ids):
+    """Absent v2 columns: no registration to honour, no relation to accept; the rules still run."""
+    cadre, v1, parent = ids["mid1"], ids["old2"], ids["old3"]
+    ds = kit.frames(
+        persons=[kit.person(cadre, "H1"), kit.person(v1, "H2"), kit.person(parent, "H3")],
+        officials=[_cadre(cadre)],
+        disbursements=[
+            kit.pay("V1", v1, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre, proxy_id=cadre),
+            kit.pay("C1", cadre, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre),
+        ],
+    )
+    ds["disbursements"] = ds["disbursements"].drop("proxy_id", "payment_type")
+    ds["persons"] = ds["persons"].drop("relation")
+    assert CadreHeldCardsRule().fit_detect(ds)["record_ids"].to_list() == [["V1"]]
+    f = SharedAccountRule().fit_detect(ds)
+    kit.check(f)
+    assert f["record_amounts"].to_list() == [[0.0, 100.0]]  # the holder's own payment is evidence

@@ -197,3 +197,15 @@ def test_back_pay_reaching_a_month_without_standard_is_not_judged(kit, ids):
         kit.pay("A1", a, "2025-01", 1800.0, quantity=3.0, payment_type="back_pay"),
     ])
     assert OverStandardRule().fit_detect(ds).height == 0
+
+
+def test_delays_without_standards_use_the_default(kit, ids):
+    a = ids["mid1"]
+    ds = kit.frames(disbursements=[
+        kit.pay("A1", a, "2025-01", 600.0, pay_date=dt.date(2025, 4, 1), operator_id="OPA"),  # 90 days
+        kit.pay("A2", a, "2025-02", 600.0, pay_date=dt.date(2025, 5, 3), operator_id="OPB"),  # 91 days
+    ])
+    del ds["subsidy_standards"]
+    ds["disbursements"] = ds["disbursements"].drop("payment_type", "quantity")
+    assert DelayedPaymentRule().fit_detect(ds)["entity_id"].to_list() == ["OPB"]
+    assert DuplicatePaymentRule().fit_detect(ds).height == 0
