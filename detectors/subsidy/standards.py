@@ -49,7 +49,9 @@ class OverStandardRule(SubsidyRule):
     ``amount > standard amount × quantity + amount_tolerance``. Payments whose type has no
     applicable standard are not judged here. Payment types (v2): a ``back_pay`` of a monthly
     type is judged against the sum of the standards of the months it covers (``quantity``
-    months from ``period``; one without a standard for every month is not judged); a
+    months from ``period``; one without a standard for every month is not judged; one whose
+    quantity was left empty — it loads as 1 — and whose amount is a whole number of months at
+    the standard, 2 to ``back_pay_max_months``, is read as that many months); a
     ``top_up`` is judged with the month's regular payment against the standard that now
     applies (a top-up with no rise to follow is money above the standard); ``returned`` rows
     are never judged.
@@ -66,6 +68,8 @@ class OverStandardRule(SubsidyRule):
     Parameters
     ----------
     amount_tolerance : CNY allowed above standard × quantity.
+    back_pay_max_months : a back-pay with its quantity left empty (1) and an amount of a whole
+        number of months at the standard, 2 up to this, is read as that many months.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
     """
 
@@ -101,8 +105,10 @@ class OverStandardRule(SubsidyRule):
         amount_tolerance: float = DEFAULTS.amount_tolerance,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
+        back_pay_max_months: int = DEFAULTS.back_pay_max_months,
     ):
         self.amount_tolerance = amount_tolerance
+        self.back_pay_max_months = back_pay_max_months
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
 
@@ -140,6 +146,19 @@ class OverStandardRule(SubsidyRule):
                 pl.col("std_amount").first(),
                 pl.col("std_unit").first(),
                 pl.col("std_region_prefix").first(),
+            )
+            .with_columns(
+                (pl.col("amount") / pl.col("std_amount")).alias("_months"),
+            )
+            .with_columns(
+                # a quantity left empty (loaded as 1) on a back-pay of a whole number of months
+                # at the standard: read as that many months, not one month overpaid
+                pl.when(
+                    (pl.col("quantity") == 1.0) & (pl.col("std_amount") > 0)
+                    & ((pl.col("_months") - pl.col("_months").round(0)).abs() * pl.col("std_amount")
+                       <= self.amount_tolerance)
+                    & pl.col("_months").round(0).is_between(2, self.back_pay_max_months)
+                ).then(pl.col("amount")).otherwise(pl.col("expected")).alias("expected")
             )
             .with_columns((pl.col("amount") - pl.col("expected")).alias("_excess"))
             .select(cols)

@@ -28,6 +28,15 @@ class SubsidySettings(BaseModel):
         description="CNY an amount may exceed standard × quantity before OVER_STANDARD fires. "
         "Default 0.01: one fen absorbs rounding of amount × quantity, nothing more.",
     )
+    back_pay_max_months: int = Field(
+        24,
+        ge=1,
+        description="A back-pay row whose 计发数量 was left empty (it loads as 1) and whose amount is "
+        "a whole number of months at the standard, from 2 up to this many, is read as that many "
+        "months by OVER_STANDARD instead of one month paid several times over: exports often "
+        "leave the quantity of a back-pay empty. Default 24: back-pay beyond two years is itself "
+        "unusual and is judged as written.",
+    )
     area_tolerance_mu: float = Field(
         0.01,
         ge=0,

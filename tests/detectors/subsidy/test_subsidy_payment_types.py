@@ -209,3 +209,17 @@ def test_delays_without_standards_use_the_default(kit, ids):
     ds["disbursements"] = ds["disbursements"].drop("payment_type", "quantity")
     assert DelayedPaymentRule().fit_detect(ds)["entity_id"].to_list() == ["OPB"]
     assert DuplicatePaymentRule().fit_detect(ds).height == 0
+
+
+def test_back_pay_with_quantity_left_empty_read_as_whole_months(kit, ids):
+    """The issue's case: a 3-month back-pay in one row, quantity empty (loads as 1), was OVER_STANDARD."""
+    a, b, c = ids["mid1"], ids["mid2"], ids["mid3"]
+    std = [kit.standard("min_living", "最低生活保障", 430.0)]
+    ds = kit.frames(subsidy_standards=std, disbursements=[
+        kit.pay("A1", a, "2025-02", 1290.0, quantity=1.0, payment_type="back_pay"),  # 3 × 430
+        kit.pay("B1", b, "2025-02", 1300.0, quantity=1.0, payment_type="back_pay"),  # not whole months
+        kit.pay("C1", c, "2025-02", 430.0 * 25, quantity=1.0, payment_type="back_pay"),  # beyond 24 months
+    ])
+    f = OverStandardRule().fit_detect(ds)
+    assert set(f["entity_id"]) == {b, c}
+    assert set(OverStandardRule(back_pay_max_months=25).fit_detect(ds)["entity_id"]) == {b}
