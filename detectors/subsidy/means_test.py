@@ -204,7 +204,7 @@ class HouseholdMeansTestRule(SubsidyRule):
             pl.when(pl.col("ex_kind") == "official")
             .then(pl.lit("为在职") + pl.col("ex_what").replace(ROLE_ZH) + pl.lit("(任职自 ") + pl.col("ex_since")
                   + pl.lit(")"))
-            .otherwise(pl.lit("名下有") + pl.col("ex_what").replace(ASSET_ZH) + pl.lit("登记(登记日期 ")
+            .otherwise(pl.lit("名下有") + pl.col("ex_what").replace(ASSET_ZH) + pl.lit("(登记日期 ")
                        + pl.col("ex_since") + pl.lit(")"))
         )
         what_en = (

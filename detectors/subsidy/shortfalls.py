@@ -152,7 +152,7 @@ class UnderPaymentRule(SubsidyRule):
         )
         n_batches = pl.col("batches").list.len()
         zh = (
-            pl.lit("经办 ") + pl.col("types_zh") + pl.lit(" ") + pl.col("n_records").cast(pl.String)
+            pl.lit("经办的") + pl.col("types_zh") + pl.lit(" ") + pl.col("n_records").cast(pl.String)
             + pl.lit(" 笔(") + pl.col("n_people").cast(pl.String) + pl.lit(" 人,") + n_batches.cast(pl.String)
             + pl.lit(" 个批次)低于标准发放;所属期 ") + period_range_zh() + pl.lit(" 按标准应发 ")
             + money(pl.col("expected")) + pl.lit(" 元,实发 ") + money(pl.col("paid")) + pl.lit(" 元,少发 ")
