@@ -239,7 +239,9 @@ def test_bad_v2_value_quarantines_its_row_with_the_reason(tmp_path, dataset, col
 
 def test_v1_input_of_a_city_loads_the_same_rows_and_gives_the_same_findings(tmp_path):
     """The same synthetic city written as version 1 and as version 2: the version-1 columns load
-    identically, and the detectors (none of which needs a v2 column yet) find the same."""
+    identically, and the detectors that read no v2 column find the same (the subsidy rules that
+    read payment types, proxies, subtypes, means tests, exclusive groups or allocations find
+    more, or less, on v2: that is what the columns are for)."""
     from fundwatch.pipeline import detect_step
     from fundwatch.synth import generate_city, write_city
 
@@ -252,4 +254,9 @@ def test_v1_input_of_a_city_loads_the_same_rows_and_gives_the_same_findings(tmp_
         assert_frame_equal(frame, v2.datasets[name].select(frame.columns))
     found_v1 = detect_step(v1.datasets)
     assert found_v1.findings.height > 0
-    assert_frame_equal(found_v1.findings, detect_step(v2.datasets).findings)
+    v2_aware = pl.col("rule_code").is_in([
+        "DUPLICATE_PAYMENT", "ANNUAL_DUPLICATE", "OVER_STANDARD", "DELAYED_PAYMENT", "UNDER_PAYMENT",
+        "CADRE_HELD_CARDS", "SHARED_ACCOUNT", "ASSET_OWNER_RECIPIENT", "HOUSEHOLD_MEANS_TEST",
+        "EXCLUSIVE_BENEFITS", "UNPAID_ALLOCATION",
+    ])
+    assert_frame_equal(found_v1.findings.filter(~v2_aware), detect_step(v2.datasets).findings.filter(~v2_aware))
