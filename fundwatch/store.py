@@ -176,7 +176,8 @@ def normalize_status(value: object) -> str:
     if raw in STATUS_ALIASES:
         return STATUS_ALIASES[raw]
     raise InputError(
-        f"unknown disposition status {value!r}: use confirmed/dismissed/in_review (已确认/已排除/核查中)"
+        f"unknown disposition status {value!r}: use confirmed/dismissed/in_review (已确认/已排除/核查中)",
+        zh=f"未知的处置状态 {value!r}:请填写 已确认/已排除/核查中",
     )
 
 
@@ -362,7 +363,8 @@ class LeadStore:
         try:
             self.url = sa.engine.make_url(url)
         except (exc.ArgumentError, ValueError) as e:
-            raise InputError(f"lead store URL {url!r} is not a database URL: use sqlite:///path or postgresql+psycopg://…") from e
+            raise InputError(f"lead store URL {url!r} is not a database URL: use sqlite:///path or postgresql+psycopg://…",
+                         zh=f"线索库地址 {url!r} 不是数据库地址:请使用 sqlite:///路径 或 postgresql+psycopg://…") from e
         self.display_url = self.url.render_as_string(hide_password=True)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.schema = None if self.is_sqlite else schema
@@ -381,11 +383,12 @@ class LeadStore:
                 try:
                     Path(db).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as e:
-                    raise InputError(f"cannot create the folder of the lead store {db}: {e.strerror}; choose a writable --store path") from e
+                    raise InputError(f"cannot create the folder of the lead store {db}: {e.strerror}; choose a writable --store path",
+                             zh=f"无法创建线索库所在文件夹 {db}:{e.strerror};请用 --store 指定可写的路径") from e
             try:
                 engine = sa.create_engine(self.url, connect_args={"timeout": s.busy_timeout_seconds})
             except Exception as e:  # missing driver, bad options
-                raise InputError(f"cannot open the lead store {self.display_url}: {e}") from e
+                raise InputError(f"cannot open the lead store {self.display_url}: {e}", zh=f"无法打开线索库 {self.display_url}:{e}") from e
             busy_ms = int(s.busy_timeout_seconds * 1000)
 
             @event.listens_for(engine, "connect")
@@ -413,7 +416,7 @@ class LeadStore:
                 connect_args={"options": f"-c lock_timeout={lock_ms:d}"},
             )
         except Exception as e:
-            raise InputError(f"cannot open the lead store {self.display_url}: {e}") from e
+            raise InputError(f"cannot open the lead store {self.display_url}: {e}", zh=f"无法打开线索库 {self.display_url}:{e}") from e
 
     def close(self) -> None:
         """Release the connections."""
@@ -491,7 +494,8 @@ class LeadStore:
 
     def _unreachable(self, e: Exception) -> Exception:
         if isinstance(e, exc.OperationalError) and not self.is_sqlite and "connect" in str(e).lower():
-            return InputError(f"cannot connect to the lead store {self.display_url}: check the server, user and database in the URL")
+            return InputError(f"cannot connect to the lead store {self.display_url}: check the server, user and database in the URL",
+                             zh=f"无法连接线索库 {self.display_url}:请检查地址中的服务器、用户和数据库")
         return e
 
     # -- schema ---------------------------------------------------------------------------
@@ -551,7 +555,9 @@ class LeadStore:
         if v is not None and v > SCHEMA_VERSION:
             raise InputError(
                 f"the lead store {self.display_url} has schema version {v}, newer than this fundwatch "
-                f"understands ({SCHEMA_VERSION}): upgrade fundwatch or use another --store"
+                f"understands ({SCHEMA_VERSION}): upgrade fundwatch or use another --store",
+                zh=f"线索库 {self.display_url} 的结构版本为 {v},高于本程序支持的版本({SCHEMA_VERSION}):"
+                "请升级 fundwatch 或用 --store 指定其他线索库",
             )
 
     # -- writing a run ----------------------------------------------------------------------
@@ -618,7 +624,8 @@ class LeadStore:
             runs = self._tbl("runs")
             exists = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == sa.bindparam("r", run_id))).first()
             if exists:
-                raise InputError(f"run {run_id} is already in the lead store {self.display_url}: use a new run id")
+                raise InputError(f"run {run_id} is already in the lead store {self.display_url}: use a new run id",
+                                 zh=f"运行 {run_id} 已在线索库 {self.display_url} 中:请使用新的运行编号")
             conn.execute(sa.insert(runs), [run_row])
             for table, rows in (("leads", lead_rows), ("evidence", ev_rows), ("quarantine_summary", q_rows)):
                 for i in range(0, len(rows), batch):
@@ -795,10 +802,10 @@ class LeadStore:
         if not items:
             return []
         if not actor or not str(actor).strip():
-            raise InputError("a decision needs the name of who made it")
+            raise InputError("a decision needs the name of who made it", zh="处置记录须写明处置人")
         if any(it["to_status"] not in STATUSES for it in items):
             bad = next(it["to_status"] for it in items if it["to_status"] not in STATUSES)
-            raise InputError(f"unknown status {bad!r}: use one of {', '.join(STATUSES)}")
+            raise InputError(f"unknown status {bad!r}: use one of {', '.join(STATUSES)}", zh=f"未知的状态 {bad!r}:请使用 {'、'.join(STATUSES)} 之一")
 
         def write(conn: sa.Connection) -> list[dict[str, Any]]:
             cases, leads, runs, history = (self._tbl(n) for n in ("lead_cases", "leads", "runs", "lead_history"))
@@ -813,7 +820,8 @@ class LeadStore:
             unknown = [i for i in ids if i not in current]
             if unknown:
                 shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
-                raise InputError(f"unknown lead id(s) {shown} in the lead store {self.display_url}: check the id against leads.csv")
+                raise InputError(f"unknown lead id(s) {shown} in the lead store {self.display_url}: check the id against leads.csv",
+                                 zh=f"线索库 {self.display_url} 中没有线索编号 {shown}:请对照 leads.csv 核对编号")
             latest = _latest_lead_facts(conn, leads, runs, ids)
             now = _now()
             out = []
@@ -879,12 +887,14 @@ class LeadStore:
         for d in decisions:
             lead_id = str(d.get("lead_id") or "").strip()
             if not lead_id:
-                raise InputError("a disposition needs a lead id")
+                raise InputError("a disposition needs a lead id", zh="处置记录须有线索编号")
             status = normalize_status(d.get("status"))
             if status not in DISPOSITION_STATUSES + ("open",):
                 raise InputError(
                     f"lead {lead_id}: status {d.get('status')!r} is set in the workspace (fundwatch serve), "
-                    "not here: use confirmed/dismissed/in_review (已确认/已排除/核查中)"
+                    "not here: use confirmed/dismissed/in_review (已确认/已排除/核查中)",
+                    zh=f"线索 {lead_id}:状态 {d.get('status')!r} 只能在工作台(fundwatch serve)中设置:"
+                    "此处请填写 已确认/已排除/核查中",
                 )
             items.append({
                 "lead_id": lead_id, "to_status": "reopened" if status == "open" else status,
@@ -897,14 +907,15 @@ class LeadStore:
         """Create a user (InputError when the name is taken or the role unknown)."""
         name = str(name).strip()
         if not name or len(name) > 100:
-            raise InputError("a user name must have 1 to 100 characters")
+            raise InputError("a user name must have 1 to 100 characters", zh="用户名须为 1 到 100 个字符")
         if role not in ROLES:
-            raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}")
+            raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}", zh=f"未知的角色 {role!r}:请使用 {'/'.join(ROLES)} 之一")
         u = self._tbl("users")
 
         def write(conn):
             if conn.execute(sa.select(u.c.id).where(u.c.name == sa.bindparam("n", name))).first():
-                raise InputError(f"user {name!r} already exists in the lead store {self.display_url}: choose another name")
+                raise InputError(f"user {name!r} already exists in the lead store {self.display_url}: choose another name",
+                                 zh=f"线索库 {self.display_url} 中已有用户 {name!r}:请换一个用户名")
             conn.execute(sa.insert(u), [{"name": name, "role": role, "password_hash": password_hash, "active": True,
                                           "token": secrets.token_hex(16), "created_at": _now(), "created_by": created_by}])
             self._log(conn, created_by, "user_add", None, f"{name} ({role})", None)
@@ -927,7 +938,7 @@ class LeadStore:
         """Change a user's role, active flag or password; any change ends their sessions
         (a new token) and is written to the access log."""
         if role is not None and role not in ROLES:
-            raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}")
+            raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}", zh=f"未知的角色 {role!r}:请使用 {'/'.join(ROLES)} 之一")
         u = self._tbl("users")
         values: dict[str, Any] = {"token": secrets.token_hex(16)}
         what = []
@@ -944,7 +955,7 @@ class LeadStore:
         def write(conn):
             row = conn.execute(sa.select(u.c.name).where(u.c.id == sa.bindparam("i", user_id))).first()
             if row is None:
-                raise InputError(f"no user with id {user_id}")
+                raise InputError(f"no user with id {user_id}", zh=f"没有编号为 {user_id} 的用户")
             conn.execute(sa.update(u).where(u.c.id == sa.bindparam("i", user_id)).values(**values))
             self._log(conn, actor, "user_change", None, f"{row[0]}: {', '.join(what)}", None)
 

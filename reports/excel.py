@@ -495,13 +495,15 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
     """
     path = Path(xlsx_path)
     if not path.is_file():
-        raise InputError(f"{path}: no such dispositions workbook; give the path of the leads.xlsx you edited", path=str(path))
+        raise InputError(f"{path}: no such dispositions workbook; give the path of the leads.xlsx you edited", path=str(path),
+                         zh=f"{path}:找不到处置工作簿;请给出您编辑过的 leads.xlsx 的路径")
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(
             f"{path}: not an Excel .xlsx workbook ({type(exc).__name__}); give the leads.xlsx written by fundwatch",
             path=str(path),
+            zh=f"{path}:不是 Excel .xlsx 工作簿({type(exc).__name__});请给出 fundwatch 生成的 leads.xlsx",
         ) from None
     try:
         lead_sheets = {v for v in SHEET_NAMES["leads"].values()}
@@ -541,6 +543,8 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
                     f"{path}: sheet {ws.title}: {len(bad)} disposition(s) not one of {allowed} "
                     f"({'/'.join(DISPOSITIONS)}): {shown}; pick the values from the dropdown (nothing was imported)",
                     path=str(path),
+                    zh=f"{path}:工作表 {ws.title} 中有 {len(bad)} 个处置状态不是 {allowed} 之一:{shown};"
+                    "请从下拉列表中选择(未导入任何内容)",
                 )
             return pl.DataFrame(
                 {
@@ -556,4 +560,5 @@ def read_dispositions(xlsx_path: str | os.PathLike) -> pl.DataFrame:
         f"{path}: no sheet has the columns 线索编号/lead_id and 处置状态/disposition; "
         "give the leads.xlsx written by fundwatch",
         path=str(path),
+        zh=f"{path}:没有工作表含有“线索编号”和“处置状态”两列;请给出 fundwatch 生成的 leads.xlsx",
     )
