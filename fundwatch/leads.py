@@ -172,6 +172,19 @@ def place_label(code: pl.Expr, name: pl.Expr) -> pl.Expr:
     return pl.when(name.is_not_null() & (name != "")).then(name + pl.lit("(") + code + pl.lit(")")).otherwise(code)
 
 
+def entity_label(entity_id: pl.Expr, names: pl.DataFrame) -> pl.Expr:
+    """An entity id with its place named: a region code (a village) as ``name(code)``, and the
+    region part of ``batch_id@region_code`` (an allocation batch in one region) likewise."""
+    at = entity_id.str.contains("@", literal=True)
+    region = entity_id.str.split("@").list.last()
+    batch = entity_id.str.split("@").list.first()
+    return (
+        pl.when(at)
+        .then(batch + pl.lit("@") + place_label(region, name_of_place(region, names)))
+        .otherwise(place_label(entity_id, name_of_place(entity_id, names)))
+    )
+
+
 # ------------------------------------------------------------------------------ money
 def total_at_risk(leads: pl.DataFrame) -> float:
     """Money in doubt over ``leads``, each record's money counted once however many cite it.
@@ -486,8 +499,7 @@ def build_leads(
 
     names = region_names(None if datasets is None else datasets.get("regions"))
     labels = ENTITY_LABELS[lang]
-    entity_name = name_of_place(pl.col("entity_id"), names)
-    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + place_label(pl.col("entity_id"), entity_name)
+    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + entity_label(pl.col("entity_id"), names)
     n_rec = pl.col("_n_records").cast(pl.String)
     primary_title = pl.col("primary_code").replace_strict(title_of, default=pl.col("primary_code"), return_dtype=pl.String)
     extra = pl.col("n_codes") - 1

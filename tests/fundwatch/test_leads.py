@@ -310,3 +310,10 @@ def test_an_institutions_rule_and_model_findings_and_its_doctors_are_one_lead():
     assert lead["entity_type"] == "institution" and lead["entity_id"] == inst
     # C1 at its larger amount (50), C2 50, the doctor's C9 30, the model's unlisted 300
     assert lead["amount_at_risk"] == pytest.approx(50.0 + 50.0 + 30.0 + 300.0)
+
+
+def test_an_allocation_batchs_region_is_named():
+    regions = pl.DataFrame({"region_code": ["110105"], "name": ["朝阳区"]})
+    row = finding("UNPAID_ALLOCATION", "B-2025-07@110105", ("A1",), (720.0,), entity_type="batch", region="110105")
+    lead = build_leads(frame([row]), datasets={"regions": regions}).row(0, named=True)
+    assert "批次 B-2025-07@朝阳区(110105)" in lead["title"]
