@@ -423,9 +423,10 @@ def build_leads(
         pl.col("_p").max(), pl.col("family").first(), pl.col("_title").first(),
         pl.col("n_confirmed").first().fill_null(0), pl.col("n_dismissed").first().fill_null(0),
     ).with_columns(scoring.prior_text_expr(lang).alias("_prior_text"))
+    # the lead as a whole (for a lead without money): every family on the entity
     per_family = per_code.group_by(KEY + ["family"]).agg(pl.col("_p").max())
     prob = per_family.group_by(KEY).agg(pl.col("_p").sort().alias("_family_p")).with_columns(
-        scoring.probability_expr(pl.col("_family_p")).alias("probability")
+        scoring.probability_expr(pl.col("_family_p")).alias("_p_entity")
     ).drop("_family_p")
     texts = per_code.group_by(KEY).agg(
         pl.col("_prior_text").sort_by(["_p", "rule_code"], descending=[True, False]).alias("prior_texts")
@@ -433,20 +434,28 @@ def build_leads(
 
     # -- per lead: records, money counted once per record ---------------------------------
     valid = (pl.col("record_ids").list.len() == pl.col("record_amounts").list.len()) & (pl.col("record_ids").list.len() > 0)
-    recs = f.select(KEY + ["record_ids", "record_amounts", "amount_at_risk"]).with_columns(
+    recs = f.select(KEY + ["record_ids", "record_amounts", "amount_at_risk", "family", "_p"]).with_columns(
         pl.when(valid).then(pl.col("record_amounts")).otherwise(pl.col("record_ids").list.eval(pl.lit(0.0))).alias("record_amounts"),
         pl.when(valid)
         .then((pl.col("amount_at_risk").fill_null(0.0) - pl.col("record_amounts").list.sum()).clip(lower_bound=0.0))
         .otherwise(pl.col("amount_at_risk").fill_null(0.0))
         .alias("_unlisted"),
     )
+    # each record: its money (the largest any finding gives it) and the probability that it is
+    # in doubt, from the families citing *it* (noisy-OR): corroboration on the same records
     per_record = (
-        recs.select(KEY + ["record_ids", "record_amounts"])
+        recs.select(KEY + ["record_ids", "record_amounts", "family", "_p"])
         .explode(["record_ids", "record_amounts"])
         .rename({"record_ids": "record_id", "record_amounts": "amount"})
         .filter(pl.col("record_id").is_not_null())
+        .group_by(KEY + ["record_id", "family"])
+        .agg(pl.col("amount").fill_null(0.0).max(), pl.col("_p").max())
         .group_by(KEY + ["record_id"])
-        .agg(pl.col("amount").fill_null(0.0).max())
+        .agg(
+            pl.col("amount").max(),
+            (1.0 - (1.0 - pl.col("_p").clip(0.0, 1.0)).product()).alias("_p_rec"),
+            pl.len().alias("_n_fam"),
+        )
     )
     rm = record_money(datasets)
     if rm is not None:
@@ -460,8 +469,11 @@ def build_leads(
         # summed in record order so the float result never depends on input order
         pl.col("amount").sort_by("record_id").sum().alias("_listed"),
         pl.col("record_money").sort_by("record_id").sum().alias("_listed_money"),
+        (pl.col("amount") * pl.col("_p_rec")).sort_by("record_id").sum().alias("_ev_listed"),
+        pl.col("_n_fam").max().alias("_n_corroborating"),
     )
-    unlisted = recs.group_by(KEY).agg(pl.col("_unlisted").max())
+    # money of records a finding did not list: at that finding's own probability
+    unlisted = recs.group_by(KEY).agg(pl.col("_unlisted").max(), (pl.col("_unlisted") * pl.col("_p")).max().alias("_ev_unlisted"))
 
     # -- per lead: most precise region -----------------------------------------------------
     region = (
@@ -485,8 +497,18 @@ def build_leads(
             pl.col("_listed").fill_null(0.0),
             pl.col("_listed_money").fill_null(0.0),
             pl.col("_unlisted").fill_null(0.0),
+            pl.col("_ev_listed").fill_null(0.0),
+            pl.col("_ev_unlisted").fill_null(0.0),
+            pl.col("_n_corroborating").fill_null(1),
         )
         .with_columns((pl.col("_listed") + pl.col("_unlisted")).round(2).alias("amount_at_risk"))
+        .with_columns(
+            # P(real) of the lead's money: the expected money in doubt over the money
+            pl.when(pl.col("_listed") + pl.col("_unlisted") > 0)
+            .then(((pl.col("_ev_listed") + pl.col("_ev_unlisted")) / (pl.col("_listed") + pl.col("_unlisted"))).clip(0.0, 1.0))
+            .otherwise(pl.col("_p_entity"))
+            .alias("probability")
+        )
         .with_columns(
             pl.max_horizontal("_listed_money", "_involved_all", "amount_at_risk").round(2).alias("amount_involved"),
             pl.max_horizontal(pl.col("record_ids").list.len().cast(pl.Int64), pl.col("_n_all").cast(pl.Int64)).alias("_n_records"),

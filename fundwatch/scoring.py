@@ -10,23 +10,30 @@ for a peer model the excess over peers over all the entity's records). ``nominal
 (setting, 100 CNY) keeps a lead whose money cannot be measured ranked by its certainty.
 Nothing saturates: a 5,000,000 CNY finding outranks a 500,000 CNY one of equal certainty.
 
-**Probability that the lead is a real problem.** Each rule or model code has a prior ``p0``:
-the probability that one of its hits is real — the detector's declared ``RuleSpec.weight``,
-or ``settings.scoring.rule_priors[code]``. Where supervisors have decided earlier leads of the
+**Probability that a hit is real.** Each rule or model code has a prior ``p0``: the
+probability that one of its hits is real — the detector's declared ``RuleSpec.weight``, or
+``settings.scoring.rule_priors[code]``. Where supervisors have decided earlier leads of the
 code (status ``confirmed`` or ``dismissed`` in the lead store), the prior is the mean of the
 Beta posterior with ``prior_strength`` pseudo-decisions at ``p0``::
 
     prior = (prior_strength x p0 + confirmed) / (prior_strength + confirmed + dismissed)
 
 (``learn_from_decisions = False`` keeps ``p0``). A finding's probability is ``prior x its
-score`` (the detector's own strength in ``[0, 1]``). Codes of one rule family say the same
-thing twice, so a family counts once, at its strongest code; distinct families on the same
-entity and records are independent witnesses and combine as a noisy-OR::
+score`` (the detector's own strength in ``[0, 1]``).
 
-    P(real) = 1 - prod over families of (1 - max over the family's codes of prior x score)
+**Corroboration on the same records.** Codes of one rule family say the same thing twice, so
+a family counts once, at its strongest code; distinct families citing the *same record* are
+independent witnesses and combine as a noisy-OR::
 
-so a second independent rule or a model always raises P, and P stays below 1 unless some
-witness is certain.
+    p(record) = 1 - prod over the families citing the record of (1 - p_family)
+    expected money = sum over listed records of p(record) x its money
+                   + the largest (p_finding x money the finding did not list)
+    P(real)  = expected money / amount_at_risk
+    P(real)  = 1 - prod over the lead's families of (1 - p_family)   when there is no money
+
+so a second rule or a model on the same payments raises their probability, while two
+unrelated problems of one person each keep their own (their money is added, not their
+certainty). P stays below 1 unless some witness is certain.
 
 **Severity** from the same quantities: ``high`` when the score reaches
 ``high_expected_money``; ``medium`` when it reaches ``medium_expected_money`` or P reaches
@@ -181,24 +188,25 @@ def rank_leads(frame: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
 def explain_score_expr(lang: str, settings: ScoringSettings) -> pl.Expr:
     """The score's breakdown in one sentence.
 
-    Needs ``score``, ``probability``, ``amount_at_risk`` and ``prior_texts`` (list of
-    "rule title + its probability [+ its decision record]", strongest first).
+    Needs ``score``, ``probability``, ``amount_at_risk``, ``prior_texts`` (list of
+    "rule title + its probability [+ its decision record]", strongest first) and
+    ``_n_corroborating`` (the most rule families citing one of the lead's records).
     """
     nominal = fmt_fixed(pl.lit(float(settings.nominal_money)))
     priors = pl.col("prior_texts").list.join("、" if lang == "zh" else "; ")
-    n = pl.col("prior_texts").list.len()
+    n = pl.col("_n_corroborating").fill_null(1)
     if lang == "zh":
         return (
             pl.lit("评分 ") + _money(pl.col("score")) + pl.lit(" = 属实概率 ") + fmt_percent(pl.col("probability"))
             + pl.lit(" × (涉及金额 ") + _money(pl.col("amount_at_risk")) + pl.lit(" 元 + 基准 ") + nominal
             + pl.lit(" 元);属实概率依据:") + priors
-            + pl.when(n > 1).then(pl.lit(",") + n.cast(pl.String) + pl.lit(" 类独立证据相互印证")).otherwise(pl.lit(""))
+            + pl.when(n > 1).then(pl.lit(";") + n.cast(pl.String) + pl.lit(" 类独立证据指向同一批记录,相互印证")).otherwise(pl.lit(""))
         )
     return (
         pl.lit("score ") + _money(pl.col("score")) + pl.lit(" = P(real) ") + fmt_percent(pl.col("probability"))
         + pl.lit(" x (CNY ") + _money(pl.col("amount_at_risk")) + pl.lit(" at risk + CNY ") + nominal
         + pl.lit(" nominal); P from: ") + priors
-        + pl.when(n > 1).then(pl.lit(" (") + n.cast(pl.String) + pl.lit(" independent kinds of evidence)")).otherwise(pl.lit(""))
+        + pl.when(n > 1).then(pl.lit("; ") + n.cast(pl.String) + pl.lit(" independent kinds of evidence cite the same records")).otherwise(pl.lit(""))
     )
 
 

@@ -11,7 +11,9 @@ class ScoringSettings(BaseModel):
     The score is an expected value (see :mod:`fundwatch.scoring`)::
 
         score = P(real) x (amount_at_risk + nominal_money)
-        P(real) = 1 - prod over the lead's rule families of (1 - p_family)
+        P(real) = expected money in doubt / amount_at_risk, where each record counts at
+                  1 - prod over the rule families citing it of (1 - p_family)
+                  (without money: the same noisy-OR over every family of the lead)
         p_family = max over its codes of (prior of the code x the finding's score)
         prior of a code = Beta posterior mean (prior_strength x p0 + confirmed)
                                                / (prior_strength + confirmed + dismissed)

@@ -59,7 +59,20 @@ def test_independent_families_raise_the_probability_one_family_counts_once():
     p1, p2 = prior("OFFICIAL_RECIPIENT"), prior("OVER_STANDARD")
     expect = (1 - (1 - p1) * (1 - p2)) * (100 + S.nominal_money)
     assert both["score"][0] == pytest.approx(expect, abs=0.01) and both["score"][0] > one
-    assert "2 类独立证据相互印证" in both["explanation"][0]
+    assert "2 类独立证据指向同一批记录" in both["explanation"][0]
+
+
+def test_corroboration_counts_on_the_same_records_not_just_the_same_entity():
+    # two families on one person but on different payments: each payment keeps its own probability
+    apart = leads_of([finding("OFFICIAL_RECIPIENT", "A", 1000), finding("OVER_STANDARD", "A", 100)])
+    p1, p2 = prior("OFFICIAL_RECIPIENT"), prior("OVER_STANDARD")
+    expected_money = p1 * 1000 + p2 * 100
+    p = expected_money / 1100
+    assert apart["score"][0] == pytest.approx(p * (1100 + S.nominal_money), abs=0.01)
+    assert "相互印证" not in apart["explanation"][0]
+    # a lead without money still has the entity's combined certainty
+    none = leads_of([finding("OFFICIAL_RECIPIENT", "B", 0), finding("OVER_STANDARD", "B", 0)])
+    assert none["score"][0] == pytest.approx((1 - (1 - p1) * (1 - p2)) * S.nominal_money, abs=0.01)
 
 
 def test_severity_from_expected_money_and_certainty():
