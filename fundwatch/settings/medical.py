@@ -219,6 +219,11 @@ class MedicalSettings(BaseModel):
         "fire (default 2: a long prescription 长处方 of up to 12 weeks for a chronic illness at "
         "one place is allowed; piling up across pharmacies is the pattern).",
     )
+    oversupply_visit_types: tuple[str, ...] = Field(
+        ("outpatient", "pharmacy"),
+        description="OVERSUPPLY: visit types whose drugs are taken home and counted (default "
+        "out-patient and pharmacy; a ward's daily dispensing is used in the ward).",
+    )
     oversupply_full_score_ratio: float = Field(
         3.0, gt=1,
         description="OVERSUPPLY: days of use in the window / the window length at which the score "
