@@ -247,11 +247,12 @@ class MedicalSettings(BaseModel):
         "(default 2: the 病友团 pattern repeats).",
     )
     group_max_pvalue: float = Field(
-        1e-3, gt=0, le=1,
+        1e-2, gt=0, le=1,
         description="GROUP_ADMISSION: an episode counts only if so many admissions in so few days "
-        "are this unlikely under the village's usual admission rate to that hospital (Poisson "
-        "tail, default 1e-3); a big hospital that admits from the village every week is not "
-        "a group.",
+        "are this unlikely under the village's usual admission rate to that hospital: the "
+        "Poisson tail of the episode's count over its span, times the number of such spans in "
+        "the period (a Bonferroni bound on finding one by chance anywhere in the year; default "
+        "0.01). A big hospital that admits from the village every week is not a group.",
     )
     group_full_score_episodes: int = Field(
         4, ge=1, description="GROUP_ADMISSION: episodes at which the score is 1 (default 4)."
