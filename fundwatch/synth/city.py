@@ -232,7 +232,16 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
         parts_lines.append(plines.with_columns(pl.col("cid") + offset))
         offset += len(psk)
     sk = pl.concat([x.select(list(medical.SKELETON_SCHEMA) + ["cid"]) for x in parts_sk])
-    lines = pl.concat(parts_lines)
+    # planters of the v2 types may give their own lines a trace code or days of supply
+    v2_lines = [c for c in medical.PLANTED_LINE_V2 if any(c in x.columns for x in parts_lines)]
+    lines = pl.concat([x.with_columns([pl.lit(None, medical.PLANTED_LINE_V2[c]).alias(c)
+                                       for c in v2_lines if c not in x.columns]).select(*parts_lines[0].columns, *[
+                                           c for c in v2_lines if c not in parts_lines[0].columns])
+                       for x in parts_lines])
+    # a planted stay is a stay like any other: the person's ordinary out-patient and pharmacy
+    # visits (untagged) that fall strictly inside it move to its admission day, as the normal
+    # city does for its own stays (see medical.claim_skeletons)
+    sk, lines = _visits_out_of_planted_stays(sk, lines)
     # persons a planter made die have no normal claims from their death on
     if g.new_deaths:
         died = (pl.concat(g.new_deaths).group_by("person_id").agg(pl.col("death_date").min())
@@ -248,7 +257,31 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
     renumber = sk.select("cid", _new=pl.int_range(pl.len()).cast(pl.Int64))
     sk = sk.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
     lines = (lines.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
-             .select(g.lines.columns))
+             .select(*g.lines.columns, *v2_lines))
     parts = {"sk": sk, "lines": lines}
     del sk, lines  # finalize_medical empties ``parts`` so the big frames are freed as it goes
     return medical.finalize_medical(parts, ctx, cfg)
+
+
+def _visits_out_of_planted_stays(sk: pl.DataFrame, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Untagged out-patient/pharmacy skeletons strictly inside a planted stay of their person
+    move to the stay's admission day, their lines with them (dates only: nothing is drawn)."""
+    stays = (sk.filter((pl.col("vt") == 2) & (pl.col("kind") == "planted"))
+             .select("pidx", _a=pl.col("visit"), _d=pl.col("visit") + pl.col("stay").cast(pl.Int32)).sort("_a"))
+    if stays.is_empty():
+        return sk, lines
+    moved = (
+        sk.filter((pl.col("vt") != 2) & pl.col("grp").is_null() & (pl.col("kind") == "normal"))
+        .select("cid", "pidx", "visit").sort("visit")
+        .join_asof(stays, left_on="visit", right_on="_a", by="pidx", strategy="backward",
+                   allow_exact_matches=False, check_sortedness=False)
+        .filter(pl.col("_a").is_not_null() & (pl.col("visit") < pl.col("_d")))
+        .select("cid", _new=pl.col("_a").cast(pl.Int32))
+    )
+    if moved.is_empty():
+        return sk, lines
+    sk = sk.join(moved, on="cid", how="left", maintain_order="left").with_columns(
+        visit=pl.coalesce("_new", "visit")).drop("_new")
+    lines = lines.join(moved, on="cid", how="left", maintain_order="left").with_columns(
+        sdate=pl.coalesce("_new", "sdate")).drop("_new")
+    return sk, lines

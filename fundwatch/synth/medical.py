@@ -246,13 +246,30 @@ def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
     inp = inp.with_columns(prev=pl.col("disc").cum_max().shift(1).over("pidx"))
     inp = inp.filter((pl.col("prev").is_null() | (pl.col("visit") >= pl.col("prev") + cfg.normal_stay_gap_days))
                      & (pl.col("disc") < pl.Series(death.astype(np.int32)[inp["pidx"].to_numpy()])))
-    sk = pl.concat([sk.filter(pl.col("vt") != 2), inp.drop("disc", "prev")])
+    # nobody lying in a ward visits a clinic or pharmacy elsewhere: an ordinary visit that fell
+    # strictly inside the person's own stay is moved to the admission day (the referral visit);
+    # dates move, no row is added or dropped, so every random draw below stays as it was
+    stays = inp.select("pidx", _a=pl.col("visit"), _d=pl.col("disc")).sort("_a")
+    others = (
+        sk.filter(pl.col("vt") != 2).with_row_index("_r").sort("visit")
+        .join_asof(stays, left_on="visit", right_on="_a", by="pidx", strategy="backward",
+                   allow_exact_matches=False, check_sortedness=False)
+        .with_columns(visit=pl.when(pl.col("_a").is_not_null() & (pl.col("visit") < pl.col("_d")))
+                      .then(pl.col("_a")).otherwise(pl.col("visit")))
+        .sort("_r").drop("_r", "_a", "_d")
+    )
+    sk = pl.concat([others, inp.drop("disc", "prev")])
     return finish_skeletons(sk, ctx, rng)
 
 
 SKELETON_SCHEMA = {"pidx": pl.Int64, "inst": pl.Int64, "vt": pl.Int8, "visit": pl.Int32, "stay": pl.Int64,
                    "dx": pl.String, "grp": pl.Int64, "phantom": pl.Boolean, "obs": pl.Boolean, "inflate": pl.Int64,
-                   "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String}
+                   "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String,
+                   # contract v2 values a planter sets on its own claims (null: generated as usual,
+                   # see :func:`keep_planted`)
+                   "admission_id": pl.String, "readmission_planned": pl.Boolean, "secondary_diagnoses": pl.String}
+#: contract v2 values a planter may set on its own item lines (null: generated as usual)
+PLANTED_LINE_V2 = {"trace_code": pl.String, "days_supply": pl.Int64}
 
 
 def finish_skeletons(sk: pl.DataFrame, ctx, rng: np.random.Generator, doc: np.ndarray | None = None) -> pl.DataFrame:
@@ -265,6 +282,8 @@ def finish_skeletons(sk: pl.DataFrame, ctx, rng: np.random.Generator, doc: np.nd
         "settle_lag": pl.Series(np.where(sk["vt"].to_numpy() == 2, rng.integers(0, 3, size=m), 0)),
         "doc": pl.Series(np.where(nd > 0, d, -1)),
         "kind": pl.lit("normal"),
+        "admission_id": pl.lit(None, pl.String), "readmission_planned": pl.lit(None, pl.Boolean),
+        "secondary_diagnoses": pl.lit(None, pl.String),
     }
     sk = sk.with_columns(**{k: v for k, v in cols.items() if k not in sk.columns})
     return sk.select(list(SKELETON_SCHEMA)).cast(SKELETON_SCHEMA)
