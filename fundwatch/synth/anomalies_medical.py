@@ -91,6 +91,9 @@ class _Claims:
         lines = generate_items(sk, self.g, self.g.cfg, self.rng)
         if self.extra:
             extra = pl.DataFrame(self.extra, schema={**dict(lines.schema), **PLANTED_LINE_V2})
+            # one line per (claim, item, day): a generated line of the same item and day gives way
+            lines = lines.join(extra.select("cid", "item", "sdate"), on=["cid", "item", "sdate"], how="anti",
+                               maintain_order="left")
             lines = pl.concat([lines, extra], how="diagonal_relaxed")
         self.g.add_skeletons(sk, lines)
 
@@ -893,7 +896,7 @@ def split_admission_lookalike_interim(g: Garden, rng: np.random.Generator) -> No
     for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
         gg = g.group()
         h, start, parts = claims.hospital(county[i]), jan1 + int(rng.integers(0, 200)), int(rng.integers(3, 6))
-        adm = f"ZYM{g.seed % 1000:03d}{gg:07d}"
+        adm = f"ZYM{int(i):09d}"  # from the person, not the group number (which shifts)
         for k in range(parts):
             claims.add(i, h, 2, start + 30 * k, stay=29, dx="F20.0", grp=gg, admission_id=adm)
         g.label("SPLIT_ADMISSION", M, "person", pid[i], gg, lookalike=True,
