@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
@@ -269,13 +271,13 @@ class AgeLimitRule(MedicalDetector):
         prefixes = [p.strip().upper() for p in s.birth_diagnosis_prefixes if p.strip()]
         if not prefixes:
             return young.select("claim_id", "line_no")
-        diags = pl.concat_list(
-            pl.col("diagnosis_code").fill_null(""),
-            optional_column(datasets, "claims", "secondary_diagnoses").fill_null("").str.split(";"),
-        ).list.eval(pl.element().str.strip_chars().str.to_uppercase())
-        birth = pl.any_horizontal(
-            [diags.list.eval(pl.element().str.starts_with(p)).list.any() for p in prefixes]
-        )
+        # one regular expression over "principal;secondary" text: no per-claim lists
+        pattern = r"(^|;)\s*(" + "|".join(re.escape(p) for p in prefixes) + ")"
+        birth = pl.concat_str(
+            [pl.col("diagnosis_code").fill_null(""),
+             optional_column(datasets, "claims", "secondary_diagnoses").fill_null("")],
+            separator=";",
+        ).str.to_uppercase().str.contains(pattern)
         births = (
             lazy(datasets, "claims")
             .join(young.select("person_id").unique(), on="person_id", how="semi")
