@@ -1,15 +1,18 @@
 """Benchmark: every medical rule and model on a large random city with the contract v2 columns.
 
-Usage (the L tier: 1M persons, ~10M claims, ~35M item lines)::
+Usage::
 
-    POLARS_MAX_THREADS=2 .venv/bin/python bench/medical_rules.py --persons 1000000 \\
-        --claims 10000000 --items 35000000
-
-    # a quick look (seconds):
+    # the synthetic city of a tier (S 10k, M 100k, L 1M persons), cached as bench/speed.py's
+    # in bench/results/cities/<tier>-<seed>/ (made once, in a child process):
+    POLARS_MAX_THREADS=2 .venv/bin/python bench/medical_rules.py --tier L
+    # any input folder of <dataset>.parquet files (e.g. `fundwatch synth city` output):
+    .venv/bin/python bench/medical_rules.py --input city/input
+    # a random city (no synthetic generator; every v2 column added here), quick:
     .venv/bin/python bench/medical_rules.py --persons 20000 --claims 200000 --items 700000
 
-The city is :func:`medical_detectors.make_city` (random, skewed activity, no planted cases:
-the point is time and memory) with the v2 columns added: ``admission_id`` (a share of stays
+The tiers are the project's synthetic cities (every v2 column and the planted cases). The
+random city is :func:`medical_detectors.make_city` (skewed activity, far more catalogue-limit
+hits than a real city, no planted cases: a stress test) with the v2 columns added: ``admission_id`` (a share of stays
 settled in two parts), ``secondary_diagnoses``, ``readmission_planned``; the catalogue's
 ``indication``, ``visit_type_limit`` and window limits; ``trace_code`` (a few codes sold
 twice) and ``days_supply`` on drug lines; ``item_prices`` per level with a mid-year rise.
@@ -101,12 +104,24 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=35_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", nargs="*", help="detector class names to run (default: all medical)")
+    ap.add_argument("--tier", choices=["S", "M", "L"], help="the cached synthetic city of a tier (seed --seed, default 1)")
+    ap.add_argument("--input", help="read <dataset>.parquet files from this folder")
     args = ap.parse_args()
     from fundwatch.detectors.medical import build_detectors
     from fundwatch.settings import DEFAULT_SETTINGS
 
     t0 = time.perf_counter()
-    ds = add_v2(make_city(args.persons, args.claims, args.items, args.seed), args.seed)
+    if args.tier:
+        from _common import city_dir, ensure_city
+
+        seed = args.seed or 1
+        ensure_city(f"{args.tier}-{seed}", {"S": 10_000, "M": 100_000, "L": 1_000_000}[args.tier], seed)
+        args.input = str(city_dir(f"{args.tier}-{seed}") / "input")
+    if args.input:
+        ds = {k: pl.read_parquet(Path(args.input) / f"{k}.parquet") for k in DATASETS
+              if (Path(args.input) / f"{k}.parquet").exists()}
+    else:
+        ds = add_v2(make_city(args.persons, args.claims, args.items, args.seed), args.seed)
     print(f"city: {ds['persons'].height:,} persons, {ds['claims'].height:,} claims, "
           f"{ds['claim_items'].height:,} item lines, v2 columns, in {time.perf_counter() - t0:.1f}s", flush=True)
     base = min(baseline(ds) for _ in range(3))

@@ -253,15 +253,24 @@ def course_item_codes(datasets: Datasets) -> pl.Series:
     )
 
 
+def held_values(datasets: Datasets, dataset: str, column: str, values: pl.Series) -> pl.Series:
+    """``values`` in the dtype ``column`` is held in (it may be ``Categorical`` after
+    compaction), so that a filter on the whole dataset compares without casting every row."""
+    from ..base import lazy_held
+
+    return values.cast(lazy_held(datasets, dataset).collect_schema()[column])
+
+
 def course_claim_ids(datasets: Datasets) -> pl.LazyFrame:
     """``claim_id`` of the claims that bill a treatment-course item (empty frame when the
     catalogue declares none or the item lines are absent)."""
     codes = course_item_codes(datasets)
     if codes.is_empty() or "claim_items" not in datasets:
         return pl.LazyFrame(schema={"claim_id": pl.String})
-    # the predicate runs on the items as held (item_code may be Categorical): compare as text
+    # the predicate runs on the items as held (item_code may be Categorical)
+    held = held_values(datasets, "claim_items", "item_code", codes)
     return (
-        lazy_rows(datasets, "claim_items", pl.col("item_code").cast(pl.String).is_in(codes.implode()))
+        lazy_rows(datasets, "claim_items", pl.col("item_code").is_in(held.implode()))
         .select("claim_id").unique()
     )
 

@@ -11,11 +11,11 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, RuleSpec, lazy_rows, optional_column
+from ..base import Datasets, RuleSpec, lazy, lazy_rows, optional_column
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
-    MedicalDetector, claims_to_findings, finish, flagged_items, json_details, money, per_claim_at_risk,
-    ramp_score, ymd,
+    MedicalDetector, claims_to_findings, finish, flagged_items, held_values, json_details, money,
+    per_claim_at_risk, ramp_score, with_claims, ymd,
 )
 
 _S = DEFAULT_SETTINGS.medical
@@ -222,11 +222,38 @@ class VisitTypeLimitRule(MedicalDetector):
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
-        lines = flagged_items(datasets, pl.col("visit_type_limit").is_in(["inpatient", "outpatient"]),
-                              ["visit_type_limit"])
-        bad = lines.filter(
-            ((pl.col("cat_visit_type_limit") == "inpatient") & (pl.col("visit_type") != "inpatient"))
-            | ((pl.col("cat_visit_type_limit") == "outpatient") & (pl.col("visit_type") == "inpatient"))
+        cat = (
+            lazy(datasets, "item_catalog")
+            .filter(pl.col("visit_type_limit").is_in(["inpatient", "outpatient"]))
+            .select("item_code", pl.col("item_name").alias("cat_item_name"),
+                    pl.col("visit_type_limit").alias("cat_visit_type_limit"))
+            .unique("item_code", keep="first").collect()
+        )
+        # Limited items are common (ward fees on every bed day, the consultation fee on every
+        # visit) and almost always on the right kind of claim, so the wrong ones are found by
+        # claim id first: in-patient-only lines off the in-patient claims, out-patient-only
+        # lines on them. Only those few lines are then joined to anything.
+        inpatient = (
+            lazy_rows(datasets, "claims", pl.col("visit_type").cast(pl.String) == "inpatient")
+            .select("claim_id").collect().to_series()
+        )
+        held = lambda lim: held_values(  # noqa: E731
+            datasets, "claim_items", "item_code",
+            cat.filter(pl.col("cat_visit_type_limit") == lim)["item_code"])
+        on_inpatient = pl.col("claim_id").is_in(inpatient.implode())
+        bad = (
+            lazy_rows(datasets, "claim_items",
+                      (pl.col("item_code").is_in(held("inpatient").implode()) & ~on_inpatient)
+                      | (pl.col("item_code").is_in(held("outpatient").implode()) & on_inpatient))
+            .select("claim_id", "line_no", "item_code", "item_name", "quantity", "unit_price", "amount",
+                    "service_date")
+            .join(cat.lazy(), on="item_code", how="inner")
+            .with_columns(item_name=pl.coalesce("cat_item_name", "item_name"))
+            .drop("cat_item_name")
+            .pipe(lambda lf: with_claims(datasets, lf))
+            # the claim's own kind decides (a pharmacy claim is out-patient care)
+            .filter(((pl.col("cat_visit_type_limit") == "inpatient") & (pl.col("visit_type") != "inpatient"))
+                    | ((pl.col("cat_visit_type_limit") == "outpatient") & (pl.col("visit_type") == "inpatient")))
         )
         per_claim = per_claim_at_risk(
             bad, ["institution_id"], pl.col("amount"),

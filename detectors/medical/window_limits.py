@@ -74,6 +74,29 @@ def _excess_once(days: pl.LazyFrame, flagged: pl.LazyFrame, tolerance: float) ->
     )
 
 
+def _trailing_sum(frame: pl.DataFrame, keys: list[str], value: str, window: int) -> pl.DataFrame:
+    """``frame`` with ``_win``: the sum of ``value`` over the rows of the same ``keys`` dated in
+    the ``window`` days ending on the row's ``service_date`` (rows of one date: one value per
+    row of ``frame``, which must hold one row per keys and date).
+
+    A cumulative sum per key and one backward as-of join (the cumulative sum on the last date
+    at least ``window`` days earlier): sort-merge work only, where a rolling window over
+    hundreds of thousands of small groups is slow.
+    """
+    f = (
+        frame.sort(*keys, "service_date")
+        .with_columns(_c=pl.col(value).cum_sum().over(keys))
+    )
+    back = f.select(*keys, (pl.col("service_date") + pl.duration(days=window)).alias("_t"), pl.col("_c").alias("_b"))
+    return (
+        f.sort("service_date")
+        .join_asof(back.sort("_t"), left_on="service_date", right_on="_t", by=keys, strategy="backward",
+                   check_sortedness=False)
+        .with_columns(_win=pl.col("_c") - pl.col("_b").fill_null(0))
+        .drop("_c", "_b", "_t")
+    )
+
+
 def _person_findings(per_claim: pl.LazyFrame, extra: list[pl.Expr]) -> pl.LazyFrame:
     return claims_to_findings(
         per_claim, "person", "person_id",
@@ -307,24 +330,47 @@ class OversupplyRule(MedicalDetector):
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
         w, cap = int(s.oversupply_window_days), int(s.oversupply_max_days)
-        supply = (
-            lazy_rows(datasets, "claim_items", pl.col("days_supply").is_not_null() & (pl.col("days_supply") > 0))
-            .select("claim_id", "line_no", "item_code", "item_name", "amount", "service_date", "days_supply")
-            .filter(pl.col("service_date").is_not_null())
+        # lean lines first (no text but the keys), persons and drugs that can fire at all —
+        # more than the line over the whole record, from enough institutions — then the lines'
+        # other columns for those only
+        lean = (
+            lazy_rows(datasets, "claim_items", pl.col("days_supply").is_not_null() & (pl.col("days_supply") > 0)
+                      & pl.col("service_date").is_not_null())
+            .select("claim_id", "line_no", "item_code", "service_date", "days_supply")
             .join(lazy(datasets, "claims").filter(pl.col("visit_type").is_in(list(s.oversupply_visit_types)))
                   .select("claim_id", "person_id", "institution_id"), on="claim_id", how="inner")
         )
-        # per person, drug, day and institution; first who can fire at all (more than the line
-        # in the whole record), then the exact windows for those only
-        per_day = (
-            supply.group_by(*_KEYS, "service_date", "institution_id")
-            .agg(pl.col("days_supply").sum().alias("inst_supply"))
-            .filter(pl.col("inst_supply").sum().over(_KEYS) > cap)
-            .collect()
+        can = (
+            lean.group_by(_KEYS)
+            .agg(pl.col("days_supply").sum().alias("_all"), pl.col("institution_id").n_unique().alias("_n"))
+            .filter((pl.col("_all") > cap) & (pl.col("_n") >= s.oversupply_min_institutions))
+            .select(_KEYS)
         )
+        cand = lean.join(can, on=_KEYS, how="semi").collect()
+        details = (
+            lazy_rows(datasets, "claim_items", pl.col("claim_id").is_in(cand["claim_id"].unique().implode()))
+            .select("claim_id", "line_no", "item_name", "amount")
+        )
+        supply = cand.lazy().join(details, on=["claim_id", "line_no"], how="left")
+        win = f"{w}d"
+        per_day = (
+            cand.group_by(*_KEYS, "service_date", "institution_id")
+            .agg(pl.col("days_supply").sum().alias("inst_supply"))
+        )
+        days = _trailing_sum(per_day.group_by(*_KEYS, "service_date").agg(pl.col("inst_supply").sum()),
+                             _KEYS, "inst_supply", w).filter(pl.col("_win") > cap)
+        same = _trailing_sum(per_day, [*_KEYS, "institution_id"], "inst_supply", w)
+        hot = (
+            same.join(days.select(*_KEYS, "service_date", pl.col("_win").alias("_all")),
+                      on=[*_KEYS, "service_date"], how="inner")
+            .filter(pl.col("_all") > pl.col("_win"))
+            .select(_KEYS).unique()
+        )
+        per_day = per_day.join(hot, on=_KEYS, how="semi")
+        # exact windows (institutions counted) for those few persons and drugs only
         rolled = (
             per_day.lazy().sort(*_KEYS, "service_date")
-            .rolling(index_column="service_date", period=f"{w}d", group_by=_KEYS)
+            .rolling(index_column="service_date", period=win, group_by=_KEYS)
             .agg(pl.col("inst_supply").sum().alias("win_supply"),
                  pl.col("institution_id").n_unique().alias("n_inst_win"))
             .unique([*_KEYS, "service_date"], keep="first")
