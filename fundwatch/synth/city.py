@@ -266,8 +266,12 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
 def _visits_out_of_planted_stays(sk: pl.DataFrame, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Untagged out-patient/pharmacy skeletons strictly inside a planted stay of their person
     move to the stay's admission day, their lines with them (dates only: nothing is drawn)."""
+    # one stay per admission: the parts of a stay settled in parts (one admission_id) are one
     stays = (sk.filter((pl.col("vt") == 2) & (pl.col("kind") == "planted"))
-             .select("pidx", _a=pl.col("visit"), _d=pl.col("visit") + pl.col("stay").cast(pl.Int32)).sort("_a"))
+             .with_columns(_k=pl.coalesce("admission_id", pl.format("cid{}", pl.col("cid"))))
+             .group_by("pidx", "_k")
+             .agg(_a=pl.col("visit").min(), _d=(pl.col("visit") + pl.col("stay").cast(pl.Int32)).max())
+             .drop("_k").sort("_a"))
     if stays.is_empty():
         return sk, lines
     moved = (
