@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import threading
@@ -24,7 +23,6 @@ RESULTS = REPO / "bench" / "results"
 CITIES = RESULTS / "cities"
 PYTHON = sys.executable
 GB = 1024**3
-MB = 1024**2
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -112,11 +110,6 @@ def run_child(cmd: list[str], env: dict | None = None, cwd: str | Path | None = 
 def _tmp(kind: str) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     return RESULTS / f".child-{os.getpid()}.{kind}"
-
-
-def self_max_rss() -> int:
-    """Peak RSS of this process so far (bytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # ------------------------------------------------------------------------- cities
@@ -255,7 +248,7 @@ def _polars_threads() -> int | None:
         import polars as pl
 
         return pl.thread_pool_size()
-    except Exception:  # noqa: BLE001 - informational only
+    except Exception:  # informational only
         return None
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import city_dir, ensure_city, ratio  # noqa: E402
+from _common import city_dir, ensure_city, ratio
 
 TIERS = {"S": 10_000, "M": 100_000, "L": 1_000_000}
 

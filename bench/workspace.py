@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import http.cookiejar
-import json
 import random
 import re
 import socket
@@ -36,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import PYTHON, RESULTS, machine_info, table, write_json  # noqa: E402
+from bench._common import PYTHON, RESULTS, machine_info, table, write_json
 
 PASSWORD = "bench password 1"
 RULES = ("DECEASED_PAYEE", "DUPLICATE_PAYMENT", "OVER_STANDARD", "OFFICIAL_RECIPIENT", "GHOST_BENEFICIARY",
@@ -221,7 +220,7 @@ def browse(base: str, name: str, data: dict, rounds: int, think_ms: float, seed:
                 sec, _ = u.get(f"/leads/{lead}")
                 out.setdefault("lead", []).append(sec)
             time.sleep(rng.uniform(0, 2 * think_ms) / 1000)
-    except Exception as e:  # noqa: BLE001 - reported after the run
+    except Exception as e:  # reported after the run
         errors.append(f"{name}: {type(e).__name__}: {e}")
 
 

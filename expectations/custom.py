@@ -10,7 +10,7 @@ Importing this module registers the expectation and its metric with GE.
 
 from __future__ import annotations
 
-from typing import ClassVar, List
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -141,7 +141,7 @@ class ExpectRowsToPassCheck(BatchExpectation):
     """
 
     check_key: str
-    columns: List[str] = []
+    columns: list[str] = []
     mostly: float = 1.0
 
     metric_dependencies: ClassVar[tuple[str, ...]] = ("fundwatch.check_outcome",)

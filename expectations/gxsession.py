@@ -140,7 +140,7 @@ class GxSession:
                 },
             )
         self.source = self.context.data_sources.add_pandas("fundwatch")
-        self.run_id = RunIdentifier(run_name="fundwatch-validation", run_time=dt.datetime.now(dt.timezone.utc))
+        self.run_id = RunIdentifier(run_name="fundwatch-validation", run_time=dt.datetime.now(dt.UTC))
 
     # -- suites ------------------------------------------------------------------------------
     def expectation(self, dataset: str, check: Check, check_key: str, native: bool, source: str) -> Any:

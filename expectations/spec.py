@@ -18,7 +18,8 @@ missing value is reported once, by the check that is about it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+from collections.abc import Callable
 
 import great_expectations as gx
 import polars as pl
@@ -90,10 +91,6 @@ class Check:
         from .texts import CHECK_ZH
 
         return self.text_zh or CHECK_ZH.get(self.name) or self.text
-
-    @property
-    def derived_column(self) -> str:
-        return f"fw__{self.name}"
 
     @property
     def reason(self) -> str:

@@ -39,7 +39,7 @@ def _retry_unless_input_error(task_obj, task_run, state) -> bool:
         state.result()
     except InputError:
         return False
-    except Exception:  # noqa: BLE001 - any other I/O failure may be transient
+    except Exception:  # any other I/O failure may be transient
         return True
     return False
 

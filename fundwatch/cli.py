@@ -28,7 +28,7 @@ DASK_PARTITIONS = 4
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line and exits 2."""
 
-    def error(self, message: str) -> None:  # noqa: D401
+    def error(self, message: str) -> None:
         self.exit(EXIT_INPUT, i18n.t("usage_error", msg=message, prog=self.prog) + "\n")
 
 
@@ -224,7 +224,7 @@ def cmd_demo(args) -> int:
         result = evaluate(pl.read_parquet(out / "run" / "leads.parquet"), pl.read_parquet(city_dir / "labels.parquet"))
         print(i18n.t("demo_truth"))
         print(format_evaluation(result))
-    except Exception:  # noqa: BLE001 - the evaluation is a bonus for the demo, never its failure
+    except Exception:  # the evaluation is a bonus for the demo, never its failure
         pass
     return EXIT_OK
 
@@ -424,7 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(i18n.t("interrupted"), file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+    except Exception as exc:  # last line of defence: no traceback for users
         if os.environ.get("FUNDWATCH_DEBUG"):
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""

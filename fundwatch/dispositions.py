@@ -251,15 +251,13 @@ def apply_dispositions(
     return kept, status
 
 
-#: The name the architecture's pipeline table uses.
-apply = apply_dispositions
 
 
 def cli_user() -> str:
     """Who a decision recorded from the command line is by: ``cli:<login name>``."""
     try:
         return f"cli:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no login name (containers): still say where it came from
+    except Exception:  # no login name (containers): still say where it came from
         return "cli"
 
 

@@ -51,6 +51,8 @@ HELP_ZH: dict[str, str] = {
     "random seed; same seed, same city (default 0)": "随机种子;种子相同,数据相同(默认 0)",
     "GBK CSVs, Chinese headers, .xlsx, monthly folders, bad rows, hostile names":
         "模拟真实导出:GBK 编码 CSV、中文表头、.xlsx、按月文件夹、错误行、恶意姓名",
+    "2 (default): with the data contract's v2 columns and datasets; 1: without them":
+        "数据规范版本:2(默认)含第2版新增的列和数据集;1 不含",
     "lead store URL (default: SQLite OUT_DIR/leads.sqlite)": "线索库地址(默认:SQLite OUT_DIR/leads.sqlite)",
     "show identity numbers and names whole in readable outputs": "在报告等可读输出中显示完整身份证号和姓名(仅限有权人员)",
     "report language (default zh)": "报告和提示语言(默认 zh 中文)",

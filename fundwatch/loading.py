@@ -425,7 +425,7 @@ def _file_entry(path: Path, root: Path) -> dict:
     return {
         "path": _rel(path, root),
         "size": st.st_size,
-        "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat(),
+        "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.UTC).isoformat(),
         "mtime_ns": st.st_mtime_ns,
     }
 
@@ -434,7 +434,7 @@ def fingerprint_files(files: list[dict]) -> str:
     """sha256 over the sorted (relative path, size, mtime_ns) of ``files``."""
     h = hashlib.sha256()
     for f in sorted(files, key=lambda f: f["path"]):
-        h.update(f"{f['path']}\0{f['size']}\0{f['mtime_ns']}\n".encode("utf-8"))
+        h.update(f"{f['path']}\0{f['size']}\0{f['mtime_ns']}\n".encode())
     return h.hexdigest()
 
 

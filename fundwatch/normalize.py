@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import polars as pl
 

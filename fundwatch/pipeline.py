@@ -611,7 +611,7 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
     store_url = request.store_url or default_store_url(out)
     clock = StepClock()
     started_at = now_iso()
-    run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%fZ}"
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}"
 
     input_dir = request.input_dir
     if request.sources_file:
@@ -812,4 +812,4 @@ def period_range(datasets: Mapping[str, pl.DataFrame]) -> tuple[str | None, str 
 
 def now_iso() -> str:
     """Now, UTC, to the second, ISO 8601."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

@@ -15,13 +15,13 @@ import time
 class NullProgress:
     """Listens to nothing."""
 
-    def started(self, step: str) -> None:  # noqa: D102
+    def started(self, step: str) -> None:
         pass
 
-    def finished(self, step: str, ok: bool = True) -> None:  # noqa: D102
+    def finished(self, step: str, ok: bool = True) -> None:
         pass
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         pass
 
 

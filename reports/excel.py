@@ -67,7 +67,6 @@ SHEET_NAMES = {
     "quarantine": {"zh": "隔离数据", "en": "Quarantine"},
     "validation": {"zh": "数据校验", "en": "Validation"},
 }
-SHEETS = tuple(v["en"] for v in SHEET_NAMES.values())
 #: Columns holding identifiers and codes: stored as text with the text format "@", so that
 #: an edit in Excel cannot turn them into numbers.
 TEXT_COLUMNS = {"lead_id", "entity_id", "region_code", "record_ids", "record_id", "person_id", "source_file", "raw_value"}

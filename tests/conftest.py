@@ -84,3 +84,20 @@ def tiny_scan(tiny_city_dir, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("tiny-scan")
     return out, pipeline.run_scan(pipeline.ScanRequest(str(tiny_city_dir / "input"), str(out)))
+
+
+#: Fixtures that make or scan a synthetic city: a test using one is end to end, not a unit.
+CITY_FIXTURES = frozenset({
+    "small_city", "small_city_dir", "dirty_city_dir", "tiny_city", "tiny_city_dir", "tiny_scan",
+})
+#: Markers of tests that start a browser or a server.
+HEAVY_MARKERS = ("browser", "prefect_server")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test that needs a synthetic city, a browser or a server, so the fast
+    lane (``-m "not slow"``) is the unit tests: what a developer runs after each change."""
+    for item in items:
+        heavy = any(item.get_closest_marker(m) for m in HEAVY_MARKERS)
+        if heavy or CITY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -42,7 +42,7 @@ def _conform(df: pl.DataFrame, name: str) -> pl.DataFrame:
     return df.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
-def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig(),
+def generate_city(n_persons: int, seed: int, config: SynthConfig | None = None,
                   planters: tuple[Planter, ...] | None = None) -> City:
     """Generate a county-scale city of ``n_persons`` persons with planted anomalies.
 
@@ -50,7 +50,7 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
     ----------
     n_persons : number of persons in the register (at least ~1,000 for every planted type).
     seed : everything is a pure function of ``(n_persons, seed, config, planters)``.
-    config : rates and magnitudes.
+    config : rates and magnitudes (default ``SynthConfig()``).
     planters : the planters to run, in order (default :data:`~fundwatch.synth.planters.PLANTERS`).
 
     Returns
@@ -61,7 +61,7 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig = SynthConfig()
         included; ``write_city(..., contract_version=1)`` leaves them out); ``labels`` as
         ``labels.LABEL_SCHEMA``.
     """
-    cfg = config
+    cfg = SynthConfig() if config is None else config
     planters = PLANTERS if planters is None else tuple(planters)
     pop = population.build_population(n_persons, seed, cfg)
     deaths = population.build_deaths(pop, seed, cfg)

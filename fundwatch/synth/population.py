@@ -170,7 +170,7 @@ def build_population(n_persons: int, seed: int, cfg: SynthConfig) -> Population:
     # sequence numbers unique within (county, birth date, gender); parity gives the gender
     tmp = pl.DataFrame({"cc": v_county_code, "ymd": ymd, "m": gender_m, "s0": rng.integers(0, 480, size=n)})
     seq_half = tmp.select(
-        ((pl.col("s0").first().over(["cc", "ymd", "m"]) + pl.int_range(pl.len()).over(["cc", "ymd", "m"])) % 500)
+        (pl.col("s0").first().over(["cc", "ymd", "m"]) + pl.int_range(pl.len()).over(["cc", "ymd", "m"])) % 500
     ).to_series().to_numpy()
     seq = seq_half * 2 + np.where(gender_m, 1, 0)
     seq = np.where(seq == 0, 2, seq)  # keep away from 000
@@ -206,13 +206,6 @@ def build_population(n_persons: int, seed: int, cfg: SynthConfig) -> Population:
     return Population(villages, townships, counties, persons, operators)
 
 
-def age_at(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
-    """Whole years of age on date ``on``."""
-    return (
-        on.dt.year().cast(pl.Int32) - birth.dt.year().cast(pl.Int32)
-        - ((on.dt.month().cast(pl.Int32) * 100 + on.dt.day().cast(pl.Int32))
-           < (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32))).cast(pl.Int32)
-    )
 
 
 def build_deaths(pop: Population, seed: int, cfg: SynthConfig) -> pl.DataFrame:

@@ -86,7 +86,7 @@ def create_app(
         if current_user.is_authenticated:
             started = session.get("login_at")
             limit = dt.timedelta(hours=ws.session_absolute_hours)
-            if not started or dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(started) > limit:
+            if not started or dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(started) > limit:
                 logout_user()
                 session.clear()
                 return redirect(url_for("ws.login", expired=1))

@@ -104,7 +104,7 @@ def throttle_keys(name: str) -> list[str]:
 
 
 def is_locked(store: LeadStore, keys: list[str], failures: int, minutes: float) -> bool:
-    since = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes)).replace(microsecond=0).isoformat()
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).replace(microsecond=0).isoformat()
     return any(store.login_failures_since(k, since) >= failures for k in keys)
 
 

@@ -78,8 +78,6 @@ class QueuePage:
     rows: list[dict[str, Any]]
     total: int  # capped at ``count_cap`` (then ``capped`` is True)
     run_id: str | None
-    previous_run_id: str | None
-    filters: QueueFilter
     capped: bool = False
 
 
@@ -115,7 +113,7 @@ class Reader:
         runs = self.run_ids()
         run_id = f.run if f.run in runs else (runs[0] if runs else None)
         if run_id is None:
-            return QueuePage([], 0, None, None, f)
+            return QueuePage([], 0, None)
         prev = self.previous_run(run_id)
         L, C = self.leads, self.cases
         conds = [L.c.run_id == sa.bindparam("run", run_id)]
@@ -182,7 +180,7 @@ class Reader:
         if prev is None:
             for r in rows:
                 r["is_new"] = True
-        return QueuePage(rows, total, run_id, prev, f, capped)
+        return QueuePage(rows, total, run_id, capped)
 
     def _search(self, text: str):
         """Lead ids whose id, identity number, name, account or record id is or starts with ``text``."""

@@ -22,7 +22,7 @@ from flask_login import current_user, login_user, logout_user
 from fundwatch.contract import DATASETS
 from fundwatch.dispositions import ACTIONS, allowed_actions, import_workbook, take_action
 from fundwatch.errors import InputError
-from fundwatch.idnumber import mask_id, mask_id_str, mask_ids_in_text, mask_name, mask_name_str
+from fundwatch.idnumber import mask_id, mask_id_str, mask_ids_in_text, mask_name
 from fundwatch.privacy import PERSONAL_ENTITY_TYPES
 from fundwatch.rules_catalog import RULES
 from fundwatch.store import ROLES, STATUSES, StaleCaseError, WorkflowError
@@ -172,7 +172,7 @@ def login():
         session.clear()  # no session fixation: a fresh session for the signed-in user
         session.permanent = True  # expires after settings.workspace.session_idle_minutes unused
         login_user(auth.User(row))
-        session["login_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        session["login_at"] = dt.datetime.now(dt.UTC).isoformat()
         session["lang"] = g.lang
         store.touch_login(row["id"])
         store.log_access(name, "login", remote_addr=_addr())

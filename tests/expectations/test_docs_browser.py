@@ -67,7 +67,13 @@ def test_failed_only_works_with_the_network_blocked(site, context):
     rows = page.locator("table tbody tr")
     shown_before = sum(1 for i in range(rows.count()) if rows.nth(i).is_visible())
     page.get_by_text("Failed Only").first.click()
-    page.wait_for_timeout(300)
+    # the filter hides rows from a click handler: wait until it has (a busy machine is slow),
+    # up to 10 s, instead of a fixed pause
+    visible_rows = "[...document.querySelectorAll('table tbody tr')].filter(r => r.offsetParent !== null).length"
+    try:
+        page.wait_for_function(f"{visible_rows} < {shown_before}", timeout=10_000)
+    except Exception:  # the assertion below says what was seen
+        pass
     shown_after = sum(1 for i in range(rows.count()) if rows.nth(i).is_visible())
     assert 0 < shown_after < shown_before, (shown_before, shown_after)
     page.screenshot(path=str(ARTIFACTS / "data-docs-failed-only.png"), full_page=False)

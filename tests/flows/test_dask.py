@@ -17,7 +17,7 @@ def test_dask_run_matches_the_in_process_scan(tiny_city_dir, tiny_scan, tmp_path
     inline_out, _ = tiny_scan
     on_dask = tmp_path / "dask"
     run = scan.with_options(task_runner=dask_task_runner("local"))(
-        input_dir=str(tiny_city_dir / "input"), out_dir=str(on_dask), partitions=4
+        input_dir=str(tiny_city_dir / "input"), out_dir=str(on_dask), partitions=2
     )
     assert run["orchestrator"] == "dask"
     a = pl.read_parquet(inline_out / "leads.parquet")

@@ -28,8 +28,8 @@ def leads_of(specs) -> pl.DataFrame:
 
 def disp(rows) -> pl.DataFrame:
     return pl.DataFrame(
-        [{"lead_id": l, "status": s, "note": n, "decided_at": "2025-03-01T10:00:00", "amount_at_decision": a,
-          "n_records_at_decision": k} for l, s, n, a, k in rows],
+        [{"lead_id": lead, "status": s, "note": n, "decided_at": "2025-03-01T10:00:00", "amount_at_decision": a,
+          "n_records_at_decision": k} for lead, s, n, a, k in rows],
         schema=DISPOSITIONS_SCHEMA,
     )
 

@@ -231,7 +231,8 @@ def test_bad_v2_value_quarantines_its_row_with_the_reason(tmp_path, dataset, col
     c = r.counts[dataset]
     assert (c.rows_read, c.rows_accepted, c.rows_quarantined) == (3, 2, 1)
     q = r.quarantine.row(0, named=True)
-    assert (q["row_number"], q["column"], q["raw_value"]) == (3, column, raw)
+    # row_number is the file's line number: the header is line 1, the bad (third) row line 4
+    assert (q["row_number"], q["column"], q["raw_value"]) == (4, column, raw)
     for w in words:
         assert w in q["reason"], q["reason"]
 

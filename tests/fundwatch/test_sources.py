@@ -68,7 +68,7 @@ def _pg_url():
                 conn.execute(text("select 1"))
             engine.dispose()
             return url
-        except Exception:  # noqa: BLE001 - any failure means: no server for us here
+        except Exception:  # any failure means: no server for us here
             continue
     return None
 

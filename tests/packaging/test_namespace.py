@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # builds and installs a wheel in a fresh environment
+
 SUBPACKAGES = ("detectors", "expectations", "reports", "flows")
 
 

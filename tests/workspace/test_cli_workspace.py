@@ -3,6 +3,8 @@ the real server answering on its port."""
 
 from __future__ import annotations
 
+import pytest
+
 import socket
 import subprocess
 import sys
@@ -11,6 +13,8 @@ import urllib.request
 
 from fundwatch.store import LeadStore
 from fundwatch.workspace.auth import verify_password
+
+pytestmark = pytest.mark.slow  # starts the real command in subprocesses
 
 
 def fundwatch(*args, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

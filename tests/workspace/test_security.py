@@ -8,11 +8,10 @@ import datetime as dt
 import time
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from fundwatch.settings import Settings, WorkspaceSettings
-from fundwatch.workspace import auth, create_app
+from fundwatch.workspace import auth
 
 from conftest import PASSWORD, ROLES, SQLI, Client, csrf_of
 
@@ -120,7 +119,7 @@ def test_sessions_expire_after_a_working_day_and_when_idle(store, make_app):
     c = Client(app, "leader")
     assert c.get("/queue").status_code == 200
     with c.c.session_transaction() as s:
-        s["login_at"] = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=13)).isoformat()
+        s["login_at"] = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=13)).isoformat()
     r = c.get("/queue")
     assert r.status_code == 302 and "expired=1" in r.headers["Location"]
     assert c.get("/queue").status_code == 302  # the session is gone, not just this request
@@ -204,7 +203,7 @@ def test_no_route_can_change_or_delete_history(app, store):
     for role in ROLES:
         c = Client(app, role)
         token = c.token("/queue")  # valid for the whole session
-        for endpoint, (method, path, data, _, _) in MATRIX.items():
+        for endpoint, (_method, path, data, _, _) in MATRIX.items():
             if endpoint == "ws.logout":
                 continue
             for m in ("GET", "POST", "PUT", "DELETE", "PATCH"):

@@ -81,5 +81,5 @@ def upgrade() -> None:
                 )
     sv = md.tables[f"{schema()}.schema_version" if schema() else "schema_version"]
     if conn.execute(sa.select(sv.c.version).where(sv.c.version == 1)).first() is None:
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         conn.execute(sa.insert(sv), [{"version": 1, "applied_at": now}])

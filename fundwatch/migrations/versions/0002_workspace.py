@@ -38,7 +38,7 @@ MIGRATION_ACTOR = "fundwatch-migration"
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def _term_type(length: int) -> sa.types.TypeEngine:
