@@ -12,7 +12,6 @@ are random (no planted cases): the point is time and memory, not quality.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import resource
 import time
 

@@ -35,10 +35,10 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PeakRSS  # noqa: E402
-from medical_detectors import make_city  # noqa: E402
+from _common import PeakRSS
+from medical_detectors import make_city
 
-from fundwatch.contract import DATASETS  # noqa: E402
+from fundwatch.contract import DATASETS
 
 
 def add_v2(ds: dict[str, pl.DataFrame], seed: int = 0) -> dict[str, pl.DataFrame]:

@@ -190,7 +190,7 @@ class FrequencyLimitRule(MedicalDetector):
             lines.lazy().group_by(*_KEYS, "service_date")
             .agg(pl.col("quantity").sum().alias("day_qty"), pl.col("window_days").first(), pl.col("limit").first())
             # who can fire at all: more than the limit over the whole record
-            .filter((pl.col("day_qty").sum().over(_KEYS) > pl.col("limit") + s.window_quantity_tolerance))
+            .filter(pl.col("day_qty").sum().over(_KEYS) > pl.col("limit") + s.window_quantity_tolerance)
             .collect()
         )
         windows = []

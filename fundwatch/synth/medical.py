@@ -76,7 +76,6 @@ OUT_DX = (["J06.9", "I10", "E11.9", "K29.7", "M54.5", "J20.9", "R51", "L30.9", "
           [20, 10, 6, 8, 8, 10, 4, 5, 4, 3])
 IN_DX = (["J18.9", "I63.9", "I25.1", "K80.2", "N18.9", "S72.0", "J44.1", "I50.9", "E11.9", "K35.8"],
          [15, 10, 10, 6, 4, 4, 8, 6, 5, 5])
-VT = ["outpatient", "pharmacy", "inpatient"]
 
 
 #: Contract v2 limits of catalogue items: code -> (indication, visit_type_limit, window_days,
@@ -131,7 +130,7 @@ def build_institutions(pop: Population, seed: int, cfg: SynthConfig) -> tuple[pl
         look[key].setdefault(keyval, []).append(inst)
 
     towns = pop.townships
-    for c, code in zip(pop.counties["county"].to_list(), pop.counties["county_code"].to_list()):
+    for c in pop.counties["county"].to_list():
         cname = pop.counties["name"][c]
         seat = towns.filter(pl.col("county") == c)["region_code"][0]
         seat_t = int(towns.filter(pl.col("county") == c)["township"][0])
@@ -196,7 +195,7 @@ def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
     vill = p["village"].to_numpy()
     look = ctx.inst_look
     n_c, n_t, n_v = len(ctx.pop.counties), len(ctx.pop.townships), len(ctx.pop.villages)
-    vc_first, vc_cnt = _lookup_array(look["vclinic"], n_v)
+    vc_first, _ = _lookup_array(look["vclinic"], n_v)
     hc_first, hc_cnt = _lookup_array(look["hc"], n_t)
     ph_first, ph_cnt = _lookup_array(look["ph_town"], n_t)
     bz_first, bz_cnt = _lookup_array(look["busy"], n_c)
@@ -491,9 +490,10 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     )
     item = lines["item"]
     items = lines.select(
-        "claim_id", "line_no", item_code=cat["item_code"].gather(item), item_name=cat["item_name"].gather(item),
-        category=cat["category"].gather(item), quantity="quantity",
-        unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
+        "claim_id", "line_no", cat["item_code"].gather(item).alias("item_code"),
+        cat["item_name"].gather(item).alias("item_name"), cat["category"].gather(item).alias("category"),
+        "quantity", (pl.col("price_c") / 100).alias("unit_price"), (pl.col("amount_c") / 100).alias("amount"),
+        pl.col("sdate").cast(pl.Date).alias("service_date"),
         *keep_planted(lines, {"trace_code": trace_code, "days_supply": days_supply}),
     )
     return claims, items

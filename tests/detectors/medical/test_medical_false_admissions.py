@@ -15,11 +15,14 @@ def _villager(k: int, village: str, household: str | None = None) -> dict:
     return p
 
 
-def _group_data(batches=((D(2025, 3, 3), 6), (D(2025, 6, 9), 6)), family=False, hospital="H2"):
+TWO_BATCHES = ((D(2025, 3, 3), 6), (D(2025, 6, 9), 6))
+
+
+def _group_data(batches=TWO_BATCHES, family=False, hospital="H2"):
     persons, claims = [], []
     k = 0
     # the organised village: batches of villagers of different households, two days apart at most
-    for b, (day, n) in enumerate(batches):
+    for day, n in batches:
         for j in range(n):
             p = _villager(k, "510302001001", "FAM" if family else None)
             persons.append(p)
