@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from fundwatch.synth.medical import (
-    IDX, PLANTED_LINE_V2, SKELETON_SCHEMA, finish_skeletons, generate_items, inflated_lines,
+    IDX, PLANTED_CLAIM_V2, PLANTED_LINE_V2, SKELETON_SCHEMA, finish_skeletons, generate_items, inflated_lines,
 )
 from fundwatch.synth.planting import Garden
 from fundwatch.synth.population import days
@@ -86,8 +86,10 @@ class _Claims:
         if not self.rows:
             return
         schema = {k: v for k, v in SKELETON_SCHEMA.items() if k not in ("inflate", "doc")}
-        sk = finish_skeletons(pl.DataFrame(self.rows, schema=schema), self.g, self.rng)
-        sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
+        rows = pl.DataFrame(self.rows, schema={**schema, **PLANTED_CLAIM_V2})
+        sk = finish_skeletons(rows.select(list(schema)), self.g, self.rng)
+        # the v2 values ride beside the skeleton (same row order), see medical.PLANTED_CLAIM_V2
+        sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64), *[rows[c] for c in PLANTED_CLAIM_V2])
         lines = generate_items(sk, self.g, self.g.cfg, self.rng)
         if self.extra:
             extra = pl.DataFrame(self.extra, schema={**dict(lines.schema), **PLANTED_LINE_V2})

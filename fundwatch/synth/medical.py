@@ -263,11 +263,11 @@ def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
 
 SKELETON_SCHEMA = {"pidx": pl.Int64, "inst": pl.Int64, "vt": pl.Int8, "visit": pl.Int32, "stay": pl.Int64,
                    "dx": pl.String, "grp": pl.Int64, "phantom": pl.Boolean, "obs": pl.Boolean, "inflate": pl.Int64,
-                   "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String,
-                   # contract v2 values a planter sets on its own claims (null: generated as usual,
-                   # see :func:`keep_planted`)
-                   "admission_id": pl.String, "readmission_planned": pl.Boolean, "secondary_diagnoses": pl.String}
-#: contract v2 values a planter may set on its own item lines (null: generated as usual)
+                   "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String}
+#: contract v2 values a planter may set on its own claims and item lines (null: generated as
+#: usual). They travel beside the skeletons and lines in small frames keyed by claim (and item
+#: and day), never as columns of the whole city's claims and lines.
+PLANTED_CLAIM_V2 = {"admission_id": pl.String, "readmission_planned": pl.Boolean, "secondary_diagnoses": pl.String}
 PLANTED_LINE_V2 = {"trace_code": pl.String, "days_supply": pl.Int64}
 
 
@@ -281,8 +281,6 @@ def finish_skeletons(sk: pl.DataFrame, ctx, rng: np.random.Generator, doc: np.nd
         "settle_lag": pl.Series(np.where(sk["vt"].to_numpy() == 2, rng.integers(0, 3, size=m), 0)),
         "doc": pl.Series(np.where(nd > 0, d, -1)),
         "kind": pl.lit("normal"),
-        "admission_id": pl.lit(None, pl.String), "readmission_planned": pl.lit(None, pl.Boolean),
-        "secondary_diagnoses": pl.lit(None, pl.String),
     }
     sk = sk.with_columns(**{k: v for k, v in cols.items() if k not in sk.columns})
     return sk.select(list(SKELETON_SCHEMA)).cast(SKELETON_SCHEMA)
@@ -437,6 +435,7 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     ``parts`` holds ``sk`` and ``lines`` and is emptied, so the big frames can be freed early.
     """
     sk, lines = parts.pop("sk"), parts.pop("lines")
+    line_v2, claim_v2 = parts.pop("line_v2", None), parts.pop("claim_v2", None)
     y = cfg.year
     cat = ctx.catalog_internal.with_row_index("item").with_columns(pl.col("item").cast(pl.Int64))
     sk = sk.sort(["visit", "inst", "pidx", "cid"]).with_columns(
@@ -446,6 +445,10 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     rank = np.empty(len(sk), dtype=np.int64)
     rank[sk["cid"].to_numpy()] = np.arange(len(sk))
     lines = lines.with_columns(rk=pl.Series(rank[lines["cid"].to_numpy()])).drop("cid").sort(["rk", "sdate", "src", "item"])
+    if line_v2 is not None:
+        line_v2 = line_v2.with_columns(rk=pl.Series(rank[line_v2["cid"].to_numpy()], dtype=pl.Int64)).drop("cid")
+    if claim_v2 is not None:
+        claim_v2 = claim_v2.with_columns(rk=pl.Series(rank[claim_v2["cid"].to_numpy()], dtype=pl.Int64)).drop("cid")
     del rank
     rk = lines["rk"].to_numpy()
     starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]])
@@ -484,17 +487,30 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     )
     # contract v2 columns (their own random streams: nothing above changes)
     claims = claims_v2(claims, lines.select("rk", "item"), ctx.institutions["kind"].to_numpy(), ctx.seed)
+    if claim_v2 is not None:
+        # the planters' own values win where they set one (row i is the claim of rank i)
+        for name in PLANTED_CLAIM_V2:
+            given = claim_v2.filter(pl.col(name).is_not_null())
+            if given.height:
+                claims = claims.with_columns(claims[name].scatter(given["rk"], given[name]))
     trace_code, days_supply = items_v2(
         lines["rk"].to_numpy(), lines["item"].to_numpy(), lines["quantity"].to_numpy(), sk["vt"].to_numpy(),
         sk["grp"].is_not_null().to_numpy(), cat["category"].to_numpy(), ctx.seed,
     )
+    if line_v2 is not None and line_v2.height:
+        # the planters' own values win (their claims get none generated): scattered at the
+        # rows of their lines, found by one join of the few planted keys
+        at = (lines.select("rk", "item", "sdate").with_row_index("_row")
+              .join(line_v2, on=["rk", "item", "sdate"], how="inner").sort("_row"))
+        trace_code = trace_code.scatter(at["_row"], at["trace_code"])
+        days_supply = days_supply.scatter(at["_row"], at["days_supply"])
     item = lines["item"]
     items = lines.select(
         "claim_id", "line_no", cat["item_code"].gather(item).alias("item_code"),
         cat["item_name"].gather(item).alias("item_name"), cat["category"].gather(item).alias("category"),
         "quantity", (pl.col("price_c") / 100).alias("unit_price"), (pl.col("amount_c") / 100).alias("amount"),
         pl.col("sdate").cast(pl.Date).alias("service_date"),
-        *keep_planted(lines, {"trace_code": trace_code, "days_supply": days_supply}),
+        trace_code, days_supply,
     )
     return claims, items
 
