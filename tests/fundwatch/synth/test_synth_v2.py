@@ -270,3 +270,19 @@ def test_a_planters_v2_values_win_over_the_ordinary_ones():
     lines = pl.DataFrame({"trace_code": ["PLANTED", None]})
     got = lines.select(medical.keep_planted(lines, {"trace_code": pl.lit("ORDINARY")}))
     assert got["trace_code"].to_list() == ["PLANTED", "ORDINARY"]
+
+
+def test_planted_v2_claim_values_are_where_the_cases_need_them(city):
+    c = city.datasets["claims"]
+    # planned readmissions only on the planned-chemotherapy look-alikes
+    planned = set(c.filter(pl.col("readmission_planned").fill_null(False))["claim_id"])
+    assert planned and planned <= set(_planted(city, "SPLIT_ADMISSION", lookalike=True))
+    # a group admission brings villagers of one village and several households to one hospital
+    persons = city.datasets["persons"].select("person_id", "region_code", "household_id")
+    groups = city.labels.filter((pl.col("anomaly_type") == "GROUP_ADMISSION") & ~pl.col("lookalike"))
+    assert groups.height > 0
+    for ids in groups["record_ids"]:
+        stays = c.filter(pl.col("claim_id").is_in(ids)).join(persons, on="person_id")
+        assert (stays["visit_type"] == "inpatient").all()
+        assert stays["institution_id"].n_unique() == 1 and stays["region_code"].n_unique() == 1
+        assert stays["household_id"].n_unique() >= 5
