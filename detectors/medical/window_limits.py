@@ -431,5 +431,6 @@ class OversupplyRule(MedicalDetector):
         details = json_details(item=pl.col("top_item"), most_days_in_window=pl.col("top_days"),
                                window_days=pl.lit(w), window_end=ymd(pl.col("top_end")),
                                institutions_in_window=pl.col("top_inst"), days_above=pl.col("excess_days"))
-        score = ramp_score(pl.col("top_days") / w, cap / w, max(s.oversupply_full_score_ratio, cap / w + 0.01), s)
+        # (ramp_score guards a full-score ratio at or below the line: the score is then 1)
+        score = ramp_score(pl.col("top_days") / w, cap / w, max(s.oversupply_full_score_ratio, cap / w), s)
         return finish(grouped, "OVERSUPPLY", score, ev_zh, ev_en, details)
