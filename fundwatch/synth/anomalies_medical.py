@@ -89,7 +89,7 @@ class _Claims:
         rows = pl.DataFrame(self.rows, schema={**schema, **PLANTED_CLAIM_V2})
         sk = finish_skeletons(rows.select(list(schema)), self.g, self.rng)
         # the v2 values ride beside the skeleton (same row order), see medical.PLANTED_CLAIM_V2
-        sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64), *[rows[c] for c in PLANTED_CLAIM_V2])
+        sk = sk.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias("cid"), *[rows[c] for c in PLANTED_CLAIM_V2])
         lines = generate_items(sk, self.g, self.g.cfg, self.rng)
         if self.extra:
             extra = pl.DataFrame(self.extra, schema={**dict(lines.schema), **PLANTED_LINE_V2})
