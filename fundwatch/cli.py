@@ -136,7 +136,7 @@ def cmd_synth(args) -> int:
     from .synth import generate_city, write_city
 
     if args.persons < 100:
-        raise _usage("--persons must be at least 100")
+        raise _usage("--persons must be at least 100", "--persons 至少为 100")
     with _progress("generating the synthetic city"):
         city = generate_city(args.persons, args.seed)
         write_city(city, Path(args.out_dir), dirty=args.dirty, seed=args.seed, contract_version=args.contract_version)
@@ -234,14 +234,15 @@ def cmd_review(args) -> int:
     from .pipeline import default_store_url
 
     if not args.store_url and not args.out_dir:
-        raise _usage("give --out RUN_DIR (its leads.sqlite) or --store URL")
+        raise _usage("give --out RUN_DIR (its leads.sqlite) or --store URL", "请给出 --out 运行目录(使用其中的 leads.sqlite)或 --store 线索库地址")
     store = args.store_url or default_store_url(args.out_dir)
     if args.import_path:
         n = import_workbook(store, args.import_path)
         print(i18n.t("imported", n=n, path=args.import_path))
         return EXIT_OK
     if not args.lead_id or not args.status:
-        raise _usage("give LEAD_ID and --status confirmed|dismissed|in_review, or --import leads.xlsx")
+        raise _usage("give LEAD_ID and --status confirmed|dismissed|in_review, or --import leads.xlsx",
+                     "请给出线索编号和 --status(已确认/已排除/核查中,或 confirmed|dismissed|in_review),或用 --import leads.xlsx 导入")
     review(store, args.lead_id, args.status, args.note)
     print(i18n.t("reviewed", lead=args.lead_id, status=i18n.status_label(args.status)))
     return EXIT_OK
@@ -253,9 +254,12 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate, format_evaluation
 
     leads_path = Path(args.out_dir) / "leads.parquet"
-    for path, fix in ((leads_path, "run 'fundwatch scan' first"), (Path(args.labels), "pass the labels.parquet written by 'fundwatch synth'")):
+    for path, fix, fix_zh in (
+        (leads_path, "run 'fundwatch scan' first", "请先运行 fundwatch scan"),
+        (Path(args.labels), "pass the labels.parquet written by 'fundwatch synth'", "请给出 fundwatch synth 写出的 labels.parquet"),
+    ):
         if not path.exists():
-            raise _input_error(f"{path} does not exist: {fix}")
+            raise _usage(f"{path} does not exist: {fix}", f"{path} 不存在:{fix_zh}")
     print(format_evaluation(evaluate(pl.read_parquet(leads_path), pl.read_parquet(args.labels))))
     return EXIT_OK
 
@@ -294,7 +298,7 @@ def cmd_serve(args) -> int:
 
     settings = Settings.from_file(args.settings_file) if args.settings_file else DEFAULT_SETTINGS
     if not 0 < args.port < 65536:
-        raise _usage(f"--port {args.port} is not a port number (1-65535)")
+        raise _usage(f"--port {args.port} is not a port number (1-65535)", f"--port {args.port} 不是有效端口号(1-65535)")
     print(f"fundwatch workspace on http://{args.host}:{args.port}/ (Ctrl+C stops it)", flush=True)
     serve(args.store_url, host=args.host, port=args.port, settings=settings, schema=args.schema)
     return EXIT_OK
@@ -307,7 +311,7 @@ def _read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
         if getpass.getpass("again: ") != first:
-            raise _usage("the two passwords differ: run the command again")
+            raise _usage("the two passwords differ: run the command again", "两次输入的密码不一致:请重新运行该命令")
         return first
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
@@ -317,7 +321,8 @@ def cmd_users(args) -> int:
     from .store import LeadStore
 
     if args.users_command is None:
-        raise _usage("give an action: fundwatch users add NAME --role ROLE --store URL, or fundwatch users list --store URL")
+        raise _usage("give an action: fundwatch users add NAME --role ROLE --store URL, or fundwatch users list --store URL",
+                     "请给出操作:fundwatch users add 用户名 --role 角色 --store 线索库地址,或 fundwatch users list --store 线索库地址")
     with LeadStore(args.store_url, schema=args.schema) as store:
         if args.users_command == "list":
             for u in store.users():
@@ -354,13 +359,12 @@ def print_summary(run: dict) -> None:
     print(i18n.t("run_file", path=Path(run["out_dir"]) / "run.json"))
 
 
-def _usage(msg: str) -> Exception:
+def _usage(msg: str, zh: str) -> Exception:
     from .errors import InputError
 
-    return InputError(msg)
+    return InputError(msg, zh=zh)
 
 
-_input_error = _usage
 
 
 class _progress:
@@ -419,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (InputError, StoreBusyError) as exc:
-        print(i18n.t("error", msg=exc), file=sys.stderr)
+        msg = exc.in_language(i18n.current()) if isinstance(exc, InputError) else exc
+        print(i18n.t("error", msg=msg), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(i18n.t("interrupted"), file=sys.stderr)

@@ -158,7 +158,7 @@ def take_action(
     if to_status is None:  # re-assigning: a lead nobody had becomes assigned
         current = store.case(lead_id)
         if current is None:
-            raise InputError(f"unknown lead id {lead_id}")
+            raise InputError(f"unknown lead id {lead_id}", zh=f"没有编号为 {lead_id} 的线索")
         to_status = "assigned" if current["status"] in OPEN_STATUSES else current["status"]
     return store.decide(
         lead_id, to_status, actor=user_name, source="web", note=note, expected_version=expected_version,
@@ -302,6 +302,7 @@ def _find_columns(ws, path: Path) -> tuple[int, dict[str, int]] | None:
         if st is None:
             raise InputError(
                 f"{path}: the lead sheet has no disposition column: add a column headed 处置状态 (or disposition)",
+                zh=f"{path}:线索表没有处置状态列:请加一列,表头写“处置状态”",
                 path=str(path),
             )
         cols = {"lead_id": lid, "status": st}
@@ -322,11 +323,13 @@ def read_workbook_decisions(xlsx_path: str | Path) -> list[dict[str, Any]]:
 
     path = Path(xlsx_path)
     if not path.is_file():
-        raise InputError(f"{path}: workbook not found: give the path of the leads.xlsx you filled in", path=str(path))
+        raise InputError(f"{path}: workbook not found: give the path of the leads.xlsx you filled in", path=str(path),
+                         zh=f"{path}:找不到该工作簿:请给出填写好的 leads.xlsx 的路径")
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
-        raise InputError(f"{path}: not a readable .xlsx workbook ({type(e).__name__}): save it from Excel/WPS as .xlsx", path=str(path)) from e
+        raise InputError(f"{path}: not a readable .xlsx workbook ({type(e).__name__}): save it from Excel/WPS as .xlsx", path=str(path),
+                         zh=f"{path}:不是可读取的 .xlsx 工作簿({type(e).__name__}):请用 Excel/WPS 另存为 .xlsx") from e
     try:
         names = [n for n in SHEET_NAMES if n in wb.sheetnames] + [n for n in wb.sheetnames if n not in SHEET_NAMES]
         for name in names:
@@ -357,11 +360,15 @@ def read_workbook_decisions(xlsx_path: str | Path) -> list[dict[str, Any]]:
                 raise InputError(
                     f"{path}: sheet {name}: {len(bad)} disposition(s) not one of 已确认/已排除/核查中 "
                     f"(confirmed/dismissed/in_review): {shown}; pick the values from the dropdown (nothing was imported)",
+                    zh=f"{path}:工作表“{name}”中有 {len(bad)} 个处置状态不是 已确认/已排除/核查中 之一:"
+                    + "、".join(bad[:20]) + (f" 等(另有 {len(bad) - 20} 个)" if len(bad) > 20 else "")
+                    + ";请从下拉列表中选择(本次未导入任何内容)",
                     path=str(path),
                 )
             return decisions
         raise InputError(
             f"{path}: no sheet has a lead id column (线索编号 or lead_id): use the Leads sheet of the workbook fundwatch wrote",
+            zh=f"{path}:没有任何工作表含“线索编号”列:请使用 fundwatch 导出的工作簿中的线索表",
             path=str(path),
         )
     finally:

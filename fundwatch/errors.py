@@ -11,13 +11,30 @@ class FundwatchError(Exception):
     """Base of fundwatch's own errors."""
 
 
-class InputError(FundwatchError):
-    """Bad input or usage. The message is one line naming the file/dataset and the fix."""
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
 
-    def __init__(self, message: str, *, path: str | None = None, dataset: str | None = None):
+
+class InputError(FundwatchError):
+    """Bad input or usage. The message is one line naming the file/dataset and the fix.
+
+    Parameters
+    ----------
+    message : the English message (``str(error)``: logs, Prefect, English CLI).
+    zh : the same message in Chinese, for a user whose command line speaks Chinese
+        (``--lang zh`` or a Chinese locale); file names, columns and options stay as written.
+    path, dataset : the file or dataset it is about, for callers that point at it.
+    """
+
+    def __init__(self, message: str, *, zh: str | None = None, path: str | None = None, dataset: str | None = None):
         self.path = path
         self.dataset = dataset
-        super().__init__(" ".join(str(message).split()))
+        self.message_zh = _one_line(zh) if zh else None
+        super().__init__(_one_line(message))
+
+    def in_language(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``); English where no Chinese was given."""
+        return self.message_zh if lang == "zh" and self.message_zh else str(self)
 
 
 class StoreBusyError(FundwatchError):

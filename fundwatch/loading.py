@@ -145,7 +145,7 @@ class LoadResult:
 class _Discovery:
     found: dict[str, list[Path]]
     ignored: list[str]
-    problems: dict[str, str]
+    problems: dict[str, InputError]  # dataset -> why it cannot be read (raised when it is needed)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -158,9 +158,11 @@ def _hidden(name: str) -> bool:
 
 def _scan(input_dir: Path) -> _Discovery:
     if not input_dir.exists():
-        raise InputError(f"input directory {input_dir} does not exist: pass the folder holding the dataset files")
+        raise InputError(f"input directory {input_dir} does not exist: pass the folder holding the dataset files",
+                         zh=f"输入目录 {input_dir} 不存在:请给出存放各数据集文件的文件夹")
     if not input_dir.is_dir():
-        raise InputError(f"{input_dir} is not a directory: pass the folder holding the dataset files")
+        raise InputError(f"{input_dir} is not a directory: pass the folder holding the dataset files",
+                         zh=f"{input_dir} 不是文件夹:请给出存放各数据集文件的文件夹")
     singles: dict[str, list[Path]] = {}
     folders: dict[str, Path] = {}
     ignored: list[str] = []
@@ -177,18 +179,24 @@ def _scan(input_dir: Path) -> _Discovery:
         else:
             ignored.append(_rel(entry, input_dir))
     found: dict[str, list[Path]] = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, InputError] = {}
     for name in DATASETS:
         single, folder = singles.get(name, []), folders.get(name)
+        zh_name = DATASETS[name].zh
         if single and folder is not None:
-            problems[name] = (
-                f"dataset {name} is given both as {single[0].name} and as folder {name}/: "
-                "keep one of them in the input directory"
+            problems[name] = InputError(
+                f"{input_dir}: dataset {name} is given both as {single[0].name} and as folder {name}/: "
+                "keep one of them in the input directory",
+                zh=f"{input_dir}:{zh_name}({name})既有文件 {single[0].name} 又有文件夹 {name}/:输入目录中只保留其一",
+                dataset=name,
             )
         elif len(single) > 1:
-            problems[name] = (
-                f"dataset {name} is given as several files ({', '.join(p.name for p in single)}): "
-                f"keep one, or put all of them in a folder {name}/"
+            problems[name] = InputError(
+                f"{input_dir}: dataset {name} is given as several files ({', '.join(p.name for p in single)}): "
+                f"keep one, or put all of them in a folder {name}/",
+                zh=f"{input_dir}:{zh_name}({name})有多个文件({'、'.join(p.name for p in single)}):"
+                f"只保留一个,或把它们都放进文件夹 {name}/",
+                dataset=name,
             )
         elif single:
             found[name] = single
@@ -202,9 +210,11 @@ def _scan(input_dir: Path) -> _Discovery:
             if files:
                 found[name] = files
             else:
-                problems[name] = (
-                    f"folder {name}/ holds no .parquet, .csv or .xlsx file: put the {name} "
-                    "files in it or remove the folder"
+                problems[name] = InputError(
+                    f"{input_dir}: folder {name}/ holds no .parquet, .csv or .xlsx file: put the {name} "
+                    "files in it or remove the folder",
+                    zh=f"{input_dir}:文件夹 {name}/ 中没有 .parquet、.csv 或 .xlsx 文件:请放入{zh_name}文件或删除该文件夹",
+                    dataset=name,
                 )
     return _Discovery(found, ignored, problems)
 
@@ -218,7 +228,7 @@ def discover(input_dir: str | Path) -> dict[str, list[Path]]:
     """
     d = _scan(Path(input_dir))
     if d.problems:
-        raise InputError(next(iter(d.problems.values())))
+        raise next(iter(d.problems.values()))
     return d.found
 
 
@@ -266,6 +276,7 @@ def _normalize_file(
         raise InputError(
             f"{raw.rel} could not be read ({type(exc).__name__}: corrupt or truncated): "
             "copy or export it again",
+            zh=f"{raw.rel} 无法读取({type(exc).__name__}:文件已损坏或不完整):请重新复制或导出",
             path=raw.rel,
             dataset=dataset.name,
         ) from None
@@ -472,12 +483,13 @@ def load_input(
         unknown = sorted(wanted - set(DATASETS))
         if unknown:
             raise InputError(
-                f"unknown dataset(s) {', '.join(unknown)}: use names from {', '.join(DATASETS)}"
+                f"unknown dataset(s) {', '.join(unknown)}: use names from {', '.join(DATASETS)}",
+                zh=f"未知的数据集 {', '.join(unknown)}:可用的名称为 {', '.join(DATASETS)}",
             )
     disc = _scan(root)
     for name, problem in disc.problems.items():
         if wanted is None or name in wanted:
-            raise InputError(f"{root}: {problem}", dataset=name)
+            raise problem
     datasets: dict[str, pl.DataFrame] = {}
     counts: dict[str, DatasetCounts] = {}
     absent: dict[str, list[str]] = {}

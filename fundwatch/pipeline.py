@@ -44,7 +44,8 @@ def parse_domains(domain: str | Iterable[str]) -> tuple[str, ...]:
         items = tuple(domain)
     bad = [d for d in items if d not in DOMAIN_CHOICES]
     if bad or not items:
-        raise InputError(f"unknown domain {', '.join(bad) or '(none)'}: use subsidy, medical or all")
+        raise InputError(f"unknown domain {', '.join(bad) or '(none)'}: use subsidy, medical or all",
+                         zh=f"未知的领域 {', '.join(bad) or '(空)'}:请用 subsidy(惠民补贴)、medical(医保基金)或 all(全部)")
     return tuple(sorted(set(items), key=DOMAIN_CHOICES.index))
 
 
@@ -89,7 +90,8 @@ def load_step(input_dir: str | Path, domains: tuple[str, ...], settings: Setting
     checkpoint("load", settings)
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
-        raise InputError(f"input directory {input_dir} does not exist: pass the folder that holds the datasets")
+        raise InputError(f"input directory {input_dir} does not exist: pass the folder that holds the datasets",
+                         zh=f"输入目录 {input_dir} 不存在:请给出存放各数据集文件的文件夹")
     present = set(discover(input_dir))
     needed = required_datasets(domains, settings)
     missing = {d: dets for d, dets in needed.items() if d not in present}
@@ -101,7 +103,11 @@ def load_step(input_dir: str | Path, domains: tuple[str, ...], settings: Setting
         raise InputError(
             f"{input_dir}: dataset '{first}' ({DATASETS[first].zh}) is missing{more}; needed by "
             f"{', '.join(sorted(set(dets)))}: add {first}.csv/.parquet/.xlsx or a {first}/ folder, "
-            f"or run with --domain for the data you have"
+            f"or run with --domain for the data you have",
+            zh=f"{input_dir}:缺少数据集“{DATASETS[first].zh}”({first})"
+            + (f"(另缺 {len(missing) - 1} 个:{'、'.join(DATASETS[d].zh for d in sorted(missing)[1:])})" if len(missing) > 1 else "")
+            + f",“{'、'.join(sorted({detector_by_name(d, settings).rules[0].title_zh for d in dets}))}”检查需要它:请放入 {first}.csv/.parquet/.xlsx 或文件夹 {first}/,"
+            "或用 --domain 只检查已有数据的领域",
         )
     wanted = datasets_for(domains, settings)
     check_memory(input_dir, {d: f for d, f in discover(input_dir).items() if d in wanted}, settings)
@@ -130,7 +136,10 @@ def check_memory(input_dir: Path, files: Mapping[str, list[Path]], settings: Set
             f"{input_dir}: a scan of this input needs about {need / 1e9:.1f} GB of memory but "
             f"{have / 1e9:.1f} GB is available: scan fewer months at a time (--period-start/"
             f"--period-end on a smaller input folder), run on a larger machine, or split the "
-            f"work on a Dask cluster (--dask-address)"
+            f"work on a Dask cluster (--dask-address)",
+            zh=f"{input_dir}:扫描这些数据约需 {need / 1e9:.1f} GB 内存,当前可用 {have / 1e9:.1f} GB:"
+            "请分段扫描(用 --period-start/--period-end 和较小的输入目录),换用内存更大的机器,"
+            "或在 Dask 集群上分布执行(--dask-address)",
         )
 
 
@@ -551,7 +560,7 @@ class ScanRequest:
         for key in ("period_start", "period_end"):
             value = options.get(key)
             if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-                raise InputError(f"period {value!r} must look like 2025-03")
+                raise InputError(f"period {value!r} must look like 2025-03", zh=f"期间 {value!r} 应写成 2025-03 的形式")
         settings = load_settings(settings_file)
         if partitions:
             settings = settings.model_copy(update={"runtime": settings.runtime.model_copy(update={"partitions": partitions})})
@@ -569,15 +578,18 @@ def load_settings(settings_file: str | Path | None) -> Settings:
 
     path = Path(settings_file)
     if not path.is_file():
-        raise InputError(f"settings file {path} does not exist: pass a .toml or .json file", path=str(path))
+        raise InputError(f"settings file {path} does not exist: pass a .toml or .json file", path=str(path),
+                         zh=f"设置文件 {path} 不存在:请给出 .toml 或 .json 文件")
     try:
         return Settings.from_file(path)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"settings file {path}: {where}: {first['msg']}: fix or remove that entry", path=str(path)) from None
+        raise InputError(f"settings file {path}: {where}: {first['msg']}: fix or remove that entry", path=str(path),
+                         zh=f"设置文件 {path}:{where} 的值不合要求({first['msg']}):请改正或删除该项") from None
     except ValueError as exc:  # TOML/JSON syntax
-        raise InputError(f"settings file {path} does not parse ({exc}): fix its syntax", path=str(path)) from None
+        raise InputError(f"settings file {path} does not parse ({exc}): fix its syntax", path=str(path),
+                         zh=f"设置文件 {path} 无法解析({exc}):请检查其格式") from None
 
 
 @dataclass

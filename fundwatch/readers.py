@@ -75,6 +75,8 @@ def map_headers(headers: list[object], dataset: Dataset, rel: str) -> dict[int, 
             raise InputError(
                 f"{rel}: column {col.name} ({col.zh}) appears twice in the header "
                 f"(columns {found[name] + 1} and {i + 1}): keep one and export again",
+                zh=f"{rel}:表头中“{col.zh}”({col.name})出现两次(第 {found[name] + 1} 列和第 {i + 1} 列):"
+                "保留一列后重新导出",
                 path=rel,
                 dataset=dataset.name,
             )
@@ -87,6 +89,8 @@ def map_headers(headers: list[object], dataset: Dataset, rel: str) -> dict[int, 
         raise InputError(
             f"{rel}: required {what} {cols} missing from the header: add the {what} "
             f"(English or Chinese name) to the first row of the {dataset.name} file and export again",
+            zh=f"{rel}:表头缺少必填列 " + "、".join(f"“{c.zh}”({c.name})" for c in missing)
+            + f":请在{dataset.zh}文件的第一行加上该列(中文或英文列名均可)后重新导出",
             path=rel,
             dataset=dataset.name,
         )
@@ -116,7 +120,8 @@ def decode_csv_bytes(data: bytes, rel: str) -> tuple[str, bytes, str]:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         raise InputError(
-            f"{rel} is neither UTF-8 nor GBK: re-export it as UTF-8 CSV", path=rel
+            f"{rel} is neither UTF-8 nor GBK: re-export it as UTF-8 CSV", path=rel,
+            zh=f"{rel} 既不是 UTF-8 也不是 GBK 编码:请重新导出为 UTF-8 编码的 CSV",
         ) from None
     return text, text.encode("utf-8"), "gb18030"
 
@@ -143,6 +148,7 @@ def _record_lengths(text: str, rel: str) -> tuple[list[int], list[int]]:
     except csv.Error as exc:
         raise InputError(
             f"{rel} is not a well-formed CSV file ({exc}): re-export it as comma-separated CSV",
+            zh=f"{rel} 不是格式正确的 CSV 文件({exc}):请重新导出为逗号分隔的 CSV",
             path=rel,
         ) from None
 
@@ -153,13 +159,15 @@ def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
     if not data.strip(_UTF8_BOM + b" \t\r\n"):
         raise InputError(
             f"{rel} is empty (no header line): export the {dataset.name} table again with its header row",
+            zh=f"{rel} 是空文件(没有表头行):请连同表头行重新导出{dataset.zh}",
             path=rel,
             dataset=dataset.name,
         )
     text, utf8, encoding = decode_csv_bytes(data, rel)
     if "\x00" in text[: text.find("\n") if "\n" in text else len(text)]:
         raise InputError(
-            f"{rel} looks like a binary file, not CSV text: re-export it as UTF-8 CSV", path=rel
+            f"{rel} looks like a binary file, not CSV text: re-export it as UTF-8 CSV", path=rel,
+            zh=f"{rel} 像是二进制文件而不是 CSV 文本:请重新导出为 UTF-8 编码的 CSV",
         )
     # Trailing blank lines are an artefact of the export, not rows.
     stripped = text.rstrip("\r\n")
@@ -184,6 +192,7 @@ def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(
             f"{rel} could not be read as CSV ({type(exc).__name__}): re-export it as comma-separated UTF-8 CSV",
+            zh=f"{rel} 无法按 CSV 读取({type(exc).__name__}):请重新导出为逗号分隔、UTF-8 编码的 CSV",
             path=rel,
         ) from None
     data_lengths = lengths[1:]
@@ -191,6 +200,7 @@ def read_csv(path: Path, rel: str, dataset: Dataset) -> RawFile:
         raise InputError(
             f"{rel}: its rows could not be split consistently (an unbalanced quote?): "
             "re-export it as standard comma-separated CSV",
+            zh=f"{rel}:各行无法一致地分列(引号不成对?):请重新导出为标准的逗号分隔 CSV",
             path=rel,
         )
     n = pl.col("n")
@@ -238,12 +248,15 @@ def read_xlsx(path: Path, rel: str, dataset: Dataset) -> RawFile:
         raise InputError(
             f"{rel} is not a readable Excel workbook ({type(exc).__name__}): "
             "open it in Excel and save it as .xlsx, or export the sheet as UTF-8 CSV",
+            zh=f"{rel} 不是可读取的 Excel 工作簿({type(exc).__name__}):请用 Excel/WPS 打开后另存为 .xlsx,"
+            "或把该表导出为 UTF-8 编码的 CSV",
             path=rel,
         ) from None
     if table.height == 0:
         raise InputError(
             f"{rel}: the first sheet is empty (no header row): put the {dataset.name} table "
             "with its header row on the first sheet",
+            zh=f"{rel}:第一个工作表是空的(没有表头行):请把{dataset.zh}连同表头行放在第一个工作表",
             path=rel,
             dataset=dataset.name,
         )
@@ -278,6 +291,7 @@ def scan_parquet(path: Path, rel: str, dataset: Dataset) -> RawFile:
         raise InputError(
             f"{rel} is not a readable parquet file ({type(exc).__name__}: truncated or corrupt): "
             "copy or export it again",
+            zh=f"{rel} 不是可读取的 parquet 文件({type(exc).__name__}:文件不完整或已损坏):请重新复制或导出",
             path=rel,
         ) from None
     names = list(schema)
@@ -302,5 +316,6 @@ def read_file(path: Path, rel: str, dataset: Dataset) -> RawFile:
     """Dispatch on the (case-insensitive) extension."""
     ext = path.suffix.lower()
     if ext not in _READERS:
-        raise InputError(f"{rel}: unsupported file type {ext!r}: use .parquet, .csv or .xlsx", path=rel)
+        raise InputError(f"{rel}: unsupported file type {ext!r}: use .parquet, .csv or .xlsx", path=rel,
+                         zh=f"{rel}:不支持的文件类型 {ext!r}:请使用 .parquet、.csv 或 .xlsx")
     return _READERS[ext](path, rel, dataset)

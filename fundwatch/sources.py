@@ -45,25 +45,32 @@ def read_sources_config(path: str | Path) -> dict[str, dict]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"sources file {path} does not exist: pass the TOML file naming your SQL tables") from None
+        raise InputError(f"sources file {path} does not exist: pass the TOML file naming your SQL tables",
+                         zh=f"数据源文件 {path} 不存在:请给出列明各数据库表的 TOML 文件") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"sources file {path} is not valid TOML ({exc}): fix its syntax") from None
+        raise InputError(f"sources file {path} is not valid TOML ({exc}): fix its syntax",
+                         zh=f"数据源文件 {path} 不是有效的 TOML({exc}):请检查其格式") from None
     default_url = data.get("defaults", {}).get("url")
     out: dict[str, dict] = {}
     for name, spec in (data.get("datasets") or {}).items():
         if name not in DATASETS:
-            raise InputError(f"sources file {path}: unknown dataset '{name}': use one of {', '.join(DATASETS)}")
+            raise InputError(f"sources file {path}: unknown dataset '{name}': use one of {', '.join(DATASETS)}",
+                             zh=f"数据源文件 {path}:未知的数据集“{name}”:可用的名称为 {', '.join(DATASETS)}")
         url = spec.get("url", default_url)
         if not url:
-            raise InputError(f"sources file {path}: dataset '{name}' has no url and [defaults] gives none: add url = \"…\"")
+            raise InputError(f"sources file {path}: dataset '{name}' has no url and [defaults] gives none: add url = \"…\"",
+                             zh=f"数据源文件 {path}:数据集“{name}”没有 url,[defaults] 中也没有:请加上 url = \"…\"")
         table, query = spec.get("table"), spec.get("query")
         if bool(table) == bool(query):
-            raise InputError(f"sources file {path}: dataset '{name}' needs exactly one of table or query")
+            raise InputError(f"sources file {path}: dataset '{name}' needs exactly one of table or query",
+                             zh=f"数据源文件 {path}:数据集“{name}”须给出 table 或 query 二者之一(且只能一个)")
         if table and not _IDENT.match(table):
-            raise InputError(f"sources file {path}: table name {table!r} for '{name}' is not a plain identifier: use query instead")
+            raise InputError(f"sources file {path}: table name {table!r} for '{name}' is not a plain identifier: use query instead",
+                             zh=f"数据源文件 {path}:“{name}”的表名 {table!r} 不是简单标识符:请改用 query")
         out[name] = {"url": url, "table": table, "query": query}
     if not out:
-        raise InputError(f"sources file {path} names no [datasets.<name>] table: add at least one")
+        raise InputError(f"sources file {path} names no [datasets.<name>] table: add at least one",
+                         zh=f"数据源文件 {path} 没有列出任何 [datasets.<名称>] 表:请至少加一个")
     return out
 
 
@@ -98,10 +105,12 @@ def materialize_sources(sources_file: str | Path, input_dir: str | Path | None, 
                     batch.select(pl.all().cast(pl.String)).write_parquet(folder / f"part-{n:05d}.parquet")
                     n += 1
                 if n == 0:
-                    raise InputError(f"SQL source for '{name}' returned no columns: check the table or query")
+                    raise InputError(f"SQL source for '{name}' returned no columns: check the table or query",
+                                     zh=f"“{name}”的数据库来源没有返回任何列:请检查表名或查询语句")
             engine.dispose()
         except SQLAlchemyError as exc:
             where = spec["table"] or "its query"
             msg = str(exc).splitlines()[0]
-            raise InputError(f"could not read dataset '{name}' from {where} ({type(exc).__name__}: {msg}): check the url, table and permissions in the sources file") from None
+            raise InputError(f"could not read dataset '{name}' from {where} ({type(exc).__name__}: {msg}): check the url, table and permissions in the sources file",
+                             zh=f"无法从 {where} 读取数据集“{name}”({type(exc).__name__}:{msg}):请检查数据源文件中的地址、表名和权限") from None
     return target

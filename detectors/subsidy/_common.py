@@ -31,7 +31,7 @@ from fundwatch.textfmt import age_on, money, num, tidy_en, tidy_zh  # noqa: F401
 from fundwatch.settings import DEFAULT_SETTINGS
 from fundwatch.settings.subsidy import SubsidySettings
 
-from ..base import Datasets, Detector, lazy
+from ..base import Datasets, Detector, lazy, optional_column
 
 #: Defaults of every subsidy rule's keyword arguments.
 DEFAULTS: SubsidySettings = DEFAULT_SETTINGS.subsidy
@@ -46,7 +46,15 @@ STANDARD_COLUMNS = {
     "std_excludes_asset_owners": pl.Boolean(),
     "std_region_prefix": pl.String(),
     "std_valid_from": pl.String(),
+    "std_means_test": pl.Boolean(),
+    "std_exclusive_group": pl.String(),
+    "std_pay_within_days": pl.Int64(),
 }
+
+#: The contract's payment types (v2 ``payment_type``; empty or absent = ``regular``).
+REGULAR, BACK_PAY, TOP_UP, RETURNED = "regular", "back_pay", "top_up", "returned"
+#: Units paid once a year: their payments are keyed by year, not by month.
+ANNUAL_UNITS = ("person_year", "mu_year")
 
 UNIT_ZH = {"person_month": "人月", "person_year": "人年", "mu_year": "亩年"}
 ROLE_ZH = {"civil_servant": "公务员", "public_institution": "事业单位", "village_cadre": "村(社区)干部"}
@@ -76,7 +84,9 @@ class SubsidyRule(Detector):
 
 # -- datasets ------------------------------------------------------------------------------
 def disbursements(datasets: Datasets, columns: list[str]) -> pl.LazyFrame:
-    """The disbursements restricted to ``columns``; ``quantity`` defaults to 1 when empty or absent."""
+    """The disbursements restricted to ``columns``; ``quantity`` defaults to 1 when empty or
+    absent, ``payment_type`` to ``regular`` (the contract: empty = regular; a v1 input has
+    only regular payments) and ``proxy_id`` to null when absent."""
     lf = lazy(datasets, "disbursements")
     names = lf.collect_schema().names()
     exprs = []
@@ -84,6 +94,11 @@ def disbursements(datasets: Datasets, columns: list[str]) -> pl.LazyFrame:
         if c == "quantity":
             q = pl.col("quantity").cast(pl.Float64) if "quantity" in names else pl.lit(None, pl.Float64)
             exprs.append(q.fill_null(1.0).alias("quantity"))
+        elif c == "payment_type":
+            t = pl.col("payment_type").cast(pl.String) if "payment_type" in names else pl.lit(None, pl.String)
+            exprs.append(t.fill_null(REGULAR).alias("payment_type"))
+        elif c == "proxy_id" and "proxy_id" not in names:
+            exprs.append(pl.lit(None, pl.String).alias("proxy_id"))
         else:
             exprs.append(pl.col(c))
     return lf.select(exprs)
@@ -103,9 +118,16 @@ def standards_frame(datasets: Datasets) -> pl.DataFrame:
                 "valid_from": pl.String(), "valid_to": pl.String(), "unit": pl.String(),
                 "amount": pl.Float64(), "min_age": pl.Int64(), "max_age": pl.Int64(),
                 "excludes_officials": pl.Boolean(), "excludes_asset_owners": pl.Boolean(),
+                "means_test": pl.Boolean(), "exclusive_group": pl.String(), "pay_within_days": pl.Int64(),
             }
         )
     lf = lazy(datasets, "subsidy_standards")
+    names = lf.collect_schema().names()
+
+    def v2(col: str, dtype: pl.DataType) -> pl.Expr:
+        # a v2 column absent from the input reads as "not stated" (null) for every standard
+        return (pl.col(col).cast(dtype) if col in names else pl.lit(None, dtype)).alias(col)
+
     return lf.select(
         pl.col("subsidy_type").cast(pl.String).str.strip_chars(),
         pl.col("subsidy_name").cast(pl.String).str.strip_chars(),
@@ -118,6 +140,11 @@ def standards_frame(datasets: Datasets) -> pl.DataFrame:
         pl.col("max_age").cast(pl.Int64, strict=False),
         pl.col("excludes_officials").cast(pl.Boolean).fill_null(False),
         pl.col("excludes_asset_owners").cast(pl.Boolean).fill_null(False),
+        v2("means_test", pl.Boolean()),
+        pl.when(v2("exclusive_group", pl.String()).str.strip_chars() != "")
+        .then(v2("exclusive_group", pl.String()).str.strip_chars())
+        .alias("exclusive_group"),
+        v2("pay_within_days", pl.Int64()),
     ).collect()
 
 
@@ -218,6 +245,9 @@ def attach_standard(lf: pl.LazyFrame, standards: pl.DataFrame) -> pl.LazyFrame:
         pl.col("excludes_asset_owners").alias("std_excludes_asset_owners"),
         pl.col("region_prefix").alias("std_region_prefix"),
         pl.col("valid_from").alias("std_valid_from"),
+        pl.col("means_test").alias("std_means_test"),
+        pl.col("exclusive_group").alias("std_exclusive_group"),
+        pl.col("pay_within_days").alias("std_pay_within_days"),
     )
     if not hits:
         return lf.with_columns([pl.lit(None, dtype).alias(c) for c, dtype in STANDARD_COLUMNS.items()])
@@ -234,6 +264,7 @@ def standardised(
     columns: list[str],
     only_flag: str | pl.Expr | None = None,
     extra_types: tuple[str, ...] = (),
+    per_month: bool = False,
 ) -> tuple[pl.LazyFrame, pl.DataFrame]:
     """Disbursements (``columns`` plus ``type_code`` and the applicable standard) and the standards.
 
@@ -242,6 +273,11 @@ def standardised(
     such standard row are kept before the lookup: the rule could not fire on the others.
     ``only_flag`` may also be a boolean expression over the standards' columns; type codes in
     ``extra_types`` are kept as well.
+
+    With ``per_month`` (``columns`` must include ``payment_type``, ``quantity`` and
+    ``amount``), a back-pay of a monthly type becomes one row per month it covers
+    (:func:`expand_back_pay`), each with that month's standard: a back-pay over a standard
+    rise is judged month by month.
     """
     standards = standards_frame(datasets)
     needed = list(dict.fromkeys([*columns, "subsidy_type", "region_code", "period"]))
@@ -255,6 +291,16 @@ def standardised(
             mask = pl.col(only_flag)
         types = sorted(set(standards.filter(mask)["subsidy_type"].to_list()) | set(extra_types))
         lf = lf.filter(pl.col("type_code").is_in(types))
+    if per_month:
+        monthly = sorted(set(standards.filter(pl.col("unit") == "person_month")["subsidy_type"].to_list()))
+        is_monthly_back = (pl.col("payment_type") == BACK_PAY) & pl.col("type_code").is_in(monthly)
+        names = lf.collect_schema().names()
+        expanded = expand_back_pay(lf.filter(is_monthly_back))
+        lf = pl.concat(
+            [lf.filter(~is_monthly_back).with_columns(pl.lit(0, pl.Int64).alias("month_no")),
+             expanded.select([*names, "month_no"])],
+            how="vertical",
+        )
     return attach_standard(lf, standards), standards
 
 
@@ -267,6 +313,45 @@ def period_first_day(expr: pl.Expr) -> pl.Expr:
 def period_last_day(expr: pl.Expr) -> pl.Expr:
     """Last day of a ``YYYY-MM`` period as a date."""
     return period_first_day(expr).dt.month_end()
+
+
+def period_plus(expr: pl.Expr, months: pl.Expr) -> pl.Expr:
+    """The ``YYYY-MM`` period ``months`` after ``expr``."""
+    return period_first_day(expr).dt.offset_by(months.cast(pl.String) + "mo").dt.strftime("%Y-%m")
+
+
+def months_covered(quantity: pl.Expr) -> pl.Expr:
+    """Whole months a back-pay of ``quantity`` person-months covers (a fraction counts as a
+    month: a pro-rata part of a month is still that month), at least one."""
+    return quantity.ceil().cast(pl.Int64).clip(1, None)
+
+
+def expand_back_pay(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per month a ``back_pay`` row covers, other rows unchanged.
+
+    ``lf`` needs ``period``, ``quantity``, ``amount`` and ``payment_type``. A back-pay's
+    ``period`` is the first month covered and ``quantity`` the months (the contract); each
+    month row gets ``period`` = that month, ``quantity`` its share (1, the last one the
+    fraction left) and ``amount`` pro rata. ``month_no`` numbers the months (0 for other rows).
+    Back-pay rows are few, so the explode costs nothing on ordinary payments.
+    """
+    is_back = pl.col("payment_type") == BACK_PAY
+    back = (
+        lf.filter(is_back)
+        .with_columns(pl.int_ranges(0, months_covered(pl.col("quantity"))).alias("month_no"))
+        .explode("month_no")
+        .with_columns(
+            (pl.col("quantity") - pl.col("month_no")).clip(0.0, 1.0).alias("_share"),
+        )
+        .with_columns(
+            period_plus(pl.col("period"), pl.col("month_no")).alias("period"),
+            (pl.col("amount") * pl.col("_share") / pl.col("quantity")).alias("amount"),
+            pl.col("_share").alias("quantity"),
+        )
+        .drop("_share")
+    )
+    other = lf.filter(~is_back).with_columns(pl.lit(0, pl.Int64).alias("month_no"))
+    return pl.concat([other, back.select(other.collect_schema().names())], how="vertical")
 
 
 
@@ -376,3 +461,58 @@ def finish(
 def json_details(**fields: pl.Expr) -> pl.Expr:
     """A JSON object text of the given expressions."""
     return pl.struct(**fields).struct.json_encode()
+
+
+# -- rosters: assets and officials --------------------------------------------------------------
+def counting_assets(
+    datasets: Datasets,
+    excluding_asset_types: tuple[str, ...],
+    exempt_asset_subtypes: tuple[str, ...],
+    asset_min_value: float,
+) -> pl.LazyFrame:
+    """Registrations that shut their owner out: ``person_id, asset_type, subtype,
+    registered_date, deregistered_date, value``.
+
+    An asset counts when its type is in ``excluding_asset_types``, its ``subtype`` (v2) is not
+    in ``exempt_asset_subtypes`` (an empty subtype counts: nothing shows it exempt), and its
+    ``value`` is above ``asset_min_value`` where a value is given. Whether it was held during a
+    period (registered before it, not deregistered before it) is for the caller to test with
+    :func:`asset_held`.
+    """
+    value = pl.col("value").cast(pl.Float64)
+    return (
+        lazy(datasets, "assets")
+        .select(
+            "person_id", pl.col("asset_type").cast(pl.String),
+            optional_column(datasets, "assets", "subtype").cast(pl.String),
+            "registered_date",
+            optional_column(datasets, "assets", "deregistered_date"),
+            value.alias("value"),
+        )
+        .filter(
+            pl.col("asset_type").is_in(list(excluding_asset_types))
+            & pl.col("registered_date").is_not_null()
+            & (pl.col("subtype").is_null() | ~pl.col("subtype").is_in(list(exempt_asset_subtypes)))
+            & (pl.col("value").is_null() | (pl.col("value") > asset_min_value))
+        )
+    )
+
+
+def asset_held(period: pl.Expr) -> pl.Expr:
+    """The asset was registered before the period and not deregistered before it began."""
+    first = period_first_day(period)
+    return (pl.col("registered_date") < first) & (
+        pl.col("deregistered_date").is_null() | (pl.col("deregistered_date") >= first)
+    )
+
+
+def serving(period: pl.Expr) -> pl.Expr:
+    """An ``officials`` row's service overlaps the period."""
+    return (pl.col("start_date").is_null() | (pl.col("start_date") <= period_last_day(period))) & (
+        pl.col("end_date").is_null() | (pl.col("end_date") >= period_first_day(period))
+    )
+
+
+def masked_id(expr: pl.Expr) -> pl.Expr:
+    """An identity number as evidence may show it: region digits and the last four."""
+    return expr.str.slice(0, 6) + pl.lit("********") + expr.str.slice(14, 4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ..base import Datasets, RuleSpec, lazy
+from ..base import Datasets, RuleSpec, lazy, optional_column
 from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
@@ -41,12 +41,14 @@ class CadreHeldCardsRule(SubsidyRule):
 
     A payment is flagged when its ``account_holder_id`` is an official, differs from the
     beneficiary ``person_id``, and the beneficiary does not live in the official's household
-    (``persons.household_id``). When either household is unknown the payment is flagged: the
-    same-household exception must be shown by the register.
+    (``persons.household_id``). Both households must be known: a person missing from the
+    register is no evidence of a stranger's card (GHOST_BENEFICIARY covers unregistered
+    beneficiaries). A payment whose ``proxy_id`` (v2) names the holder is a registered proxy
+    (委托代领 or guardianship on file) and is not flagged.
 
-    Legitimate look-alike ignored: a relative in the same household holding the card (e.g. a
-    cadre collecting an elderly parent's allowance in the same 户), and the official's own
-    payments.
+    Legitimate look-alikes ignored: a relative in the same household holding the card (e.g. a
+    cadre collecting an elderly parent's allowance in the same 户), a registered proxy, and the
+    official's own payments.
 
     Findings: one per official (``entity_type="person"``, ``entity_id`` = the holder), records
     all such payments with their whole amounts. Score
@@ -107,9 +109,12 @@ class CadreHeldCardsRule(SubsidyRule):
         records = (
             disbursements(
                 datasets,
-                ["disbursement_id", "person_id", "region_code", "period", "amount", "account_no", "account_holder_id"],
+                ["disbursement_id", "person_id", "region_code", "period", "amount", "account_no", "account_holder_id",
+                 "proxy_id"],
             )
             .filter(pl.col("account_holder_id").is_not_null() & (pl.col("account_holder_id") != pl.col("person_id")))
+            # a registered proxy (委托代领, guardian) holding the card is on file: legitimate
+            .filter((pl.col("proxy_id") != pl.col("account_holder_id")).fill_null(True))
             .join(cadres, on="account_holder_id", how="inner")
             .join(hh.rename({"household_id": "_ben_hh"}), on="person_id", how="left")
             .join(
@@ -117,7 +122,9 @@ class CadreHeldCardsRule(SubsidyRule):
                 on="account_holder_id",
                 how="left",
             )
-            .filter((pl.col("_ben_hh") != pl.col("_holder_hh")).fill_null(True))
+            # both households known and different: an unknown household is no evidence of a
+            # stranger's card (the register may simply lack the person)
+            .filter((pl.col("_ben_hh") != pl.col("_holder_hh")).fill_null(False))
             .with_columns(pl.col("amount").cast(pl.Float64).alias("at_risk"))
         )
         grouped = group_records(
@@ -161,17 +168,28 @@ class SharedAccountRule(SubsidyRule):
     the register counts as a household of their own. An ``account_no`` is flagged when its
     payments go to people of at least ``shared_account_min_households`` households.
 
-    Legitimate look-alike ignored: one household sharing one account (spouses, a parent and a
-    disabled child), however many members it pays.
+    Payments whose ``proxy_id`` (v2) names the account holder are registered collecting
+    (委托代领, guardian) and are left out. The account's holder is the ``account_holder_id``
+    named most often on its payments; their household's payments are evidence with nothing at
+    risk, every other household's payments are at risk whole.
+
+    Legitimate look-alikes ignored: one household sharing one account (spouses, a parent and a
+    disabled child), however many members it pays; a registered proxy; a child collecting for
+    parents who live apart (up to ``shared_account_family_households`` other households whose
+    beneficiaries are all heads or spouses of their household — ``relation``, v2 — and at
+    least ``generation_gap_years`` older or younger than the holder).
 
     Findings: one per account (``entity_type="account"``, ``entity_id`` = ``account_no``),
-    every payment into it as a record with its whole amount. Score
-    ``shared_account_score_base + shared_account_score_per_household × (households − minimum)``,
+    every payment into it as a record, other households' with their whole amount. Score
+    ``shared_account_score_base + shared_account_score_per_household × (counted households − minimum)``,
     clipped to 1.
 
     Parameters
     ----------
-    shared_account_min_households : least number of households to flag an account.
+    shared_account_min_households : least number of households to flag an account (accepted
+        family households not counted).
+    shared_account_family_households, generation_gap_years : parents' or children's
+        households accepted (see above).
     shared_account_score_base, shared_account_score_per_household : score shape.
     """
 
@@ -205,17 +223,25 @@ class SharedAccountRule(SubsidyRule):
     def __init__(
         self,
         shared_account_min_households: int = DEFAULTS.shared_account_min_households,
+        shared_account_family_households: int = DEFAULTS.shared_account_family_households,
+        generation_gap_years: int = DEFAULTS.generation_gap_years,
         shared_account_score_base: float = DEFAULTS.shared_account_score_base,
         shared_account_score_per_household: float = DEFAULTS.shared_account_score_per_household,
     ):
         self.shared_account_min_households = shared_account_min_households
+        self.shared_account_family_households = shared_account_family_households
+        self.generation_gap_years = generation_gap_years
         self.shared_account_score_base = shared_account_score_base
         self.shared_account_score_per_household = shared_account_score_per_household
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         disb = disbursements(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount", "account_no"]
+            datasets,
+            ["disbursement_id", "person_id", "region_code", "period", "amount", "account_no", "account_holder_id",
+             "proxy_id"],
         ).filter(pl.col("account_no").is_not_null())
+        # a registered proxy's collecting is on file (委托代领, guardian): not a shared card
+        disb = disb.filter((pl.col("proxy_id") != pl.col("account_holder_id")).fill_null(True))
         # accounts paying more than one person first: cheap, and most accounts pay one
         multi = (
             disb.group_by("account_no")
@@ -223,25 +249,73 @@ class SharedAccountRule(SubsidyRule):
             .filter(pl.col("_n") >= self.shared_account_min_households)
             .select("account_no")
         )
+        people = lazy(datasets, "persons").select(
+            "person_id", pl.col("household_id").cast(pl.String), "birth_date",
+            optional_column(datasets, "persons", "relation").cast(pl.String),
+        ).filter(pl.col("household_id").is_not_null()).unique(subset="person_id", keep="first")
         candidates = (
             disb.join(multi, on="account_no", how="semi")
-            .join(_households(datasets), on="person_id", how="left")
+            .join(people, on="person_id", how="left")
             .with_columns(
                 pl.coalesce(pl.col("household_id"), pl.lit("person:") + pl.col("person_id")).alias("_hh")
             )
         )
-        shared = (
-            candidates.group_by("account_no")
-            .agg(pl.col("_hh").n_unique().alias("n_households"), pl.col("person_id").n_unique().alias("n_people"))
-            .filter(pl.col("n_households") >= self.shared_account_min_households)
+        # the account's holder: the holder named most often on its payments (ties: the
+        # smallest id), and the holder's household and birth date from the register
+        holder = (
+            candidates.filter(pl.col("account_holder_id").is_not_null())
+            .group_by("account_no", "account_holder_id").agg(pl.len().alias("_k"))
+            .sort(["account_no", "_k", "account_holder_id"], descending=[False, True, False])
+            .group_by("account_no", maintain_order=True).agg(pl.col("account_holder_id").first().alias("_holder"))
+            .join(people.select(pl.col("person_id").alias("_holder"), pl.col("household_id").alias("_holder_hh"),
+                                pl.col("birth_date").alias("_holder_birth")), on="_holder", how="left")
         )
-        records = candidates.join(shared, on="account_no", how="inner").with_columns(
-            pl.col("amount").cast(pl.Float64).alias("at_risk")
+        gap = 365.25 * self.generation_gap_years
+        age_gap = (pl.col("birth_date") - pl.col("_holder_birth")).dt.total_days().abs()
+        # a parent or child living apart: heads (or spouses of heads) of their own household,
+        # a generation older or younger than the holder
+        kin_like = pl.col("relation").is_in(["head", "spouse"]) & (age_gap >= gap)
+        households = (
+            candidates.join(holder, on="account_no", how="left")
+            .group_by("account_no", "_hh")
+            .agg(
+                (pl.col("_hh").first() == pl.col("_holder_hh").first()).fill_null(False).alias("_own"),
+                kin_like.fill_null(False).all().alias("_kin"),
+            )
+            .sort("account_no", "_hh")
+            .with_columns(
+                # the first family_households kin households of each account are accepted
+                (pl.col("_kin") & ~pl.col("_own")).cast(pl.Int64).cum_sum().over("account_no").alias("_kin_no")
+            )
+            .with_columns(
+                (pl.col("_kin") & ~pl.col("_own") & (pl.col("_kin_no") <= self.shared_account_family_households))
+                .alias("_accepted")
+            )
+        )
+        shared = (
+            households.group_by("account_no")
+            .agg(
+                pl.len().alias("n_households"),
+                (~pl.col("_accepted")).sum().alias("_n_counted"),
+                pl.col("_accepted").sum().alias("n_family"),
+            )
+            .filter(pl.col("_n_counted") >= self.shared_account_min_households)
+        )
+        records = (
+            candidates.join(shared, on="account_no", how="inner")
+            .join(households.select("account_no", "_hh", "_own", "_accepted"), on=["account_no", "_hh"], how="left")
+            .with_columns(
+                # the holder's own household and accepted parents' or children's households
+                # are evidence; what other households were paid is the money in doubt
+                pl.when(pl.col("_own") | pl.col("_accepted")).then(0.0)
+                .otherwise(pl.col("amount").cast(pl.Float64)).alias("at_risk")
+            )
         )
         grouped = group_records(
             records,
             "account_no",
-            extra=[pl.col("n_households").first(), pl.col("n_people").first()],
+            extra=[pl.col("n_households").first(), pl.col("person_id").n_unique().alias("n_people"),
+                   pl.col("_n_counted").first(), pl.col("n_family").first()],
         )
         zh = (
             pl.lit("同一账户为 ") + pl.col("n_households").cast(pl.String) + pl.lit(" 户 ")
@@ -259,7 +333,8 @@ class SharedAccountRule(SubsidyRule):
         score = (
             pl.lit(self.shared_account_score_base)
             + self.shared_account_score_per_household
-            * (pl.col("n_households") - self.shared_account_min_households)
+            * (pl.col("_n_counted") - self.shared_account_min_households)
         ).clip(0.0, 1.0)
-        details = json_details(n_households=pl.col("n_households"), n_beneficiaries=pl.col("n_people"))
+        details = json_details(n_households=pl.col("n_households"), n_beneficiaries=pl.col("n_people"),
+                               n_family_households_accepted=pl.col("n_family"))
         return finish(grouped, "SHARED_ACCOUNT", "account", "account_no", score, zh, en, details)

@@ -18,6 +18,8 @@ from ._common import (
     ROLE_EN,
     ROLE_ZH,
     SubsidyRule,
+    asset_held,
+    counting_assets,
     finish,
     group_records,
     json_details,
@@ -150,10 +152,14 @@ class AssetOwnerRecipientRule(SubsidyRule):
 
     A payment is flagged when its applicable standard has ``excludes_asset_owners`` and the
     beneficiary owns an asset of a type in ``excluding_asset_types`` (default vehicle and
-    business) with ``registered_date`` before the first day of the period.
+    business) with ``registered_date`` before the first day of the period and not
+    ``deregistered_date`` (v2) before it, whose ``subtype`` (v2) is not in
+    ``exempt_asset_subtypes`` and whose ``value``, where given, is above ``asset_min_value``.
 
     Legitimate look-alikes ignored: a registration after the period began (the entitlement
-    was lost only then) and property (房产), which the contract does not count.
+    was lost only then), a vehicle deregistered before the period, an exempt subtype (a farm
+    vehicle, a motorcycle, a disability vehicle), an asset worth no more than the local line,
+    and property (房产), which the contract does not count.
 
     Findings: one per person; records are the excluded payments, whole amounts at risk;
     score 1.0.
@@ -161,6 +167,7 @@ class AssetOwnerRecipientRule(SubsidyRule):
     Parameters
     ----------
     excluding_asset_types : asset types that exclude their owners.
+    exempt_asset_subtypes, asset_min_value : subtypes and values that do not count.
     """
 
     rules = (
@@ -193,20 +200,17 @@ class AssetOwnerRecipientRule(SubsidyRule):
     def __init__(
         self,
         excluding_asset_types: tuple[str, ...] = DEFAULTS.excluding_asset_types,
+        exempt_asset_subtypes: tuple[str, ...] = DEFAULTS.exempt_asset_subtypes,
+        asset_min_value: float = DEFAULTS.asset_min_value,
     ):
         self.excluding_asset_types = excluding_asset_types
+        self.exempt_asset_subtypes = exempt_asset_subtypes
+        self.asset_min_value = asset_min_value
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
-        # the earliest registration per person and asset type is all the rule needs
-        owners = (
-            lazy(datasets, "assets")
-            .select("person_id", pl.col("asset_type").cast(pl.String), "registered_date")
-            .filter(
-                pl.col("asset_type").is_in(list(self.excluding_asset_types))
-                & pl.col("registered_date").is_not_null()
-            )
-            .group_by("person_id", "asset_type")
-            .agg(pl.col("registered_date").min())
+        owners = counting_assets(datasets, self.excluding_asset_types, self.exempt_asset_subtypes,
+                                 self.asset_min_value).select(
+            "person_id", "asset_type", "registered_date", "deregistered_date"
         )
         lf, standards = standardised(
             datasets, ["disbursement_id", "person_id", "region_code", "period", "amount"],
@@ -215,7 +219,7 @@ class AssetOwnerRecipientRule(SubsidyRule):
         matched = (
             lf.filter(pl.col("std_excludes_asset_owners").fill_null(False))
             .join(owners, on="person_id", how="inner")
-            .filter(pl.col("registered_date") < period_first_day(pl.col("period")))
+            .filter(asset_held(pl.col("period")))
         )
         records = matched.group_by("disbursement_id").agg(
             pl.col("person_id", "region_code", "period", "amount", "type_code").first(),

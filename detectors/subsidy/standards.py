@@ -16,6 +16,9 @@ from ..policy import ONE_CARD_EN, ONE_CARD_ZH
 from ._common import (
     DEFAULTS,
     UNIT_ZH,
+    BACK_PAY,
+    REGULAR,
+    TOP_UP,
     SubsidyRule,
     age_on,
     finish,
@@ -42,12 +45,20 @@ class OverStandardRule(SubsidyRule):
 
     The applicable standard is the ``subsidy_standards`` row for the payment's type, the
     longest ``region_prefix`` matching its ``region_code`` (``*`` = all) and a validity window
-    containing the period. A payment is flagged when
+    containing the period. A regular payment is flagged when
     ``amount > standard amount × quantity + amount_tolerance``. Payments whose type has no
-    applicable standard are not judged here.
+    applicable standard are not judged here. Payment types (v2): a ``back_pay`` of a monthly
+    type is judged against the sum of the standards of the months it covers (``quantity``
+    months from ``period``; one without a standard for every month is not judged; one whose
+    quantity was left empty — it loads as 1 — and whose amount is a whole number of months at
+    the standard, 2 to ``back_pay_max_months``, is read as that many months); a
+    ``top_up`` is judged with the month's regular payment against the standard that now
+    applies (a top-up with no rise to follow is money above the standard); ``returned`` rows
+    are never judged.
 
-    Legitimate look-alike ignored: a county override that raises the standard (a longer
-    prefix wins over ``*``), so a county paying its own higher rate is not flagged.
+    Legitimate look-alikes ignored: a county override that raises the standard (a longer
+    prefix wins over ``*``), so a county paying its own higher rate is not flagged; a
+    back-pay of several months in one row; a top-up after a rise.
 
     Findings: one per person; records are the over-standard payments, amount at risk the
     excess over the expected amount. Score per payment
@@ -57,6 +68,8 @@ class OverStandardRule(SubsidyRule):
     Parameters
     ----------
     amount_tolerance : CNY allowed above standard × quantity.
+    back_pay_max_months : a back-pay with its quantity left empty (1) and an amount of a whole
+        number of months at the standard, 2 up to this, is read as that many months.
     over_standard_score_base, over_standard_full_ratio : score shape (see above).
     """
 
@@ -92,22 +105,100 @@ class OverStandardRule(SubsidyRule):
         amount_tolerance: float = DEFAULTS.amount_tolerance,
         over_standard_score_base: float = DEFAULTS.over_standard_score_base,
         over_standard_full_ratio: float = DEFAULTS.over_standard_full_ratio,
+        back_pay_max_months: int = DEFAULTS.back_pay_max_months,
     ):
         self.amount_tolerance = amount_tolerance
+        self.back_pay_max_months = back_pay_max_months
         self.over_standard_score_base = over_standard_score_base
         self.over_standard_full_ratio = over_standard_full_ratio
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         lf, standards = standardised(
-            datasets, ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity"]
+            datasets,
+            ["disbursement_id", "person_id", "region_code", "period", "amount", "quantity", "payment_type"],
+            per_month=True,
         )
+        # a back-pay is judged only when every month it covers has a standard: a month
+        # without one would make the expected amount too small
+        unjudged = pl.col("std_amount").is_null().any().over("disbursement_id")
+        lf = pl.concat([
+            lf.filter(pl.col("payment_type") != BACK_PAY),
+            lf.filter(pl.col("payment_type") == BACK_PAY).filter(~unjudged),
+        ], how="vertical").filter(pl.col("std_amount").is_not_null())
+        ptype = pl.col("payment_type")
+        per_payment = ["disbursement_id", "person_id", "type_code", "region_code", "payment_type"]
+        # regular payments and back-pay (month by month, summed back to the payment): the
+        # payment against the standard(s) of the months it covers
+        cols = [*per_payment, "period", "amount", "expected", "quantity", "std_amount", "std_unit",
+                "std_region_prefix", "_excess"]
         expected = pl.col("std_amount") * pl.col("quantity")
-        records = (
-            lf.filter(pl.col("std_amount").is_not_null())
-            .with_columns(expected.alias("expected"))
-            .filter(pl.col("amount") > pl.col("expected") + self.amount_tolerance)
+        regular_paid = lf.filter(ptype == REGULAR).with_columns(
+            expected.alias("expected"), (pl.col("amount") - expected).alias("_excess")
+        ).select(cols)
+        back_paid = (
+            lf.filter(ptype == BACK_PAY)
+            .group_by(per_payment)
+            .agg(
+                pl.col("period").min(),
+                pl.col("amount").sum(),
+                expected.sum().alias("expected"),
+                pl.col("quantity").sum(),
+                pl.col("std_amount").first(),
+                pl.col("std_unit").first(),
+                pl.col("std_region_prefix").first(),
+            )
             .with_columns(
-                (pl.col("amount") - pl.col("expected")).round(2).alias("at_risk"),
+                (pl.col("amount") / pl.col("std_amount")).alias("_months"),
+            )
+            .with_columns(
+                # a quantity left empty (loaded as 1) on a back-pay of a whole number of months
+                # at the standard: read as that many months, not one month overpaid
+                pl.when(
+                    (pl.col("quantity") == 1.0) & (pl.col("std_amount") > 0)
+                    & ((pl.col("_months") - pl.col("_months").round(0)).abs() * pl.col("std_amount")
+                       <= self.amount_tolerance)
+                    & pl.col("_months").round(0).is_between(2, self.back_pay_max_months)
+                ).then(pl.col("amount")).otherwise(pl.col("expected")).alias("expected")
+            )
+            .with_columns((pl.col("amount") - pl.col("expected")).alias("_excess"))
+            .select(cols)
+        )
+        paid = pl.concat([regular_paid, back_paid], how="vertical")
+        # top-ups: the month's latest regular payment plus its top-ups against the standard
+        # that now applies to the month (the rise the top-up follows); no rise, no room
+        month = ["person_id", "type_code", "period"]
+        regular = (
+            lf.filter(ptype == REGULAR)
+            .join(lf.filter(ptype == TOP_UP).select(month).unique(), on=month, how="semi")
+            .group_by(month)
+            .agg(pl.col("amount").sort_by("disbursement_id").last().alias("_base"))
+        )
+        tops = (
+            lf.filter(ptype == TOP_UP)
+            .join(regular, on=month, how="left")
+            .with_columns(
+                (pl.col("_base").fill_null(0.0) + pl.col("amount").sum().over(month)
+                 - pl.col("std_amount") * pl.col("quantity")).alias("_month_excess"),
+            )
+            .with_columns(
+                # the month's excess shared over its top-ups in proportion to their amounts
+                (pl.col("_month_excess").clip(0.0, None) * pl.col("amount")
+                 / pl.col("amount").sum().over(month)).alias("_excess"),
+                (pl.col("std_amount") * pl.col("quantity")).alias("expected"),
+                pl.when(pl.col("_month_excess") > self.amount_tolerance).then(pl.col("amount"))
+                .otherwise(0.0).alias("_flag"),
+            )
+            .filter(pl.col("_flag") > 0)
+            .select(*per_payment, "period", "amount", "expected", "quantity", "std_amount", "std_unit",
+                    "std_region_prefix", "_excess")
+        )
+        records = (
+            pl.concat([
+                paid.filter(pl.col("_excess") > self.amount_tolerance).select(tops.collect_schema().names()),
+                tops,
+            ], how="vertical")
+            .with_columns(
+                pl.col("_excess").round(2).alias("at_risk"),
                 type_label_zh(standards).alias("type_zh"),
             )
             .with_columns(

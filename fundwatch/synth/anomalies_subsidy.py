@@ -45,6 +45,30 @@ def _beneficiary_pool(g: Garden) -> np.ndarray:
     return pool[_alive(g)[pool]]
 
 
+def _household_excluded(g: Garden) -> np.ndarray:
+    """Persons of a household with a serving official or a vehicle/business owner (base city)."""
+    hh = g.col("hh")
+    bad = np.zeros(int(hh.max()) + 1, dtype=bool)
+    bad[hh[g.col("serving_official") | g.col("owner_vb")]] = True
+    return bad[hh]
+
+
+def _label_household(g: Garden, owner: int, g_from: int, note: str) -> None:
+    """The other free 低保 recipients of ``owner``'s household are HOUSEHOLD_MEANS_TEST cases
+    (低保 is means-tested per household) from month ``g_from``."""
+    hh, pid = g.col("hh"), g.col("person_id")
+    ml = g.enrol.filter((pl.col("subsidy_type") == "min_living") & (pl.col("m_to") >= g_from))["pidx"].unique().to_numpy()
+    members = ml[(hh[ml] == hh[owner]) & (ml != owner)]
+    members = np.sort(members[~g.used[members]])
+    if len(members) == 0:
+        return
+    g.take(members)
+    grps = g.groups(len(members))
+    g.tag_enrolments(members, grps, g_from=np.full(len(members), g_from), only_type="min_living")
+    for b, gg in zip(members, grps):
+        g.label("HOUSEHOLD_MEANS_TEST", S, "person", pid[b], gg, note=note, whole_amount=True)
+
+
 def _new_enrol(pidx, stype, m_from, m_to, grp) -> pl.DataFrame:
     n = len(pidx)
     return pl.DataFrame({
@@ -145,7 +169,9 @@ def _official_candidates(g: Garden, ended: bool) -> np.ndarray:
     cand = g.officials.filter(pl.col("ended") == ended)["pidx"].to_numpy()
     ok = _alive(g)[cand] & ~g.col("owner_vb")[cand] & ~_enrolled(g, ["min_living"])[cand]
     if ended:
-        ok &= ~g.col("serving_official")[cand]
+        # a former official of a household that passes the means test (no member serving or
+        # owning a car): the look-alike is about the end of service, nothing else
+        ok &= ~g.col("serving_official")[cand] & ~_household_excluded(g)[cand]
     return cand[ok]
 
 
@@ -189,6 +215,7 @@ def asset_owner_recipient(g: Garden, rng: np.random.Generator) -> None:
     for i, gg, kd in zip(pick, grps, kinds):
         g.label("ASSET_OWNER_RECIPIENT", S, "person", pid[i], gg, note=f"{kd} registered before the period",
                 whole_amount=True)
+        _label_household(g, int(i), 1, f"a household member's {kd} registered before the period")
 
 
 def asset_owner_lookalike_registered_later(g: Garden, rng: np.random.Generator) -> None:
@@ -201,9 +228,12 @@ def asset_owner_lookalike_registered_later(g: Garden, rng: np.random.Generator) 
     g.stop_enrolments(pick, rm - 1, "min_living")
     grps = g.groups(len(pick))
     g.tag_enrolments(pick, grps, only_type="min_living")
-    for i, gg in zip(pick, grps):
+    for i, gg, m in zip(pick, grps, rm):
         g.label("ASSET_OWNER_RECIPIENT", S, "person", pid[i], gg, lookalike=True,
                 note="vehicle registered after the last paid period", whole_amount=True)
+        # the household's other 低保 recipients are shut out from the month after it
+        if m < 12:
+            _label_household(g, int(i), int(m) + 1, "a household member's vehicle registered during the year")
 
 
 def asset_owner_lookalike_property(g: Garden, rng: np.random.Generator) -> None:
@@ -234,8 +264,10 @@ def village_outlier(g: Garden, rng: np.random.Generator) -> None:
         ops_seen.add(row["operator_id"])
         cty_count[row["county"]] = cty_count.get(row["county"], 0) + 1
     village, prio = g.col("village"), g.priority(rng)
+    # persons who would pass a household means test: the inflation is in numbers, not in
+    # enrolling households a member's job or car shuts out (HOUSEHOLD_MEANS_TEST's cases)
     eligible = (_alive(g) & ~g.col("official_ever") & ~g.col("owner_vb")
-                & ~_enrolled(g, ["min_living", "extreme_poverty"]))
+                & ~_enrolled(g, ["min_living", "extreme_poverty"]) & ~_household_excluded(g))
     for row in chosen:
         share = rng.uniform(*g.cfg.village_outlier_extra_share)
         arr = g.pick(prio, np.flatnonzero((village == row["village"]) & eligible), int(round(share * row["size"])))
@@ -530,3 +562,372 @@ def ghost_beneficiary(g: Garden, rng: np.random.Generator) -> None:
     ghosts = finish_payments(g, ghosts.drop("_acct"), rng, g.cfg)
     ghosts = ghosts.with_columns(account_no=acct, account_holder_id=pl.col("person_id"), risk=pl.col("amount"))
     g.add_payments(ghosts.select(g.pay.columns).cast(dict(g.pay.schema)))
+
+
+# -- contract v2: households, payment types, exclusive groups, allocations ------------------------
+def _pay_schema(g: Garden) -> dict:
+    return {**dict(g.pay.schema), "payment_type": pl.String, "proxy_id": pl.String, "withheld": pl.Boolean}
+
+
+def _std(g: Garden, stype: str, county: int, month: int) -> float:
+    row = g.std_lookup.filter((pl.col("subsidy_type") == stype) & (pl.col("county") == county)
+                              & (pl.col("month") == month))
+    return float(row["std"][0])
+
+
+def _adult_members(g: Garden, hh_id: int, exclude: int) -> np.ndarray:
+    hh, age0 = g.col("hh"), g.col("age0")
+    mem = np.flatnonzero((hh == hh_id) & _alive(g) & (age0 >= 20) & (age0 <= 65) & ~g.col("official_ever"))
+    return mem[(mem != exclude) & ~g.used[mem]]
+
+
+def household_means_test(g: Garden, rng: np.random.Generator) -> None:
+    """A 低保 household with a member's car or business registered before the year
+    (HOUSEHOLD_MEANS_TEST for the other recipients; ASSET_OWNER_RECIPIENT for the owner)."""
+    y, pid, hh = g.year, g.col("person_id"), g.col("hh")
+    ml = _full_year_self(g).filter(pl.col("subsidy_type") == "min_living")
+    ml_pidx = ml["pidx"].to_numpy()
+    ml_pidx = ml_pidx[_alive(g)[ml_pidx]]
+    k, prio = g.cfg.cases("HOUSEHOLD_MEANS_TEST", g.n), g.priority(rng)
+    enrolled_ml = _enrolled(g, ["min_living"])
+    done = 0
+    for b in g.order(prio, ml_pidx):
+        if done >= k:
+            break
+        owners = _adult_members(g, int(hh[b]), int(b))
+        others = np.flatnonzero((hh == hh[b]) & enrolled_ml)
+        others = others[(others != b)]
+        if len(owners) == 0 or g.used[b] or g.used[others].any():
+            continue
+        owner = int(owners[np.argsort(prio[owners], kind="stable")][0])
+        beneficiaries = np.array(sorted({int(b), *others.tolist()} - {owner}), dtype=np.int64)
+        g.take(beneficiaries)
+        g.take([owner])
+        kind = "vehicle" if rng.random() < 0.6 else "business"
+        reg = int(rng.integers(days(dt.date(2015, 1, 1)), days(dt.date(y - 1, 10, 31))))
+        g.add_assets([owner], [kind], [reg], [float(np.round(rng.uniform(40_000, 200_000), -2))])
+        gg = g.group()
+        g.tag_enrolments(beneficiaries, np.full(len(beneficiaries), gg), only_type="min_living")
+        for i in beneficiaries:
+            g.label("HOUSEHOLD_MEANS_TEST", S, "person", pid[i], gg,
+                    note=f"a household member owns a {kind} registered before the year", whole_amount=True)
+        if enrolled_ml[owner]:
+            go = g.group()
+            g.tag_enrolments([owner], [go], only_type="min_living")
+            g.label("ASSET_OWNER_RECIPIENT", S, "person", pid[owner], go,
+                    note=f"{kind} registered before the period (a means-tested household's member)",
+                    whole_amount=True)
+        done += 1
+
+
+def household_means_test_lookalike_not_means_tested(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: an elderly allowance (not means-tested) in a household where a son owns a car."""
+    y, pid, hh = g.year, g.col("person_id"), g.col("hh")
+    el = _full_year_self(g).filter(pl.col("subsidy_type") == "elderly_allowance")["pidx"].to_numpy()
+    tested = _enrolled(g, ["min_living", "extreme_poverty"])
+    hh_tested = np.zeros(int(hh.max()) + 1, dtype=bool)
+    hh_tested[hh[tested]] = True
+    cand = el[_alive(g)[el] & ~hh_tested[hh[el]]]
+    k, prio = g.cfg.lookalikes(g.n), g.priority(rng)
+    done = 0
+    for b in g.order(prio, cand):
+        if done >= k:
+            break
+        owners = _adult_members(g, int(hh[b]), int(b))
+        if len(owners) == 0 or g.used[b]:
+            continue
+        owner = int(owners[np.argsort(prio[owners], kind="stable")][0])
+        g.take([int(b), owner])
+        g.add_assets([owner], ["vehicle"], [int(rng.integers(days(dt.date(2015, 1, 1)), days(dt.date(y - 1, 10, 31))))],
+                     [float(np.round(rng.uniform(40_000, 200_000), -2))])
+        gg = g.group()
+        g.tag_enrolments([int(b)], [gg], only_type="elderly_allowance")
+        g.label("HOUSEHOLD_MEANS_TEST", S, "person", pid[b], gg, lookalike=True,
+                note="elderly allowance is not means-tested: a son's car does not matter", whole_amount=True)
+        done += 1
+
+
+def under_payment(g: Garden, rng: np.random.Generator) -> None:
+    """An operator pays several 低保 recipients of a village less than the standard for a few
+    months, keeping a 'fee' (UNDER_PAYMENT)."""
+    ml = _full_year_self(g).filter(pl.col("subsidy_type") == "min_living")["pidx"].to_numpy()
+    ml = ml[_alive(g)[ml]]
+    village, vop = g.col("village"), dict(zip(g.pop.villages["village"].to_list(), g.pop.villages["operator_id"].to_list()))
+    k, prio = g.cfg.cases("UNDER_PAYMENT", g.n), g.priority(rng)
+    seen_ops: set = set()
+    done = 0
+    for b in g.order(prio, ml):
+        if done >= k:
+            break
+        v = int(village[b])
+        if vop[v] in seen_ops:
+            continue
+        cand = ml[(village[ml] == v) & ~g.used[ml]]
+        if len(cand) < 3:
+            continue
+        arr = g.pick(prio, cand, int(rng.integers(3, 7)))
+        seen_ops.add(vop[v])
+        m0 = int(rng.integers(2, 9))
+        months = np.arange(m0, m0 + int(rng.integers(2, 4)))
+        fee = float(rng.choice([10.0, 20.0, 30.0, 50.0])) if rng.random() < 0.6 else None
+        rows = g.pay.filter(pl.col("pidx").is_in(arr.tolist()) & (pl.col("subsidy_type") == "min_living")
+                                        & pl.col("month").is_in(months.tolist())).sort(PAY_KEY)
+        amt = rows["amount"].to_numpy()
+        cut = np.full(len(rows), fee) if fee is not None else np.round(amt * rng.uniform(0.1, 0.3), 0)
+        gg = g.group()
+        g.update_payments(_update(rows, gg, risk=cut, amount=np.round(amt - cut, 2)))
+        g.label("UNDER_PAYMENT", S, "operator", vop[v], gg,
+                note=f"{len(arr)} recipients paid short for {len(months)} months", member_ids=[str(x) for x in rows["person_id"].unique().sort()])
+        done += 1
+
+
+def under_payment_lookalike_pro_rata(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: the first month of a late enrolment paid pro rata (half a month)."""
+    late = g.enrol.filter((pl.col("subsidy_type") == "min_living") & (pl.col("m_from") > 1)
+                          & (pl.col("holder_pidx") == pl.col("pidx")))
+    cand = late["pidx"].to_numpy()
+    for pi in g.pick(rng, cand[_alive(g)[cand]], g.cfg.lookalikes(g.n)):
+        m = int(late.filter(pl.col("pidx") == pi)["m_from"][0])
+        row = g.pay.filter((pl.col("pidx") == pi) & (pl.col("subsidy_type") == "min_living") & (pl.col("month") == m))
+        q = 0.5
+        gg = g.group()
+        g.update_payments(_update(row, gg, risk=0.0, quantity=[q], amount=[round(float(row["amount"][0]) * q, 2)]))
+        g.label("UNDER_PAYMENT", S, "person", row["person_id"][0], gg, lookalike=True,
+                note="first month paid pro rata (quantity 0.5)")
+
+
+def exclusive_benefits(g: Garden, rng: np.random.Generator) -> None:
+    """A 低保 recipient also paid 特困 support for a few months (EXCLUSIVE_BENEFITS)."""
+    pid = g.col("person_id")
+    ml = _full_year_self(g).filter(pl.col("subsidy_type") == "min_living")["pidx"].to_numpy()
+    pick = g.pick(rng, ml[_alive(g)[ml]], g.cfg.cases("EXCLUSIVE_BENEFITS", g.n))
+    for pi in pick:
+        m0 = int(rng.integers(1, 9))
+        m1 = min(12, m0 + int(rng.integers(2, 6)))
+        gg = g.group()
+        g.add_enrolments(_new_enrol(np.array([pi]), "extreme_poverty", [m0], [m1], [gg]))
+        rows = g.pay.filter((pl.col("pidx") == pi) & (pl.col("subsidy_type") == "min_living")
+                            & pl.col("month").is_between(m0, m1))
+        # 低保 is the smaller benefit: what was paid twice
+        g.update_payments(_update(rows, gg, risk=rows["amount"].to_numpy()))
+        g.label("EXCLUSIVE_BENEFITS", S, "person", pid[pi], gg, note=f"低保 and 特困 both paid for months {m0}-{m1}")
+
+
+def exclusive_benefits_lookalike_transfer(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: 低保 stopped, 特困 from the next month (a transfer between benefits)."""
+    pid = g.col("person_id")
+    ml = _full_year_self(g).filter(pl.col("subsidy_type") == "min_living")["pidx"].to_numpy()
+    pick = g.pick(rng, ml[_alive(g)[ml]], g.cfg.lookalikes(g.n))
+    for pi in pick:
+        m = int(rng.integers(3, 10))
+        gg = g.group()
+        g.stop_enrolments([pi], [m], "min_living")
+        g.add_enrolments(_new_enrol(np.array([pi]), "extreme_poverty", [m + 1], [12], [gg]))
+        g.label("EXCLUSIVE_BENEFITS", S, "person", pid[pi], gg, lookalike=True,
+                note=f"低保 to month {m}, 特困 from month {m + 1}", whole_amount=True)
+
+
+def _township_batches(g: Garden) -> pl.DataFrame:
+    """Monthly batches per township (9 digits) of months 2-8: their free recipients (2+)."""
+    pay = _free_payments(g).filter((pl.col("subsidy_type") != "farmland") & pl.col("month").is_between(2, 8))
+    return (pay.with_columns(town=pl.col("region_code").str.slice(0, 9))
+            .group_by("batch_id", "town").agg(pl.col("pidx").unique().sort(), pl.len().alias("n"))
+            .filter(pl.col("n") >= 2).sort("batch_id", "town"))
+
+
+def unpaid_allocation(g: Garden, rng: np.random.Generator) -> None:
+    """A township keeps the money allocated for some recipients of a batch (UNPAID_ALLOCATION)."""
+    batches = _township_batches(g)
+    k = g.cfg.cases("UNPAID_ALLOCATION", g.n)
+    order = rng.permutation(batches.height)
+    done, towns = 0, set()
+    for j in order:
+        if done >= k:
+            break
+        row = batches.row(int(j), named=True)
+        members = np.array(row["pidx"], dtype=np.int64)
+        members = members[~g.used[members]]
+        if row["town"] in towns or len(members) < 2:
+            continue
+        towns.add(row["town"])
+        g.take(members)
+        rows = g.pay.filter(pl.col("pidx").is_in(members.tolist()) & (pl.col("batch_id") == row["batch_id"])
+                            & (pl.col("region_code").str.slice(0, 9) == row["town"])).sort(PAY_KEY)
+        n_keep = len(rows) - int(rng.integers(1, max(1, len(rows) // 3) + 1))
+        kept, withheld = rows.head(n_keep), rows.tail(len(rows) - n_keep)
+        gg = g.group()
+        money_kept = float(withheld["amount"].sum())
+        g.update_payments(_update(withheld, gg, withheld=True, risk=0.0))
+        g.update_payments(_update(kept, gg, risk=round(money_kept / len(kept), 2)))
+        g.label("UNPAID_ALLOCATION", S, "batch", f"{row['batch_id']}@{row['town']}", gg,
+                note=f"{len(withheld)} payments allocated and never paid out")
+        done += 1
+
+
+def unpaid_allocation_lookalike_instalments(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a batch paid in two instalments three weeks apart."""
+    batches = _township_batches(g)
+    order = rng.permutation(batches.height)
+    done, towns = 0, set()
+    for j in order:
+        if done >= g.cfg.lookalikes(g.n):
+            break
+        row = batches.row(int(j), named=True)
+        members = np.array(row["pidx"], dtype=np.int64)
+        members = members[~g.used[members]]
+        if row["town"] in towns or len(members) < 2:
+            continue
+        towns.add(row["town"])
+        g.take(members)
+        rows = g.pay.filter(pl.col("pidx").is_in(members.tolist()) & (pl.col("batch_id") == row["batch_id"])
+                            & (pl.col("region_code").str.slice(0, 9) == row["town"])).sort(PAY_KEY)
+        second = rows.tail(len(rows) // 2)
+        gg = g.group()
+        g.update_payments(_update(second, gg, risk=0.0, pay_date=[d + dt.timedelta(days=21) for d in second["pay_date"].to_list()]))
+        g.update_payments(_update(rows.head(len(rows) - len(second)), gg, risk=0.0))
+        g.label("UNPAID_ALLOCATION", S, "batch", f"{row['batch_id']}@{row['town']}", gg, lookalike=True,
+                note="paid in two instalments 21 days apart")
+        done += 1
+
+
+def annual_duplicate(g: Garden, rng: np.random.Generator) -> None:
+    """Farmland support paid again in the same year under another period (ANNUAL_DUPLICATE)."""
+    farm = _farmland(g)
+    for pi in g.pick(rng, farm["pidx"], g.cfg.cases("ANNUAL_DUPLICATE", g.n)):
+        orig = farm.filter(pl.col("pidx") == pi).row(0, named=True)
+        m = int(rng.choice([mm for mm in range(2, 12) if mm != orig["month"]]))
+        gg = g.group()
+        g.update_payments(_update(pl.DataFrame([orig]).select(PAY_KEY), gg, risk=0.0))
+        dup = {**orig, "month": m, "period": f"{g.year}-{m:02d}", "grp": gg, "risk": orig["amount"],
+               "pay_date": dt.date(g.year, m, 1) + dt.timedelta(days=int(rng.integers(5, 25))),
+               "batch_id": orig["batch_id"][:-2] + f"{m:02d}"}
+        g.add_payments(pl.DataFrame([dup], schema=g.pay.schema))
+        g.label("ANNUAL_DUPLICATE", S, "person", orig["person_id"], gg,
+                note=f"farmland paid for periods {orig['period']} and {dup['period']}")
+
+
+def back_pay_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a late 低保 enrolment with the months before paid as one back-pay row."""
+    late = g.enrol.filter((pl.col("subsidy_type") == "min_living") & (pl.col("m_from") >= 4)
+                          & (pl.col("holder_pidx") == pl.col("pidx")))
+    cand = late["pidx"].to_numpy()
+    for pi in g.pick(rng, cand[_alive(g)[cand]], g.cfg.lookalikes(g.n)):
+        m = int(late.filter(pl.col("pidx") == pi)["m_from"][0])
+        first = g.pay.filter((pl.col("pidx") == pi) & (pl.col("subsidy_type") == "min_living")
+                             & (pl.col("month") == m)).row(0, named=True)
+        months = [m - 3, m - 2, m - 1]
+        amount = round(sum(_std(g, "min_living", first["county"], mm) for mm in months), 2)
+        gg = g.group()
+        row = {**first, "month": m - 3, "period": f"{g.year}-{m - 3:02d}", "quantity": 3.0, "amount": amount,
+               "grp": gg, "risk": amount, "payment_type": "back_pay", "proxy_id": None, "withheld": False}
+        g.add_payments(pl.DataFrame([row], schema=_pay_schema(g)))
+        for code in ("DUPLICATE_PAYMENT", "OVER_STANDARD", "DELAYED_PAYMENT"):
+            g.label(code, S, "person", first["person_id"], gg, lookalike=True,
+                    note=f"back-pay of months {months[0]}-{months[-1]} with the first regular payment")
+
+
+def top_up_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: July paid at the old rate, the difference of the July rise paid as a top-up."""
+    std = g.std_lookup.filter(pl.col("subsidy_type") == "min_living")
+    s6 = dict(std.filter(pl.col("month") == 6).select("county", "std").iter_rows())
+    s7 = dict(std.filter(pl.col("month") == 7).select("county", "std").iter_rows())
+    rise = [c for c in s7 if s7[c] > s6.get(c, s7[c])]
+    pay = _free_payments(g).filter((pl.col("subsidy_type") == "min_living") & (pl.col("month") == 7)
+                                   & pl.col("county").is_in(rise) & (pl.col("holder_pidx") == pl.col("pidx")))
+    for pi in g.pick(rng, pay["pidx"], g.cfg.lookalikes(g.n)):
+        row = pay.filter(pl.col("pidx") == pi).row(0, named=True)
+        old, new = s6[row["county"]], s7[row["county"]]
+        gg = g.group()
+        g.update_payments(_update(pl.DataFrame([row]).select(PAY_KEY), gg, risk=0.0, amount=[old]))
+        top = {**row, "amount": round(new - old, 2), "grp": gg, "risk": 0.0, "payment_type": "top_up",
+               "proxy_id": None, "withheld": False, "batch_id": row["batch_id"] + "-BC",
+               "pay_date": dt.date(g.year, 8, 1) + dt.timedelta(days=int(rng.integers(10, 25)))}
+        g.add_payments(pl.DataFrame([top], schema=_pay_schema(g)))
+        for code in ("DUPLICATE_PAYMENT", "OVER_STANDARD", "UNDER_PAYMENT"):
+            g.label(code, S, "person", row["person_id"], gg, lookalike=True,
+                    note=f"July paid at the old {old:.0f}, the rise of {new - old:.0f} topped up in August")
+
+
+def bounced_repaid_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a payment bounced (returned) and paid again a few days later."""
+    monthly = _monthly(g).filter(pl.col("holder_pidx") == pl.col("pidx"))
+    for pi in g.pick(rng, monthly["pidx"], g.cfg.lookalikes(g.n)):
+        mine = monthly.filter(pl.col("pidx") == pi).sort(PAY_KEY)
+        row = mine.row(int(rng.integers(len(mine))), named=True)
+        gg = g.group()
+        g.update_payments(_update(pl.DataFrame([row]).select(PAY_KEY), gg, risk=0.0))
+        extra = {"grp": gg, "risk": 0.0, "proxy_id": None, "withheld": False}
+        ret = {**row, **extra, "payment_type": "returned", "pay_date": row["pay_date"] + dt.timedelta(days=5)}
+        again = {**row, **extra, "payment_type": "regular", "pay_date": row["pay_date"] + dt.timedelta(days=12)}
+        g.add_payments(pl.DataFrame([ret, again], schema=_pay_schema(g)))
+        for code in ("DUPLICATE_PAYMENT", "UNDER_PAYMENT"):
+            g.label(code, S, "person", row["person_id"], gg, lookalike=True,
+                    note="bounced, returned and paid again")
+
+
+def farmland_mid_year_lookalike(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: annual farmland support paid four months into its period (within its own deadline)."""
+    farm = _farmland(g)
+    for pi in g.pick(rng, farm["pidx"], g.cfg.lookalikes(g.n)):
+        r = farm.filter(pl.col("pidx") == pi).head(1)
+        d = dt.date(g.year, int(r["month"][0]), 1) + dt.timedelta(days=int(rng.integers(100, 170)))
+        gg = g.group()
+        g.update_payments(_update(r, gg, risk=r["amount"].to_numpy(), pay_date=[d]))
+        g.label("DELAYED_PAYMENT", S, "person", r["person_id"][0], gg, lookalike=True,
+                note="annual farmland support paid mid-year, within the standard's 180 days")
+
+
+def shared_account_lookalike_parent_apart(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a villager's own card also collects for an elderly parent heading a household
+    of their own in the same village (a child collecting for a parent living apart)."""
+    from fundwatch.synth.population import person_relations
+
+    pid, village, hh, age0 = g.col("person_id"), g.col("village"), g.col("hh"), g.col("age0")
+    birth = g.persons["birth_date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    relation = person_relations(g.persons, g.seed).to_numpy()
+    pool = _beneficiary_pool(g)
+    children = pool[~g.col("official_ever")[pool] & (age0[pool] >= 30) & (age0[pool] <= 55)]
+    parents = pool[(relation[pool] == "head") & (age0[pool] >= 60)]
+    prio = g.priority(rng)
+    done = 0
+    for c in g.order(prio, children):
+        if done >= g.cfg.lookalikes(g.n):
+            break
+        # a generation older (20+ years by birth date), another household, the same village
+        cand = parents[(village[parents] == village[c]) & (hh[parents] != hh[c])
+                       & (birth[c] - birth[parents] >= 20 * 366) & ~g.used[parents]]
+        if len(cand) == 0 or g.used[c]:
+            continue
+        parent = int(g.order(prio, cand)[0])
+        g.take([int(c), parent])
+        gg = g.group()
+        g.hold_cards([parent], int(c), gg)
+        g.label("SHARED_ACCOUNT", S, "account", g.account_str(int(c)), gg, lookalike=True,
+                note="own card also collects for an elderly parent heading a household of their own",
+                member_ids=[str(pid[parent])], whole_amount=True)
+        done += 1
+
+
+def cadre_held_cards_lookalike_registered_proxy(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a village cadre collects for a villager as the registered proxy (委托代领 on file)."""
+    pid, village, hh = g.col("person_id"), g.col("village"), g.col("hh")
+    pool = _beneficiary_pool(g)
+    prio = g.priority(rng)
+    done = 0
+    for c in g.order(prio, _village_cadres(g)):
+        if done >= g.cfg.lookalikes(g.n):
+            break
+        cand = pool[(village[pool] == village[c]) & (hh[pool] != hh[c]) & ~g.used[pool]]
+        if len(cand) == 0 or g.used[c]:
+            continue
+        v = int(g.order(prio, cand)[0])
+        g.take([int(c), v])
+        gg = g.group()
+        g.hold_cards([v], int(c), gg)
+        rows = g.pay.filter((pl.col("pidx") == v) & (pl.col("subsidy_type") != "farmland"))
+        g.update_payments(_update(rows, gg, proxy_id=[str(pid[c])] * len(rows)))
+        for code, entity, kind in (("CADRE_HELD_CARDS", pid[c], "person"),
+                                   ("SHARED_ACCOUNT", g.account_str(int(c)), "account")):
+            g.label(code, S, kind, entity, gg, lookalike=True, member_ids=[str(pid[v])], whole_amount=True,
+                    note="the cadre is the villager's registered proxy (委托代领 on file)")
+        done += 1

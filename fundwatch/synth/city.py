@@ -95,6 +95,10 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig | None = None,
     assets = pl.concat([assets, *(a.select(assets.columns) for a in garden.new_assets)])
     base.persons = _with_deaths(persons, deaths)
     pay = _planted_payments(base, garden, cfg)
+    # money allocated for payments a planter withheld (截留) never reaches a card: counted in
+    # the allocations below, absent from the disbursements
+    withheld = pay.filter(pl.col("withheld"))
+    pay = pay.filter(~pl.col("withheld"))
     claims, items = _planted_claims(base, garden, deaths, cfg)
 
     records = pl.concat([
@@ -124,7 +128,7 @@ def generate_city(n_persons: int, seed: int, config: SynthConfig | None = None,
         # contract v2 datasets
         "regions": _conform(build_regions_dataset(pop, seed, cfg), "regions"),
         "item_prices": _conform(medical.build_item_prices(base.catalog_internal, cfg), "item_prices"),
-        "allocations": _conform(subsidy.build_allocations(pay, seed), "allocations"),
+        "allocations": _conform(subsidy.build_allocations(pl.concat([pay, subsidy.payments_v2(withheld, base.persons, seed)]), seed), "allocations"),
     }
     return City(datasets=datasets, labels=garden.labels.resolve(records), n_persons=len(persons), seed=seed, config=cfg,
                 planted_by=list(garden.label_planters))
@@ -193,13 +197,17 @@ def _planted_payments(ctx, g: Garden, cfg: SynthConfig) -> pl.DataFrame:
     pay = _payments(ctx, _planted_enrolments(g), cfg)
     pay = pay.with_columns(risk=pl.when(pl.col("grp").is_in(sorted(g.amount_groups))).then(pl.col("amount"))
                            .otherwise(pl.col("risk")))
+    # planters may set a payment's v2 type (back-pay, top-up, returned) or withhold it
+    pay = pay.with_columns(payment_type=pl.lit(None, pl.String), proxy_id=pl.lit(None, pl.String),
+                           withheld=pl.lit(False))
     if g.payment_updates:
         up = pl.concat(g.payment_updates, how="diagonal_relaxed")
         up = up.cast({c: pay.schema[c] for c in up.columns})
         cols = [c for c in up.columns if c not in PAY_KEY]
         pay = pay.join(up.rename({c: f"_u_{c}" for c in cols}), on=PAY_KEY, how="left", nulls_equal=True).with_columns(
             [pl.coalesce(pl.col(f"_u_{c}"), pl.col(c)).alias(c) for c in cols]).drop([f"_u_{c}" for c in cols])
-    pay = pl.concat([pay, *(p.select(pay.columns).cast(dict(pay.schema)) for p in g.new_payments)])
+    pay = pl.concat([pay, *(p.select([c for c in pay.columns if c in p.columns]) for p in g.new_payments)],
+                    how="diagonal_relaxed").with_columns(pl.col("withheld").fill_null(False)).cast(dict(pay.schema))
     return subsidy.number_disbursements(pay, cfg)
 
 

@@ -67,13 +67,10 @@ def build_standards(pop: Population, cfg: SynthConfig) -> pl.DataFrame:
 #: person coincide); 低保 and 特困 are mutually exclusive (both are 基本生活救助); annual
 #: farmland support may be paid within half a year; disability states the default deadline
 #: explicitly; the others leave ``pay_within_days`` empty (= 90 days).
-#: 低保 is left *not stated* (empty) although it is means-tested in law: the ordinary
-#: enrolment excludes only the official or owner themself, not their household (10,000
-#: persons, seed 7: 153 低保 recipients share a household with a serving official or a
-#: non-exempt vehicle/business owner), so stating it would make ordinary households look like
-#: means-test cases. Whoever makes 低保 enrolment household-wide should add it here.
-MEANS_TESTED = ("extreme_poverty",)
-MEANS_TEST_NOT_STATED = ("min_living",)
+#: 低保 is means-tested too: the ordinary enrolment shuts out a household with a serving
+#: official or a vehicle/business owner (:func:`normal_enrolments`).
+MEANS_TESTED = ("extreme_poverty", "min_living")
+MEANS_TEST_NOT_STATED: tuple[str, ...] = ()
 EXCLUSIVE_GROUPS = {"min_living": "基本生活救助", "extreme_poverty": "基本生活救助"}
 PAY_WITHIN_DAYS = {"farmland": 180, "disability": 90}
 
@@ -198,6 +195,13 @@ def normal_enrolments(ctx, cfg: SynthConfig) -> pl.DataFrame:
     e = e.select("pidx", "subsidy_type", "m_from", "m_to", "holder_pidx").with_columns(
         grp=pl.lit(None, pl.Int64), g_from=pl.lit(None, pl.Int64), g_to=pl.lit(None, pl.Int64)
     )
+    # 低保 is means-tested per household: a serving official or a vehicle/business owner in
+    # the household shuts every member out. Applied after every draw above, so the random
+    # streams (and every other enrolment) are as before; only those households' 低保 goes.
+    hh_excl = np.zeros(n_hh, dtype=bool)
+    hh_excl[hh[excl]] = True
+    out_hh = pl.Series(hh_excl[hh][e["pidx"].to_numpy()])
+    e = e.filter(~((pl.col("subsidy_type") == "min_living") & out_hh))
     return e.cast(ENROL_SCHEMA)
 
 
@@ -342,6 +346,9 @@ def build_allocations(pay: pl.DataFrame, seed: int) -> pl.DataFrame:
     case of another kind looks like an unpaid allocation.
     """
     rng = rng_v2(seed, "allocations")
+    if "payment_type" in pay.columns:  # money returned to the fund is not paid out
+        pay = pay.with_columns(amount=pl.when(pl.col("payment_type") == "returned").then(-pl.col("amount"))
+                               .otherwise(pl.col("amount")))
     region = (
         pl.when(pl.col("subsidy_type").is_in(list(COUNTY_ALLOCATED)))
         .then(pl.col("region_code").str.slice(0, 6))

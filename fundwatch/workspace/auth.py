@@ -74,7 +74,7 @@ class User(UserMixin):
 def hash_password(password: str) -> str:
     """Argon2id hash of ``password`` (InputError when it is too short)."""
     if password is None or len(password) < MIN_PASSWORD_CHARS:
-        raise InputError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise InputError(f"a password needs at least {MIN_PASSWORD_CHARS} characters", zh=f"密码至少需要 {MIN_PASSWORD_CHARS} 个字符")
     return _HASHER.hash(password)
 
 
@@ -111,5 +111,6 @@ def is_locked(store: LeadStore, keys: list[str], failures: int, minutes: float) 
 def add_user(store: LeadStore, name: str, role: str, password: str, created_by: str | None = None) -> dict[str, Any]:
     """Create a user with a hashed password (InputError: taken name, unknown role, short password)."""
     if role not in ROLES:
-        raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}")
+        raise InputError(f"unknown role {role!r}: use one of {'/'.join(ROLES)}",
+                         zh=f"未知的角色 {role!r}:可用 {'/'.join(ROLES)}(核查员/负责人/审计/管理员)")
     return store.add_user(name, role, hash_password(password), created_by=created_by)

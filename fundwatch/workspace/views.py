@@ -312,7 +312,8 @@ def import_decisions():
             for d in read_workbook_decisions(tmp):
                 case = store.case(d["lead_id"])
                 if case is not None and case["assignee"] not in (None, current_user.name):
-                    raise InputError(f"lead {d['lead_id']} is assigned to {case['assignee']}: only they or a leader can decide it")
+                    raise InputError(f"lead {d['lead_id']} is assigned to {case['assignee']}: only they or a leader can decide it",
+                                     zh=f"线索 {d['lead_id']} 已分派给 {case['assignee']}:只有本人或负责人可以处置")
         counts = import_workbook(store, tmp, actor=current_user.name, source="import")
         flash(word("import_done", g.lang, n=counts["decisions"]), "ok")
     except InputError as e:

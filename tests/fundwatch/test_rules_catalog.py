@@ -31,7 +31,7 @@ def test_texts_follow_the_settings():
     s = Settings.model_validate({"subsidy": {"max_delay_days": 60, "shared_account_min_households": 3},
                                  "medical": {"phantom_min_days": 10}})
     cat = catalogue(s)
-    assert cat["DELAYED_PAYMENT"].meaning_zh == "发放日期晚于所属期开始超过60天"
+    assert cat["DELAYED_PAYMENT"].meaning_zh == "正常发放的日期晚于所属期开始超过该补贴的发放时限(未规定的按60天,按年发放的按365天)"
     assert "60 days" in cat["DELAYED_PAYMENT"].meaning_en
     assert "3户" in cat["SHARED_ACCOUNT"].meaning_zh
     assert "10天" in cat["PHANTOM_INPATIENT"].meaning_zh

@@ -205,6 +205,6 @@ def test_rule_texts_follow_the_run_settings(tmp_path):
 
     s = Settings.model_validate({"subsidy": {"max_delay_days": 60}})
     rules = _payload(_write(tmp_path, settings=s).read_text(encoding="utf-8"))["rules"]
-    assert rules["DELAYED_PAYMENT"]["meaning"] == "发放日期晚于所属期开始超过60天"
+    assert rules["DELAYED_PAYMENT"]["meaning"] == "正常发放的日期晚于所属期开始超过该补贴的发放时限(未规定的按60天,按年发放的按365天)"
     assert rules["DECEASED_PAYEE"]["basis"] == RULES["DECEASED_PAYEE"].basis_zh
     assert rules["DECEASED_PAYEE"]["checklist"] == list(RULES["DECEASED_PAYEE"].checklist_zh)

@@ -79,7 +79,7 @@ DEFAULT_STANDARDS = [
 
 def frames(**tables: list[dict]) -> dict[str, pl.DataFrame]:
     """Every subsidy dataset, empty unless given; standards default to DEFAULT_STANDARDS."""
-    names = ("persons", "deaths", "officials", "assets", "subsidy_standards", "land", "disbursements")
+    names = ("persons", "deaths", "officials", "assets", "subsidy_standards", "land", "disbursements", "allocations")
     tables.setdefault("subsidy_standards", DEFAULT_STANDARDS)
     return {n: table(n, tables.get(n, [])) for n in names}
 

@@ -56,10 +56,101 @@ def test_shared_account_across_households(kit, ids):
     assert set(found) == {"SHARED"}
     assert found["SHARED"]["entity_type"] == "account"
     assert found["SHARED"]["record_ids"] == ["A1", "A2", "B1"]
-    assert found["SHARED"]["amount_at_risk"] == 610.0
+    # the holder (a1, named as often as the others, smallest id) lives in H1: H1's payments
+    # are evidence, only the other household's payment is at risk
+    assert found["SHARED"]["record_amounts"] == [0.0, 0.0, 410.0]
     assert SharedAccountRule(shared_account_min_households=3).fit_detect(ds).height == 0
 
 
 def test_empty(kit):
     assert CadreHeldCardsRule().fit_detect(kit.frames()).height == 0
     assert SharedAccountRule().fit_detect(kit.frames()).height == 0
+
+
+def test_cadre_with_unknown_household_is_not_flagged(kit, ids):
+    """The issue's case: fill_null(True) flagged whenever a household was unknown."""
+    cadre, stranger, unregistered = ids["mid1"], ids["old2"], ids["old3"]
+    ds = kit.frames(
+        persons=[kit.person(cadre, "H1"), kit.person(stranger, "H2")],
+        officials=[_cadre(cadre)],
+        disbursements=[
+            kit.pay("U1", unregistered, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre),
+            kit.pay("S1", stranger, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre),
+        ],
+    )
+    f = CadreHeldCardsRule().fit_detect(ds)
+    assert f["record_ids"].to_list() == [["S1"]]
+
+
+def test_registered_proxy_is_legitimate(kit, ids):
+    cadre, v1, v2 = ids["mid1"], ids["old2"], ids["old3"]
+    ds = kit.frames(
+        persons=[kit.person(cadre, "H1"), kit.person(v1, "H2"), kit.person(v2, "H3")],
+        officials=[_cadre(cadre)],
+        disbursements=[
+            kit.pay("R1", v1, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre, proxy_id=cadre),
+            kit.pay("R2", v2, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre, proxy_id=cadre),
+            kit.pay("C1", cadre, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre),
+        ],
+    )
+    assert CadreHeldCardsRule().fit_detect(ds).height == 0
+    assert SharedAccountRule().fit_detect(ds).height == 0
+    # the same without the registration: both rules fire
+    ds["disbursements"] = ds["disbursements"].with_columns(proxy_id=None)
+    assert CadreHeldCardsRule().fit_detect(ds).height == 1
+    assert SharedAccountRule().fit_detect(ds).height == 1
+
+
+def _rel(kit, pid, household, relation):
+    return {**kit.person(pid, household), "relation": relation}
+
+
+def test_child_collecting_for_parents_apart_within_the_limit(kit, ids):
+    """The issue's case: a child collecting for parents at two households was a shared account."""
+    child = kit.make_id(birth="19750505", seq=31)
+    father, mother = kit.make_id(birth="19450101", seq=33), kit.make_id(birth="19470202", seq=34)
+    kid = kit.make_id(birth="20050101", seq=35)
+    stranger = kit.make_id(birth="19760101", seq=37)  # same generation: no kin
+    persons = [_rel(kit, child, "H1", "head"), _rel(kit, kid, "H1", "child"), _rel(kit, father, "H2", "head"),
+               _rel(kit, mother, "H3", "head"), _rel(kit, stranger, "H4", "head")]
+    rows = [
+        kit.pay("K1", kid, "2025-01", 90.0, account_no="ACC", account_holder_id=child),
+        kit.pay("F1", father, "2025-01", 100.0, account_no="ACC", account_holder_id=child),
+        kit.pay("O1", child, "2025-01", 50.0, account_no="ACC", account_holder_id=child),
+    ]
+    ds = kit.frames(persons=persons, disbursements=rows)
+    # own household and one parents' household: within the default limit of 1
+    assert SharedAccountRule().fit_detect(ds).height == 0
+    # both parents, each heading a household: beyond the limit of one
+    ds["disbursements"] = kit.table("disbursements", rows + [
+        kit.pay("M1", mother, "2025-01", 100.0, account_no="ACC", account_holder_id=child)])
+    f = SharedAccountRule().fit_detect(ds)
+    assert f.height == 1
+    # ... but within a limit of two
+    assert SharedAccountRule(shared_account_family_households=2).fit_detect(ds).height == 0
+    # a stranger of the same generation is no parent
+    ds["disbursements"] = kit.table("disbursements", rows + [
+        kit.pay("S1", stranger, "2025-01", 100.0, account_no="ACC", account_holder_id=child)])
+    f = SharedAccountRule().fit_detect(ds)
+    kit.check(f)
+    assert dict(zip(f["record_ids"][0], f["record_amounts"][0]))["S1"] == 100.0
+    assert f["amount_at_risk"][0] == 100.0
+
+
+def test_v1_input_without_proxy_or_relation_columns(kit, ids):
+    """Absent v2 columns: no registration to honour, no relation to accept; the rules still run."""
+    cadre, v1, parent = ids["mid1"], ids["old2"], ids["old3"]
+    ds = kit.frames(
+        persons=[kit.person(cadre, "H1"), kit.person(v1, "H2"), kit.person(parent, "H3")],
+        officials=[_cadre(cadre)],
+        disbursements=[
+            kit.pay("V1", v1, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre, proxy_id=cadre),
+            kit.pay("C1", cadre, "2025-01", 100.0, account_no="ACC-C", account_holder_id=cadre),
+        ],
+    )
+    ds["disbursements"] = ds["disbursements"].drop("proxy_id", "payment_type")
+    ds["persons"] = ds["persons"].drop("relation")
+    assert CadreHeldCardsRule().fit_detect(ds)["record_ids"].to_list() == [["V1"]]
+    f = SharedAccountRule().fit_detect(ds)
+    kit.check(f)
+    assert f["record_amounts"].to_list() == [[0.0, 100.0]]  # the holder's own payment is evidence

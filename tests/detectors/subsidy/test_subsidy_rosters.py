@@ -70,3 +70,27 @@ def test_asset_owner_registered_before_period(kit, ids):
 def test_empty(kit):
     assert OfficialRecipientRule().fit_detect(kit.frames()).height == 0
     assert AssetOwnerRecipientRule().fit_detect(kit.frames()).height == 0
+
+
+def test_asset_subtype_deregistration_and_value(kit, ids):
+    """The issue's case: asset rules ignored value, subtype and deregistration."""
+    tractor, sold, cheap, car, dereg_in = ids["mid1"], ids["mid2"], ids["mid3"], ids["old1"], ids["old2"]
+
+    def asset(pid, **kw):
+        return {"person_id": pid, "asset_type": "vehicle", "registered_date": dt.date(2020, 1, 1),
+                "value": 80000.0, "subtype": "car", "deregistered_date": None, **kw}
+
+    ds = kit.frames(
+        assets=[
+            asset(tractor, subtype="farm_vehicle"),
+            asset(sold, deregistered_date=dt.date(2025, 2, 28)),  # gone before March
+            asset(dereg_in, deregistered_date=dt.date(2025, 3, 1)),  # still held on 1 March
+            asset(cheap, value=30000.0),
+            asset(car),
+        ],
+        disbursements=[kit.pay(f"P{i}", p, "2025-03", 410.0) for i, p in enumerate([tractor, sold, cheap, car, dereg_in])],
+    )
+    assert set(AssetOwnerRecipientRule().fit_detect(ds)["entity_id"]) == {car, dereg_in, cheap}
+    # a local line of 30,000: a car worth exactly that does not count, one fen more does
+    assert set(AssetOwnerRecipientRule(asset_min_value=30000.0).fit_detect(ds)["entity_id"]) == {car, dereg_in}
+    assert cheap in set(AssetOwnerRecipientRule(asset_min_value=29999.99).fit_detect(ds)["entity_id"])

@@ -112,14 +112,25 @@ def _deceased(city) -> set[str]:
     return set(pay.filter(pl.col("period") > pl.col("death_date").dt.strftime("%Y-%m"))["disbursement_id"])
 
 
+def _regular(city) -> pl.Expr:
+    return pl.col("payment_type").fill_null("regular") == "regular"
+
+
 def _duplicates(city) -> set[str]:
-    pay = city.datasets["disbursements"]
-    return set(pay.filter(pl.len().over(["person_id", "subsidy_type", "period"]) > 1)["disbursement_id"])
+    # monthly types; a returned row cancels one payment (v2), top-ups and back-pay aside
+    pay = city.datasets["disbursements"].filter(pl.col("subsidy_type") != "farmland")
+    key = ["person_id", "subsidy_type", "period"]
+    net = (_regular(city).cast(pl.Int64) - (pl.col("payment_type") == "returned").fill_null(False).cast(pl.Int64))
+    return set(pay.filter(_regular(city) & (net.sum().over(key) > 1))["disbursement_id"])
 
 
 def _delayed(city) -> set[str]:
-    pay = city.datasets["disbursements"].with_columns(start=(pl.col("period") + "-01").str.to_date())
-    return set(pay.filter((pl.col("pay_date") - pl.col("start")).dt.total_days() > 90)["disbursement_id"])
+    # regular payments past their standard's pay_within_days (default 90)
+    st = city.datasets["subsidy_standards"].select("subsidy_type", "pay_within_days").unique("subsidy_type")
+    pay = city.datasets["disbursements"].filter(_regular(city)).join(st, on="subsidy_type", how="left").with_columns(
+        start=(pl.col("period") + "-01").str.to_date())
+    late = (pl.col("pay_date") - pl.col("start")).dt.total_days() > pl.col("pay_within_days").fill_null(90)
+    return set(pay.filter(late)["disbursement_id"])
 
 
 def _over_standard(city) -> set[str]:
