@@ -12,7 +12,6 @@ are random (no planted cases): the point is time and memory, not quality.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import resource
 import time
 
@@ -125,7 +124,9 @@ def make_city(n_persons: int, n_claims: int, n_items: int, seed: int = 0) -> dic
     })
     out = {"persons": persons, "deaths": deaths, "institutions": institutions,
            "item_catalog": catalog, "claims": claims, "claim_items": items}
-    return {k: v.select([pl.col(c).cast(t) for c, t in DATASETS[k].schema.items()]) for k, v in out.items()}
+    # version-1 columns only (contract v2 columns are optional; bench/medical_rules.py adds them)
+    return {k: v.select([pl.col(c).cast(t) for c, t in DATASETS[k].schema.items() if c in v.columns])
+            for k, v in out.items()}
 
 
 def main() -> None:

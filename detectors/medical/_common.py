@@ -235,3 +235,48 @@ def per_claim_at_risk(lines: pl.LazyFrame, keys: list[str], line_risk: pl.Expr,
             *extra,
         )
     )
+
+
+# -- treatment courses and admissions (shared by the in-patient and frequency rules) ----------
+def course_item_codes(datasets: Datasets) -> pl.Series:
+    """Item codes the catalogue limits per window (``window_days`` with ``max_qty_per_window``):
+    treatment-course items such as 血液透析 or 康复理疗. Empty without those (v2) columns."""
+    from ..base import has_column
+
+    if not (has_column(datasets, "item_catalog", "window_days")
+            and has_column(datasets, "item_catalog", "max_qty_per_window")):
+        return pl.Series("item_code", [], dtype=pl.String)
+    return (
+        lazy(datasets, "item_catalog")
+        .filter(pl.col("window_days").is_not_null() & pl.col("max_qty_per_window").is_not_null())
+        .select("item_code").unique().collect().to_series().sort()
+    )
+
+
+def held_values(datasets: Datasets, dataset: str, column: str, values: pl.Series) -> pl.Series:
+    """``values`` in the dtype ``column`` is held in (it may be ``Categorical`` after
+    compaction), so that a filter on the whole dataset compares without casting every row."""
+    from ..base import lazy_held
+
+    return values.cast(lazy_held(datasets, dataset).collect_schema()[column])
+
+
+def course_claim_ids(datasets: Datasets) -> pl.LazyFrame:
+    """``claim_id`` of the claims that bill a treatment-course item (empty frame when the
+    catalogue declares none or the item lines are absent)."""
+    codes = course_item_codes(datasets)
+    if codes.is_empty() or "claim_items" not in datasets:
+        return pl.LazyFrame(schema={"claim_id": pl.String})
+    # the predicate runs on the items as held (item_code may be Categorical)
+    held = held_values(datasets, "claim_items", "item_code", codes)
+    return (
+        lazy_rows(datasets, "claim_items", pl.col("item_code").is_in(held.implode()))
+        .select("claim_id").unique()
+    )
+
+
+def admission_key() -> pl.Expr:
+    """One in-patient stay: the claims sharing an ``admission_id`` (interim settlements 中途结算)
+    are one admission; a claim without one is its own. Prefixed so the two never collide."""
+    return pl.when(pl.col("admission_id").is_not_null() & (pl.col("admission_id").str.strip_chars() != "")) \
+        .then(pl.lit("A:") + pl.col("admission_id")).otherwise(pl.lit("C:") + pl.col("claim_id"))

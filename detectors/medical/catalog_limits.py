@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, RuleSpec
+from ..base import Datasets, RuleSpec, lazy, optional_column
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, age_on, claims_to_findings, finish, flagged_items, json_details, money,
@@ -144,6 +146,10 @@ class AgeLimitRule(MedicalDetector):
     Look-alike it ignores
         A person exactly at the limit (age == min_age or age == max_age) is within it; the
         age is counted on the service date with the birthday counting on the day itself.
+        A newborn billed on the mother's card: items for the very young (no minimum age
+        above 0) on the card of a person with a birth-related claim (a diagnosis starting
+        with one of ``birth_diagnosis_prefixes``) dated from that claim's admission until
+        ``newborn_days`` days after its discharge.
 
     Entity: ``person``. Score: ``floor + (1-floor) * clip(max years outside / age_full_score_years)``.
     """
@@ -178,8 +184,12 @@ class AgeLimitRule(MedicalDetector):
     optional = ("persons", "institutions")
 
     def __init__(self, age_full_score_years: int = _S.age_full_score_years,
+                 newborn_days: int = _S.newborn_days,
+                 birth_diagnosis_prefixes: tuple[str, ...] = _S.birth_diagnosis_prefixes,
                  score_floor: float = _S.score_floor):
         self.age_full_score_years = age_full_score_years
+        self.newborn_days = newborn_days
+        self.birth_diagnosis_prefixes = birth_diagnosis_prefixes
         self.score_floor = score_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
@@ -200,7 +210,8 @@ class AgeLimitRule(MedicalDetector):
                 )
             )
             .filter(pl.col("age").is_not_null() & (pl.col("outside") > 0))
-        )
+        ).collect().lazy()
+        lines = lines.join(self._newborn_lines(datasets, lines, s), on=["claim_id", "line_no"], how="anti")
         keys = ["person_id", "institution_id"]
         per_claim = per_claim_at_risk(
             lines, keys, pl.col("amount"),
@@ -249,3 +260,33 @@ class AgeLimitRule(MedicalDetector):
         )
         score = ramp_score(pl.col("outside"), 0, s.age_full_score_years, s)
         return finish(grouped, "AGE_LIMIT", score, ev_zh, ev_en, details)
+
+    @staticmethod
+    def _newborn_lines(datasets: Datasets, lines: pl.LazyFrame, s) -> pl.LazyFrame:
+        """``claim_id, line_no`` of the flagged lines that are a newborn's care on the card of
+        a person who gave birth (see the class docstring)."""
+        young = lines.filter(
+            (pl.col("age") > pl.col("cat_max_age")) & pl.col("cat_min_age").fill_null(0).le(0)
+        ).select("claim_id", "line_no", "person_id", "service_date")
+        prefixes = [p.strip().upper() for p in s.birth_diagnosis_prefixes if p.strip()]
+        if not prefixes:
+            return young.select("claim_id", "line_no")
+        # one regular expression over "principal;secondary" text: no per-claim lists
+        pattern = r"(^|;)\s*(" + "|".join(re.escape(p) for p in prefixes) + ")"
+        birth = pl.concat_str(
+            [pl.col("diagnosis_code").fill_null(""),
+             optional_column(datasets, "claims", "secondary_diagnoses").fill_null("")],
+            separator=";",
+        ).str.to_uppercase().str.contains(pattern)
+        births = (
+            lazy(datasets, "claims")
+            .join(young.select("person_id").unique(), on="person_id", how="semi")
+            .filter(birth)
+            .select("person_id", pl.col("visit_date").alias("b_from"),
+                    (pl.coalesce("discharge_date", "visit_date") + pl.duration(days=s.newborn_days)).alias("b_to"))
+        )
+        return (
+            young.join(births, on="person_id", how="inner")
+            .filter((pl.col("service_date") >= pl.col("b_from")) & (pl.col("service_date") <= pl.col("b_to")))
+            .select("claim_id", "line_no").unique()
+        )

@@ -9,7 +9,7 @@ from fundwatch.settings import DEFAULT_SETTINGS
 from ..base import Datasets, RuleSpec, lazy
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
-    MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
+    MedicalDetector, claims_to_findings, course_claim_ids, finish, institution_regions, json_details, money,
     ramp_score, ymd,
 )
 
@@ -23,13 +23,18 @@ class FrequentVisitsRule(MedicalDetector):
         Persons with at least ``frequent_min_visit_days`` distinct visit days (visit types
         ``frequent_visit_types``, any institution) within some ``frequent_window_days``-day
         window. The evidence is every such claim whose visit date lies in a window that meets
-        the threshold; each claim's ``fund_amount`` is at risk. One finding per person.
+        the threshold. Money at risk: only the visits above the threshold — the claims of a day
+        that is at least the ``frequent_min_visit_days``-th visit day in the
+        ``frequent_window_days`` days ending on it (the earlier visits of the window are
+        listed with 0: a person may see a doctor that often). One finding per person.
     Why it matters
         Near-daily card swiping (刷卡) at pharmacies and clinics is how cards are used to buy
         goods, cash out or stock drugs for resale (倒卖药品).
     Look-alike it ignores
         A chronic patient refilling monthly or weekly: a handful of visit days per window;
-        several claims on one day count as one visit day.
+        several claims on one day count as one visit day; visits billing a treatment-course
+        item (dialysis, radiotherapy, rehabilitation: catalogue items with a window limit) when
+        ``course_items_excuse`` — a course is frequent by design, FREQUENCY_LIMIT judges it.
 
     Entity: ``person``. Score: ``floor + (1-floor) * clip((most visit days in a window - min) /
     (window - min))``: every day of the window scores 1.
@@ -62,12 +67,14 @@ class FrequentVisitsRule(MedicalDetector):
     partition_by = ("claims", "person_id")
     kind = "rule"
     requires = ("claims",)
-    optional = ("institutions",)
+    optional = ("institutions", "item_catalog", "claim_items")
 
     def __init__(self, frequent_visit_types: tuple[str, ...] = _S.frequent_visit_types,
                  frequent_window_days: int = _S.frequent_window_days,
                  frequent_min_visit_days: int = _S.frequent_min_visit_days,
+                 course_items_excuse: bool = _S.course_items_excuse,
                  score_floor: float = _S.score_floor):
+        self.course_items_excuse = course_items_excuse
         self.frequent_visit_types = frequent_visit_types
         self.frequent_window_days = frequent_window_days
         self.frequent_min_visit_days = frequent_min_visit_days
@@ -83,6 +90,8 @@ class FrequentVisitsRule(MedicalDetector):
                     pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0).alias("at_risk"))
             .filter(pl.col("visit_date").is_not_null() & pl.col("person_id").is_not_null())
         )
+        if s.course_items_excuse:
+            claims = claims.join(course_claim_ids(datasets), on="claim_id", how="anti")
         m = int(s.frequent_min_visit_days)
         days = claims.select("person_id", "visit_date").unique()
         # who can fire at all: m distinct days within w days means the day m-1 visits earlier is
@@ -118,6 +127,10 @@ class FrequentVisitsRule(MedicalDetector):
             .filter(pl.col("end").is_not_null()
                     & ((pl.col("end") - pl.col("visit_date")).dt.total_days() < w))
             .join(institution_regions(datasets), on="institution_id", how="left")
+            # above the threshold: the day is itself the m-th or later visit day of its window
+            .join(ends.select("person_id", "visit_date", _above=pl.lit(True)),
+                  on=["person_id", "visit_date"], how="left")
+            .with_columns(at_risk=pl.when(pl.col("_above").fill_null(False)).then(pl.col("at_risk")).otherwise(0.0))
         )
         grouped = claims_to_findings(
             per_claim, "person", "person_id",
@@ -127,14 +140,14 @@ class FrequentVisitsRule(MedicalDetector):
              pl.col("visit_date").max().alias("last_visit")],
         ).join(best, on="person_id", how="inner")
         ev_zh = pl.format(
-            "{} 至 {} 门诊或药店就诊 {} 天,在 {} 家机构结算 {} 次;截至 {} 的 {} 天内就诊 {} 天(阈值 {} 天);统筹支付 {} 元",
+            "{} 至 {} 门诊或药店就诊 {} 天,在 {} 家机构结算 {} 次;截至 {} 的 {} 天内就诊 {} 天(阈值 {} 天);超出阈值的就诊统筹支付 {} 元",
             ymd(pl.col("first_visit")), ymd(pl.col("last_visit")), pl.col("visit_days"),
             pl.col("n_inst"), pl.col("n_claims"), ymd(pl.col("best_end")), pl.lit(w),
             pl.col("max_days"), pl.lit(s.frequent_min_visit_days), money(pl.col("total_at_risk")),
         )
         ev_en = pl.format(
             "Outpatient or pharmacy visits on {} days from {} to {}, {} claims at {} institutions; "
-            "{} visit days in the {} days up to {} (threshold {}); fund paid {} CNY",
+            "{} visit days in the {} days up to {} (threshold {}); fund paid on the visits above the threshold {} CNY",
             pl.col("visit_days"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
             pl.col("n_claims"), pl.col("n_inst"), pl.col("max_days"), pl.lit(w), ymd(pl.col("best_end")),
             pl.lit(s.frequent_min_visit_days), money(pl.col("total_at_risk")),

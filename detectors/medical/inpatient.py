@@ -12,28 +12,59 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, RuleSpec, lazy
+from ..base import Datasets, RuleSpec, lazy, optional_column
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
-    MedicalDetector, claims_to_findings, finish, institution_regions, json_details, money,
-    ramp_score, ymd,
+    MedicalDetector, admission_key, claims_to_findings, course_claim_ids, finish, institution_regions,
+    json_details, money, ramp_score, ymd,
 )
 
 _S = DEFAULT_SETTINGS.medical
 
 
 def _stays(datasets: Datasets) -> pl.LazyFrame:
-    """In-patient claims with admission, discharge (settle date where discharge is empty)."""
+    """In-patient claims, one row per claim, with the admission each belongs to.
+
+    ``admit``/``discharge`` are the claim's own first and last day (a part of a stay settled
+    in parts covers its part only). A missing discharge date stays missing: the settle date
+    is not a discharge date, and settlement lag would make stays overlap that never did.
+    ``adm`` names the admission (:func:`admission_key`).
+    """
     return (
         lazy(datasets, "claims")
         .filter(pl.col("visit_type") == "inpatient")
         .select(
             "claim_id", "person_id", "institution_id", "diagnosis_code",
             pl.col("visit_date").alias("admit"),
-            pl.coalesce("discharge_date", "settle_date").alias("discharge"),
+            pl.col("discharge_date").alias("discharge"),
             pl.col("fund_amount").fill_null(0.0).clip(lower_bound=0.0).alias("fund"),
+            optional_column(datasets, "claims", "admission_id"),
+            optional_column(datasets, "claims", "readmission_planned"),
         )
-        .filter(pl.col("admit").is_not_null() & pl.col("discharge").is_not_null())
+        .filter(pl.col("admit").is_not_null())
+        .with_columns(adm=admission_key())
+    )
+
+
+def _admissions(datasets: Datasets, s, course: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per admission: ``person_id, institution_id, adm, admit`` (earliest day),
+    ``discharge`` (latest discharge date, else the latest day settled), ``diagnosis_code`` (of
+    the first part), ``planned`` (any part marks a planned readmission), ``course`` (any part
+    bills a treatment-course item)."""
+    return (
+        _stays(datasets)
+        .join(course.with_columns(_course=pl.lit(True)), on="claim_id", how="left")
+        .sort("admit", "claim_id")
+        .group_by("person_id", "institution_id", "adm")
+        .agg(
+            pl.col("admit").min(),
+            # no discharge date: the last day known is the admission day of the last part, so
+            # the gap to the next stay is never made shorter than the record shows
+            pl.coalesce(pl.col("discharge").max(), pl.col("admit").max()).alias("discharge"),
+            pl.col("diagnosis_code").drop_nulls().first(),
+            pl.col("readmission_planned").fill_null(False).any().alias("planned"),
+            pl.col("_course").fill_null(False).any().alias("course"),
+        )
     )
 
 
@@ -48,8 +79,9 @@ class OverlappingStaysRule(_InpatientRule):
 
     What it finds
         Pairs of in-patient claims of one person at different institutions whose stays share
-        at least ``overlap_min_days`` nights: ``min(discharges) - max(admissions) >= n``
-        (discharge date, else settle date). Of each pair, the stay admitted later (ties: the
+        at least ``overlap_min_days`` nights: ``min(discharges) - max(admissions) >= n``.
+        A claim without a discharge date is left out (the settle date is not a discharge date:
+        settlement lag would invent overlaps). Of each pair, the stay admitted later (ties: the
         larger claim id) is the doubtful one; its ``fund_amount`` is at risk, the other stay
         is listed with 0 unless it is itself doubtful in another pair. One finding per person.
     Why it matters
@@ -57,7 +89,8 @@ class OverlappingStaysRule(_InpatientRule):
         used at a second hospital.
     Look-alike it ignores
         A transfer: discharge from one hospital and admission to another on the same day
-        shares no night.
+        shares no night. Interim settlements (中途结算) of one stay are at one institution and
+        never pair; a stay settled days after discharge is compared on its discharge date.
 
     Entity: ``person``. Score: ``floor + (1-floor) * clip((max shared nights - min) /
     (overlap_full_score_days - min))``.
@@ -98,7 +131,9 @@ class OverlappingStaysRule(_InpatientRule):
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
-        stays = _stays(datasets)
+        # parts of one admission are at one institution and never pair; a stay without a
+        # discharge date gives no night to compare
+        stays = _stays(datasets).filter(pl.col("discharge").is_not_null())
         regions = institution_regions(datasets)
         pairs = (
             stays.join(stays, on="person_id", how="inner", suffix="_b")
@@ -180,17 +215,25 @@ class SplitAdmissionRule(_InpatientRule):
 
     What it finds
         For each person, institution and diagnosis (its first ``diagnosis_prefix_chars``
-        characters, the ICD-10 category), admissions at most ``readmission_days`` after the
-        previous stay's discharge. Fires when there are at least ``split_min_readmissions``
-        such readmissions. The readmissions' ``fund_amount`` is at risk (each split-off stay
-        pays a new deductible threshold and per-stay quota); the index stays are listed with 0.
-        One finding per person and institution.
+        characters, the ICD-10 category), admissions 1 to ``readmission_days`` days after the
+        previous admission's discharge. One admission is one ``admission_id``: the claims of a
+        stay settled in parts (中途结算) are one stay, dated from its first to its last day.
+        Fires when there are at least ``split_min_readmissions`` such readmissions. The
+        readmissions' ``fund_amount`` is at risk (each split-off stay pays a new deductible
+        threshold and per-stay quota); the index stays are listed with 0. One finding per
+        person and institution.
     Why it matters
         Discharging a patient and admitting them again for the same illness splits one stay
         into several to stay under per-stay payment limits (DRG/quota), billing the fund again.
     Look-alike it ignores
-        A readmission after more than ``readmission_days`` days, a readmission for a different
-        diagnosis, a single quick readmission, or an admission to another hospital.
+        Interim settlements of one long stay (one ``admission_id``; and a gap of 0 or fewer
+        days is never a readmission: nobody is discharged and readmitted the same day in a
+        split, that is one stay settled twice); planned readmissions recorded on the
+        settlement list (``readmission_planned``, e.g. chemotherapy cycles) when
+        ``planned_readmission_excuses``; stays billing a treatment-course item (dialysis,
+        radiotherapy, rehabilitation) when ``course_items_excuse``; a readmission after more
+        than ``readmission_days`` days, for a different diagnosis, a single quick readmission,
+        or an admission to another hospital.
 
     Entity: ``person``. Score: ``floor + (1-floor) * clip((readmissions - min) /
     (split_full_score_readmissions - min))``.
@@ -221,12 +264,17 @@ class SplitAdmissionRule(_InpatientRule):
         ),
     )
     partition_by = ("claims", "person_id")
+    optional = ("institutions", "item_catalog", "claim_items")
 
     def __init__(self, readmission_days: int = _S.readmission_days,
                  split_min_readmissions: int = _S.split_min_readmissions,
                  diagnosis_prefix_chars: int = _S.diagnosis_prefix_chars,
                  split_full_score_readmissions: int = _S.split_full_score_readmissions,
+                 planned_readmission_excuses: bool = _S.planned_readmission_excuses,
+                 course_items_excuse: bool = _S.course_items_excuse,
                  score_floor: float = _S.score_floor):
+        self.planned_readmission_excuses = planned_readmission_excuses
+        self.course_items_excuse = course_items_excuse
         self.readmission_days = readmission_days
         self.split_min_readmissions = split_min_readmissions
         self.diagnosis_prefix_chars = diagnosis_prefix_chars
@@ -236,34 +284,52 @@ class SplitAdmissionRule(_InpatientRule):
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
         s = self._settings()
         keys = ["person_id", "institution_id", "diag"]
-        stays = (
-            _stays(datasets)
+        course = (course_claim_ids(datasets) if s.course_items_excuse
+                  else pl.LazyFrame(schema={"claim_id": pl.String}))
+        adms = (
+            _admissions(datasets, s, course)
             .with_columns(diag=pl.col("diagnosis_code").str.strip_chars().str.to_uppercase()
                           .str.slice(0, s.diagnosis_prefix_chars))
             .filter(pl.col("diag").is_not_null() & (pl.col("diag") != ""))
-            .sort(keys + ["admit", "claim_id"])
+            .sort(keys + ["admit", "adm"])
             .with_columns(
-                gap=(pl.col("admit") - pl.col("discharge").shift(1).over(keys)).dt.total_days()
+                gap=(pl.col("admit") - pl.col("discharge").shift(1).over(keys)).dt.total_days(),
+                prev_planned=pl.col("planned").shift(1).over(keys).fill_null(False),
             )
-            .with_columns(readmit=pl.col("gap").is_not_null() & (pl.col("gap") <= s.readmission_days))
+            .with_columns(
+                excused=(pl.lit(s.planned_readmission_excuses) & (pl.col("planned") | pl.col("prev_planned")))
+                | pl.col("course")
+            )
+            .with_columns(readmit=pl.col("gap").is_not_null() & (pl.col("gap") >= 1)
+                          & (pl.col("gap") <= s.readmission_days) & ~pl.col("excused"))
             .with_columns(index_of_next=pl.col("readmit").shift(-1).over(keys).fill_null(False))
             .with_columns(n_readmit=pl.col("readmit").sum().over(keys))
             .filter((pl.col("n_readmit") >= s.split_min_readmissions)
                     & (pl.col("readmit") | pl.col("index_of_next")))
+            .select("person_id", "institution_id", "adm", "diag", "gap", "readmit",
+                    pl.col("admit").alias("adm_in"))
+        )
+        # back to the claims of those admissions (every part of a readmission is at risk)
+        stays = (
+            _stays(datasets)
+            .join(adms, on=["person_id", "institution_id", "adm"], how="inner")
             .join(institution_regions(datasets), on="institution_id", how="left")
             .with_columns(
                 visit_date=pl.col("admit"),
                 at_risk=pl.when(pl.col("readmit")).then(pl.col("fund")).otherwise(0.0),
+                # one count per admission, not per settled part
+                first_part=pl.col("claim_id") == pl.col("claim_id").min().over("person_id", "institution_id", "adm"),
             )
         )
         grouped = claims_to_findings(
             stays, "person", ["person_id", "institution_id"],
-            [pl.col("readmit").sum().alias("n_readmit"),
+            [(pl.col("readmit") & pl.col("first_part")).sum().alias("n_readmit"),
+             pl.col("first_part").sum().alias("n_stays"),
              pl.col("diag").unique().sort().alias("diagnoses"),
              pl.col("gap").filter(pl.col("readmit")).min().alias("min_gap"),
              pl.col("gap").filter(pl.col("readmit")).max().alias("max_gap"),
              pl.col("inst_name").first(),
-             pl.col("admit").min().alias("first_in"), pl.col("admit").max().alias("last_in")],
+             pl.col("adm_in").min().alias("first_in"), pl.col("adm_in").max().alias("last_in")],
         ).filter(pl.col("n_readmit") >= s.split_min_readmissions).with_columns(
             pl.col("inst_name").fill_null(pl.col("institution_id")),
             pl.col("diagnoses").list.join("、").alias("diag_zh"),
@@ -272,13 +338,13 @@ class SplitAdmissionRule(_InpatientRule):
         ev_zh = pl.format(
             "{} 至 {} 在 {} 以相同诊断({})住院 {} 次,其中 {} 次为出院后 {}-{} 天内再入院(≤{} 天);再入院统筹支付 {} 元",
             ymd(pl.col("first_in")), ymd(pl.col("last_in")), pl.col("inst_name"), pl.col("diag_zh"),
-            pl.col("n_claims"), pl.col("n_readmit"), pl.col("min_gap"), pl.col("max_gap"),
+            pl.col("n_stays"), pl.col("n_readmit"), pl.col("min_gap"), pl.col("max_gap"),
             pl.lit(s.readmission_days), money(pl.col("total_at_risk")),
         )
         ev_en = pl.format(
             "{} stays at {} with the same diagnosis ({}) from {} to {}; {} readmissions {}-{} days after "
             "discharge (limit {} days); fund paid on readmissions {} CNY",
-            pl.col("n_claims"), pl.col("inst_name"), pl.col("diag_en"), ymd(pl.col("first_in")),
+            pl.col("n_stays"), pl.col("inst_name"), pl.col("diag_en"), ymd(pl.col("first_in")),
             ymd(pl.col("last_in")), pl.col("n_readmit"), pl.col("min_gap"), pl.col("max_gap"),
             pl.lit(s.readmission_days), money(pl.col("total_at_risk")),
         )

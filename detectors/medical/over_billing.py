@@ -39,6 +39,14 @@ def _institution_findings(per_claim: pl.LazyFrame, extra: list[pl.Expr]) -> pl.L
     ).with_columns(pl.col("inst_name").fill_null(pl.col("institution_id")))
 
 
+def _institution_levels(datasets: Datasets) -> pl.LazyFrame:
+    """``institution_id, level`` (empty without the institutions dataset)."""
+    if "institutions" not in datasets:
+        return pl.LazyFrame(schema={"institution_id": pl.String, "level": pl.Int64})
+    return (lazy(datasets, "institutions").select("institution_id", pl.col("level").cast(pl.Int64))
+            .unique("institution_id", keep="first"))
+
+
 class _RuleBase(MedicalDetector):
     kind = "rule"
     requires = ("item_catalog", "claims", "claim_items")
@@ -166,17 +174,25 @@ class ExcessQuantityRule(_RuleBase):
 
 
 class OverPriceRule(_RuleBase):
-    """Unit price above the catalogue's price cap (超限价收费).
+    """Unit price above its cap: the catalogue's, or the one for the institution's level and the date (超限价收费).
 
     What it finds
-        Claim lines whose ``unit_price`` exceeds ``price_cap`` by more than
-        ``price_tolerance``. Money at risk: ``(unit_price - cap) * quantity`` per line, summed
-        per claim and scaled by the claim's fund share.
+        Claim lines whose ``unit_price`` exceeds their cap by more than ``price_tolerance``.
+        The cap is the ``item_prices`` row (v2) for the item, the institution's ``level`` and
+        the line's ``service_date`` (the latest begun on or before it where rows overlap);
+        the catalogue's ``price_cap`` where no row matches or the dataset is absent. (Level
+        and date prices are a detail of this rule, not a code of their own: the problem — a
+        price above the one allowed — and what a checker does are the same; the evidence and
+        ``details.lines_priced_by_level_and_date`` say which cap was broken.) Money at risk:
+        ``(unit_price - cap) * quantity`` per line, summed per claim and scaled by the claim's
+        fund share.
     Why it matters
         Charging above the published maximum price takes money the fund (and the patient)
         does not owe.
     Look-alike it ignores
-        A price exactly at the cap, or below it; items without a cap.
+        A price exactly at the cap, or below it; items without a cap; a price above the old
+        cap on a service date after a price rise (the row valid on that date decides); a
+        level-3 hospital charging the level-3 price that a level-1 clinic may not.
 
     Entity: ``institution``. Score: ``floor + (1-floor) * clip((max price/cap - 1) /
     (price_full_score_ratio - 1))``.
@@ -207,6 +223,7 @@ class OverPriceRule(_RuleBase):
         ),
     )
     partition_by = ("claims", "institution_id")
+    optional = ("institutions", "item_prices")
 
     def __init__(self, price_tolerance: float = _S.price_tolerance,
                  price_full_score_ratio: float = _S.price_full_score_ratio,
@@ -220,15 +237,55 @@ class OverPriceRule(_RuleBase):
         cat = (
             lazy(datasets, "item_catalog")
             .filter(pl.col("price_cap").is_not_null())
-            .select("item_code", pl.col("price_cap").alias("cap"))
+            .select("item_code", pl.col("price_cap").alias("cat_cap"))
             .unique("item_code", keep="first")
+            .collect()
+        )
+        if "item_prices" in datasets:
+            prices = (
+                lazy(datasets, "item_prices")
+                .filter(pl.col("price_cap").is_not_null())
+                .select("item_code", "level", "valid_from", "valid_to", pl.col("price_cap").alias("lvl_cap"))
+                .collect()
+            )
+        else:
+            prices = pl.DataFrame(schema={"item_code": pl.String, "level": pl.Int64, "valid_from": pl.Date,
+                                          "valid_to": pl.Date, "lvl_cap": pl.Float64})
+        # the lowest cap an item can have anywhere: a line priced at or below it is within every
+        # cap, so only the few lines above it are joined to their claims and price rows
+        floor_caps = (
+            pl.concat([cat.select("item_code", cap="cat_cap"), prices.select("item_code", cap="lvl_cap")])
+            .group_by("item_code").agg(pl.col("cap").min()).sort("item_code")
+        )
+        codes = floor_caps["item_code"].cast(lazy_held(datasets, "claim_items").collect_schema()["item_code"])
+        lowest = pl.col("item_code").replace_strict(codes, floor_caps["cap"], default=None, return_dtype=pl.Float64)
+        cand = (
+            lazy_rows(datasets, "claim_items",
+                      pl.col("item_code").is_in(codes.implode()) & (pl.col("unit_price") > lowest + s.price_tolerance))
+            .select("claim_id", "line_no", "item_code", "item_name", "quantity", "unit_price", "amount",
+                    "service_date")
+            .pipe(lambda lf: with_claims(datasets, lf))
+            .join(_institution_levels(datasets), on="institution_id", how="left")
+            .with_row_index("_r")
+            .collect()
+        )
+        # the price row of the line's item, its institution's level and its service date
+        # (the latest that began on or before the date, where rows overlap)
+        matched = (
+            cand.lazy().select("_r", "item_code", "level", "service_date")
+            .join(prices.lazy(), on=["item_code", "level"], how="inner")
+            .filter((pl.col("valid_from") <= pl.col("service_date"))
+                    & (pl.col("valid_to").is_null() | (pl.col("service_date") <= pl.col("valid_to"))))
+            .sort("_r", "valid_from", descending=[False, True])
+            .unique("_r", keep="first")
+            .select("_r", "lvl_cap", "valid_from")
         )
         lines = (
-            lazy(datasets, "claim_items")
-            .select("claim_id", "item_code", "item_name", "quantity", "unit_price", "amount")
-            .join(cat, on="item_code", how="inner")
-            .filter(pl.col("unit_price") > pl.col("cap") + s.price_tolerance)
-            .pipe(lambda lf: with_claims(datasets, lf))
+            cand.lazy().join(matched, on="_r", how="left")
+            .join(cat.lazy(), on="item_code", how="left")
+            .with_columns(cap=pl.coalesce("lvl_cap", "cat_cap"),
+                          by_level=pl.col("lvl_cap").is_not_null())
+            .filter(pl.col("cap").is_not_null() & (pl.col("unit_price") > pl.col("cap") + s.price_tolerance))
             .with_columns(
                 ratio=pl.when(pl.col("cap") > 0).then(pl.col("unit_price") / pl.col("cap"))
                 .otherwise(float("inf"))
@@ -237,25 +294,33 @@ class OverPriceRule(_RuleBase):
         per_claim = per_claim_at_risk(
             lines, ["institution_id"],
             (pl.col("unit_price") - pl.col("cap")) * pl.col("quantity"),
-            [pl.col("ratio").max(), pl.col("item_name").unique().alias("names")],
+            [pl.col("ratio").max(), pl.col("item_name").unique().alias("names"),
+             pl.col("by_level").sum().alias("level_lines")],
         )
-        grouped = _institution_findings(per_claim, [pl.col("ratio").max().alias("max_ratio")])
+        grouped = _institution_findings(per_claim, [pl.col("ratio").max().alias("max_ratio"),
+                                                    pl.col("level_lines").sum()])
+        which_zh = pl.when(pl.col("level_lines") == 0).then(pl.lit("目录最高限价")).when(
+            pl.col("level_lines") == pl.col("n_lines")).then(pl.lit("本机构等级当期最高限价")).otherwise(
+            pl.lit("目录或本机构等级当期最高限价"))
+        which_en = pl.when(pl.col("level_lines") == 0).then(pl.lit("the catalogue's cap")).when(
+            pl.col("level_lines") == pl.col("n_lines")).then(pl.lit("the cap for its level and date")).otherwise(
+            pl.lit("the catalogue's cap or the cap for its level and date"))
         ev_zh = pl.format(
-            "{} 在 {} 至 {} 的 {} 张结算单中有 {} 行单价高于目录最高限价(如 {}),最高为限价的 {} 倍;"
+            "{} 在 {} 至 {} 的 {} 张结算单中有 {} 行单价高于{}(如 {}),最高为限价的 {} 倍;"
             "超收 {} 元,其中统筹支付 {} 元",
             pl.col("inst_name"), ymd(pl.col("first_visit")), ymd(pl.col("last_visit")),
-            pl.col("n_claims"), pl.col("n_lines"), _names("item_names", "、", " 等"),
+            pl.col("n_claims"), pl.col("n_lines"), which_zh, _names("item_names", "、", " 等"),
             num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
         )
         ev_en = pl.format(
-            "{}: {} lines on {} claims from {} to {} priced above the catalogue's cap (e.g. {}), "
+            "{}: {} lines on {} claims from {} to {} priced above {} (e.g. {}), "
             "up to {} times the cap; overcharge {} CNY, fund share {} CNY",
             pl.col("inst_name"), pl.col("n_lines"), pl.col("n_claims"), ymd(pl.col("first_visit")),
-            ymd(pl.col("last_visit")), _names("item_names", ", ", " etc."),
+            ymd(pl.col("last_visit")), which_en, _names("item_names", ", ", " etc."),
             num(pl.col("max_ratio")), money(pl.col("item_amount")), money(pl.col("total_at_risk")),
         )
         details = json_details(items=pl.col("item_names"), max_price_ratio=pl.col("max_ratio").round(3),
-                               lines=pl.col("n_lines"))
+                               lines=pl.col("n_lines"), lines_priced_by_level_and_date=pl.col("level_lines"))
         score = ramp_score(pl.col("max_ratio"), 1.0, s.price_full_score_ratio, s)
         return finish(grouped, "OVER_PRICE", score, ev_zh, ev_en, details)
 

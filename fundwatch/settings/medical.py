@@ -141,6 +141,133 @@ class MedicalSettings(BaseModel):
         "other day for a month; a chronic patient refilling monthly or weekly stays far below).",
     )
 
+    # -- legitimate care the rules leave alone (issue 16) ---------------------------------------
+    planned_readmission_excuses: bool = Field(
+        True,
+        description="SPLIT_ADMISSION: a readmission after a stay whose settlement list marks a "
+        "planned readmission (readmission_planned, e.g. chemotherapy cycles), or itself so "
+        "marked, is not counted (default True: the settlement list is the hospital's own "
+        "declaration and a checker reads it first).",
+    )
+    course_items_excuse: bool = Field(
+        True,
+        description="SPLIT_ADMISSION and FREQUENT_VISITS: stays and visits that bill a "
+        "treatment-course item (an item the catalogue limits per window: window_days with "
+        "max_qty_per_window, e.g. 血液透析, 放疗, 康复理疗) are not counted (default True: a "
+        "course is frequent by design; FREQUENCY_LIMIT judges its quantity).",
+    )
+    newborn_days: int = Field(
+        28, ge=0,
+        description="AGE_LIMIT: items for the very young (no minimum age above 0) billed on a "
+        "card whose holder had a birth-related claim are not flagged from the birth claim's "
+        "admission until this many days after its discharge (default 28: the neonatal period, "
+        "during which a newborn without its own card is billed on the mother's).",
+    )
+    birth_diagnosis_prefixes: tuple[str, ...] = Field(
+        ("O6", "O7", "O80", "O81", "O82", "O83", "O84", "Z37", "Z38", "Z39"),
+        description="ICD-10 prefixes of a birth-related claim (default: labour and delivery "
+        "O60-O84, outcome of delivery Z37, liveborn Z38, postpartum care Z39), principal or "
+        "secondary diagnosis.",
+    )
+
+    # -- RESTRICTED_INDICATION / VISIT_TYPE_LIMIT ------------------------------------------------
+    scope_full_score_claims: int = Field(
+        5, ge=1,
+        description="RESTRICTED_INDICATION and VISIT_TYPE_LIMIT: offending claims per institution "
+        "at which the score is 1 (default 5: a one-off coding slip is a medium lead, a habit is "
+        "a strong one).",
+    )
+
+    # -- FREQUENCY_LIMIT ------------------------------------------------------------------------
+    window_quantity_tolerance: float = Field(
+        1e-6, ge=0,
+        description="FREQUENCY_LIMIT: quantity tolerance above max_qty_per_window, for float "
+        "rounding (default 1e-6). A course exactly at the limit never fires.",
+    )
+    frequency_full_score_ratio: float = Field(
+        2.0, gt=1,
+        description="FREQUENCY_LIMIT: most quantity in one window / the window limit at which "
+        "the score is 1 (default 2: twice the allowed sessions).",
+    )
+
+    # -- TRACE_CODE_REUSE -----------------------------------------------------------------------
+    trace_package_tolerance: float = Field(
+        0.01, ge=0,
+        description="TRACE_CODE_REUSE: packages a code's lines may sum to above 1 at one "
+        "institution before firing (default 0.01: split-pack 拆零 fractions such as 1/3 written "
+        "to two decimals sum to 0.99-1.01).",
+    )
+    trace_full_score_lines: int = Field(
+        3, ge=1,
+        description="TRACE_CODE_REUSE: resold packages (codes) per institution at which the score "
+        "is 1 (default 3).",
+    )
+
+    # -- OVERSUPPLY ------------------------------------------------------------------------------
+    oversupply_window_days: int = Field(
+        30, ge=1, description="OVERSUPPLY: length of the sliding window in days (default 30)."
+    )
+    oversupply_max_days: int = Field(
+        60, ge=1,
+        description="OVERSUPPLY: days of use of one drug dispensed to one person within one window "
+        "above which it fires (default 60: twice what the window can use; an early refill or two "
+        "overlapping 30-day prescriptions stay at or below it).",
+    )
+    oversupply_min_institutions: int = Field(
+        2, ge=1,
+        description="OVERSUPPLY: institutions that dispensed the drug within the window needed to "
+        "fire (default 2: a long prescription 长处方 of up to 12 weeks for a chronic illness at "
+        "one place is allowed; piling up across pharmacies is the pattern).",
+    )
+    oversupply_visit_types: tuple[str, ...] = Field(
+        ("outpatient", "pharmacy"),
+        description="OVERSUPPLY: visit types whose drugs are taken home and counted (default "
+        "out-patient and pharmacy; a ward's daily dispensing is used in the ward).",
+    )
+    oversupply_full_score_ratio: float = Field(
+        3.0, gt=1,
+        description="OVERSUPPLY: days of use in the window / the window length at which the score "
+        "is 1 (default 3).",
+    )
+
+    # -- GROUP_ADMISSION --------------------------------------------------------------------------
+    group_gap_days: int = Field(
+        3, ge=0,
+        description="GROUP_ADMISSION: admissions of one village to one hospital at most this many "
+        "days apart form one episode (default 3: a bus of villagers arrives within a few days).",
+    )
+    group_min_households: int = Field(
+        3, ge=2,
+        description="GROUP_ADMISSION: distinct households an episode needs (default 3; members of "
+        "one household count once, so a family admitted together is never an episode).",
+    )
+    group_min_episodes: int = Field(
+        2, ge=1,
+        description="GROUP_ADMISSION: episodes at one hospital from one village needed to fire "
+        "(default 2: the 病友团 pattern repeats).",
+    )
+    group_max_pvalue: float = Field(
+        1e-2, gt=0, le=1,
+        description="GROUP_ADMISSION: an episode counts only if so many admissions in so few days "
+        "are this unlikely under the village's usual admission rate to that hospital: the "
+        "Poisson tail of the episode's count over its span, times the number of such spans in "
+        "the period (a Bonferroni bound on finding one by chance anywhere in the year; default "
+        "0.01). A big hospital that admits from the village every week is not a group.",
+    )
+    group_full_score_episodes: int = Field(
+        4, ge=1, description="GROUP_ADMISSION: episodes at which the score is 1 (default 4)."
+    )
+
+    # -- CLAIM_DURING_STAY ------------------------------------------------------------------------
+    during_stay_visit_types: tuple[str, ...] = Field(
+        ("outpatient", "pharmacy"),
+        description="CLAIM_DURING_STAY: visit types that cannot happen elsewhere while the person "
+        "lies in a bed (default outpatient and pharmacy).",
+    )
+    during_stay_full_score_claims: int = Field(
+        3, ge=1, description="CLAIM_DURING_STAY: claims inside stays at which the score is 1 (default 3)."
+    )
+
     # -- COLLUSIVE_GROUP --------------------------------------------------------------------
     collusion_institution_kinds: tuple[str, ...] = Field(
         ("pharmacy", "clinic"),

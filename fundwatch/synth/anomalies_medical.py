@@ -14,7 +14,9 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from fundwatch.synth.medical import IDX, SKELETON_SCHEMA, finish_skeletons, generate_items, inflated_lines
+from fundwatch.synth.medical import (
+    IDX, PLANTED_CLAIM_V2, PLANTED_LINE_V2, SKELETON_SCHEMA, finish_skeletons, generate_items, inflated_lines,
+)
 from fundwatch.synth.planting import Garden
 from fundwatch.synth.population import days
 
@@ -45,10 +47,14 @@ def _year_days(g: Garden) -> tuple[int, int]:
 
 
 class _Claims:
-    """Planted claims of one planter: rows collected, then finished with the planter's stream."""
+    """Planted claims of one planter: rows collected, then finished with the planter's stream.
+
+    ``add`` returns the claim's row number, which ``line`` uses to give it a line of the
+    planter's own (with a contract v2 trace code or days of supply where the case needs one).
+    """
 
     def __init__(self, g: Garden, rng: np.random.Generator):
-        self.g, self.rng, self.rows = g, rng, []
+        self.g, self.rng, self.rows, self.extra = g, rng, [], []
 
     def hospital(self, county: int, levels=(2, 3)) -> int:
         look = self.g.inst_look
@@ -57,17 +63,41 @@ class _Claims:
     def local(self, township: int, pharmacy: bool = False) -> int:
         return int(self.rng.choice(self.g.inst_look["ph_town" if pharmacy else "hc"][int(township)]))
 
-    def add(self, pidx, inst, vt, visit, stay=0, dx=None, grp=None, phantom=False, obs=False, settle_lag=0) -> None:
+    def add(self, pidx, inst, vt, visit, stay=0, dx=None, grp=None, phantom=False, obs=False, settle_lag=0,
+            admission_id: str | None = None, planned: bool | None = None, secondary: str | None = None) -> int:
         self.rows.append(dict(pidx=int(pidx), inst=int(inst), vt=int(vt), visit=int(visit), stay=int(stay), dx=dx,
-                              grp=grp, phantom=phantom, obs=obs, settle_lag=int(settle_lag), kind="planted"))
+                              grp=grp, phantom=phantom, obs=obs, settle_lag=int(settle_lag), kind="planted",
+                              admission_id=admission_id, readmission_planned=planned, secondary_diagnoses=secondary))
+        return len(self.rows) - 1
+
+    def line(self, row: int, code: str, quantity: float, day: int, at_risk: bool = True, price_c: int | None = None,
+             trace: str | None = None, supply: int | None = None) -> None:
+        """One more item line on planted claim ``row`` (list price unless ``price_c``)."""
+        cat = self.g.catalog_internal
+        it = IDX[code]
+        if price_c is None:
+            price, cap = cat["_price"][it], cat["price_cap"][it]
+            price_c = int(round(100 * (price if cap is None else min(price, cap))))
+        self.extra.append(dict(cid=int(row), item=int(it), quantity=float(quantity), sdate=int(day), src=2,
+                               price_c=int(price_c), risk_c=int(round(quantity * price_c)) if at_risk else 0,
+                               trace_code=trace, days_supply=supply))
 
     def plant(self) -> None:
         if not self.rows:
             return
         schema = {k: v for k, v in SKELETON_SCHEMA.items() if k not in ("inflate", "doc")}
-        sk = finish_skeletons(pl.DataFrame(self.rows, schema=schema), self.g, self.rng)
-        sk = sk.with_columns(cid=pl.int_range(pl.len()).cast(pl.Int64))
-        self.g.add_skeletons(sk, generate_items(sk, self.g, self.g.cfg, self.rng))
+        rows = pl.DataFrame(self.rows, schema={**schema, **PLANTED_CLAIM_V2})
+        sk = finish_skeletons(rows.select(list(schema)), self.g, self.rng)
+        # the v2 values ride beside the skeleton (same row order), see medical.PLANTED_CLAIM_V2
+        sk = sk.with_columns(pl.int_range(pl.len()).cast(pl.Int64).alias("cid"), *[rows[c] for c in PLANTED_CLAIM_V2])
+        lines = generate_items(sk, self.g, self.g.cfg, self.rng)
+        if self.extra:
+            extra = pl.DataFrame(self.extra, schema={**dict(lines.schema), **PLANTED_LINE_V2})
+            # one line per (claim, item, day): a generated line of the same item and day gives way
+            lines = lines.join(extra.select("cid", "item", "sdate"), on=["cid", "item", "sdate"], how="anti",
+                               maintain_order="left")
+            lines = pl.concat([lines, extra], how="diagonal_relaxed")
+        self.g.add_skeletons(sk, lines)
 
 
 # -- claim level ---------------------------------------------------------------------------------
@@ -506,3 +536,406 @@ def duplicate_billing(g: Garden, rng: np.random.Generator) -> None:
         g.tag_claims([r["cid"]], gg)
         g.label("DUPLICATE_BILLING", M, "person", r["person_id"], gg,
                 note=f"{code_of[int(r['item'])]} billed twice on one day")
+
+
+# -- contract v2 types (issue 16) and the legitimate care they must leave alone ------------------
+def _local_pair(claims: _Claims, g: Garden, township: int, county: int, pharmacy: bool) -> tuple[int, int]:
+    """Two different institutions near a person: the township's and one of the county seat's."""
+    a = claims.local(township, pharmacy)
+    pool = g.inst_look["busy"].get(int(county), []) if pharmacy else g.inst_look["L1"].get(int(county), [])
+    pool = [i for i in pool if i != a] or [i for i in g.inst_look["ph_town" if pharmacy else "hc"][int(township)] if i != a]
+    return a, int(claims.rng.choice(pool)) if pool else a
+
+
+def restricted_indication(g: Garden, rng: np.random.Generator) -> None:
+    """Albumin on a pneumonia stay whose diagnoses include no cirrhosis, shock or burn (RESTRICTED_INDICATION)."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.cases("RESTRICTED_INDICATION", g.n)):
+        gg = g.group()
+        d, stay = jan1 + int(rng.integers(5, 330)), int(rng.integers(5, 11))
+        row = claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="J18.9", grp=gg, secondary="I10")
+        n = int(rng.integers(2, 5))
+        for k in range(n):
+            claims.line(row, "D014", float(rng.integers(1, 3)), d + 1 + k)
+        g.label("RESTRICTED_INDICATION", M, "person", pid[i], gg,
+                note=f"albumin on {n} days of a pneumonia stay, no qualifying diagnosis")
+    claims.plant()
+
+
+def restricted_indication_lookalike_secondary(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: albumin on a pneumonia stay of a patient whose secondary diagnosis is cirrhosis."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        d, stay = jan1 + int(rng.integers(5, 330)), int(rng.integers(5, 11))
+        row = claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="J18.9", grp=gg, secondary="I10;K74.6")
+        for k in range(int(rng.integers(2, 5))):
+            claims.line(row, "D014", float(rng.integers(1, 3)), d + 1 + k, at_risk=False)
+        g.label("RESTRICTED_INDICATION", M, "person", pid[i], gg, lookalike=True,
+                note="albumin justified by a secondary diagnosis of cirrhosis")
+    claims.plant()
+
+
+def visit_type_limit(g: Garden, rng: np.random.Generator) -> None:
+    """Albumin (in-patient only) billed on an out-patient visit at a county hospital (VISIT_TYPE_LIMIT)."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 18))
+    for i in g.pick(rng, cand, g.cfg.cases("VISIT_TYPE_LIMIT", g.n)):
+        gg = g.group()
+        h, m = claims.hospital(county[i]), int(rng.integers(1, 4))
+        for _ in range(m):
+            d = jan1 + int(rng.integers(0, 360))
+            row = claims.add(i, h, 0, d, dx="K74.6", grp=gg)
+            claims.line(row, "D014", float(rng.integers(1, 3)), d)
+        g.label("VISIT_TYPE_LIMIT", M, "person", pid[i], gg, note=f"in-patient-only albumin on {m} out-patient visit(s)")
+    claims.plant()
+
+
+def visit_type_limit_lookalike_emergency(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: seen in the out-patient hall and admitted the same day; albumin on the stay only."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        h, d = claims.hospital(county[i]), jan1 + int(rng.integers(0, 340))
+        claims.add(i, h, 0, d, dx="K74.6", grp=gg)
+        row = claims.add(i, h, 2, d, stay=int(rng.integers(5, 11)), dx="K74.6", grp=gg)
+        for k in range(3):
+            claims.line(row, "D014", 1.0, d + k, at_risk=False)
+        g.label("VISIT_TYPE_LIMIT", M, "person", pid[i], gg, lookalike=True,
+                note="out-patient visit and admission on one day; in-patient-only albumin billed on the stay")
+    claims.plant()
+
+
+def frequency_limit(g: Garden, rng: np.random.Generator) -> None:
+    """Acupuncture (at most 20 in any 30 days) on 24-30 days of one month at two clinics (FREQUENCY_LIMIT)."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 30))
+    for i in g.pick(rng, cand, g.cfg.cases("FREQUENCY_LIMIT", g.n)):
+        gg = g.group()
+        places = _local_pair(claims, g, town[i], county[i], pharmacy=False)
+        start, n = jan1 + int(rng.integers(0, 330)), int(rng.integers(24, 31))
+        for d in np.sort(rng.choice(30, size=n, replace=False)):
+            row = claims.add(i, places[int(rng.integers(0, 2))], 0, start + int(d), dx="M54.5", grp=gg)
+            claims.line(row, "T002", 1.0, start + int(d))
+        g.label("FREQUENCY_LIMIT", M, "person", pid[i], gg, note=f"{n} acupuncture sessions in 30 days at two clinics")
+    claims.plant()
+
+
+def frequency_limit_lookalike_course(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: acupuncture courses of 20 daily sessions, 30 days apart — at the limit, and
+    frequent visits by design."""
+    pid, town = g.col("person_id"), g.col("township")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 30))
+    for i in g.pick(rng, cand, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        clinic, start = claims.local(town[i]), jan1 + int(rng.integers(0, 200))
+        for c in range(int(rng.integers(2, 4))):
+            for d in range(20):
+                day = start + 50 * c + d
+                row = claims.add(i, clinic, 0, day, dx="M54.5", grp=gg)
+                claims.line(row, "T002", 1.0, day, at_risk=False)
+        note = "acupuncture courses of 20 daily sessions with 30 days' rest: at the limit"
+        g.label("FREQUENCY_LIMIT", M, "person", pid[i], gg, lookalike=True, note=note)
+        g.label("FREQUENT_VISITS", M, "person", pid[i], gg, lookalike=True, note=note)
+    claims.plant()
+
+
+def oversupply(g: Garden, rng: np.random.Generator) -> None:
+    """Three-week packs of one blood-pressure drug at several pharmacies, four or five within a month (OVERSUPPLY)."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 40))
+    for i in g.pick(rng, cand, g.cfg.cases("OVERSUPPLY", g.n)):
+        gg = g.group()
+        places = _local_pair(claims, g, town[i], county[i], pharmacy=True)
+        drug, start, n = str(rng.choice(["D005", "D020"])), jan1 + int(rng.integers(0, 330)), int(rng.integers(4, 6))
+        for k, d in enumerate(np.sort(rng.choice(28, size=n, replace=False))):
+            row = claims.add(i, places[k % 2], 1, start + int(d), dx="I10", grp=gg)
+            claims.line(row, drug, 3.0, start + int(d), supply=21)
+        g.label("OVERSUPPLY", M, "person", pid[i], gg, note=f"{n} x 21 days of {drug} within 4 weeks at two pharmacies")
+    claims.plant()
+
+
+def oversupply_lookalike_at_the_line(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: insulin every 10 days at two pharmacies, 20 days each: 60 days in any 30 — at the line."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 40))
+    for i in g.pick(rng, cand, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        places = _local_pair(claims, g, town[i], county[i], pharmacy=True)
+        start = jan1 + int(rng.integers(0, 200))
+        for k in range(int(rng.integers(6, 16))):
+            row = claims.add(i, places[k % 2], 1, start + 10 * k, dx="E11.9", grp=gg)
+            claims.line(row, "D015", 2.0, start + 10 * k, at_risk=False, supply=20)
+        g.label("OVERSUPPLY", M, "person", pid[i], gg, lookalike=True,
+                note="insulin every 10 days, 20 days each, at two pharmacies: exactly 60 days in any 30")
+    claims.plant()
+
+
+def _trace_code(rng: np.random.Generator, code: str) -> str:
+    return f"8{(IDX[code] * 7919 + 104729) % 10**6:06d}9{int(rng.integers(10**11, 10**12)):012d}"
+
+
+def trace_code_reuse(g: Garden, rng: np.random.Generator) -> None:
+    """A package sold on one card, bought back and settled again at another pharmacy (TRACE_CODE_REUSE)."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    k = g.cfg.cases("TRACE_CODE_REUSE", g.n)
+    chosen = g.pick(rng, np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 30)), 2 * k)
+    order = chosen[np.argsort(rng.random(len(chosen)), kind="stable")]
+    for a, b in zip(order[:k], order[k:2 * k]):
+        gg = g.group()
+        drug = str(rng.choice(["D005", "D007", "D020", "D008"]))
+        code = _trace_code(rng, drug)
+        first, again = _local_pair(claims, g, town[a], county[a], pharmacy=True)
+        d = jan1 + int(rng.integers(0, 320))
+        row = claims.add(a, first, 1, d, dx="I10", grp=gg)
+        claims.line(row, drug, 1.0, d, at_risk=False, trace=code, supply=7)
+        d2 = d + int(rng.integers(3, 40))
+        row = claims.add(b, again, 1, d2, dx="I10", grp=gg)
+        claims.line(row, drug, 1.0, d2, trace=code, supply=7)
+        g.label("TRACE_CODE_REUSE", M, "person", pid[b], gg, note=f"package {code} sold again {d2 - d} days later")
+    claims.plant()
+
+
+def trace_code_reuse_lookalike_split_pack(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: one package sold in thirds (拆零) at one pharmacy."""
+    pid, town = g.col("person_id"), g.col("township")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_alive_all_year(g) & (g.col("age0") >= 18)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        code, ph, d = _trace_code(rng, "D008"), claims.local(town[i], True), jan1 + int(rng.integers(0, 330))
+        for k, q in enumerate((0.33, 0.33, 0.34)):
+            row = claims.add(i, ph, 1, d + 5 * k, dx="K29.7", grp=gg)
+            claims.line(row, "D008", q, d + 5 * k, at_risk=False, trace=code, supply=1)
+        g.label("TRACE_CODE_REUSE", M, "person", pid[i], gg, lookalike=True,
+                note="one package sold in thirds at one pharmacy")
+    claims.plant()
+
+
+def group_admission(g: Garden, rng: np.random.Generator) -> None:
+    """Villagers of different households recruited to a private hospital in batches, two or three times (GROUP_ADMISSION)."""
+    pid, village, hh, county = g.col("person_id"), g.col("village"), g.col("hh"), g.col("county")
+    inst_id = g.institutions["institution_id"].to_numpy()
+    jan1, _ = _year_days(g)
+    free = _adults_free_for_stays(g) & (g.col("age0") >= 55)
+    prio = g.priority(rng)
+    claims = _Claims(g, rng)
+    villages = np.unique(village[free])
+    villages = villages[np.argsort(rng.random(len(villages)), kind="stable")]
+    done = 0
+    for v in villages:
+        if done >= g.cfg.cases("GROUP_ADMISSION", g.n):
+            break
+        cand = g.order(prio, np.flatnonzero(free & (village == v)))
+        _, first = np.unique(hh[cand], return_index=True)  # one person per household
+        cand = cand[np.sort(first)]
+        size = int(rng.integers(7, 11))
+        if len(cand) < size:
+            continue
+        recruits = np.sort(cand[:size])
+        g.take(recruits)
+        gg = g.group()
+        h = claims.hospital(county[recruits[0]], (1,))
+        start, n_batches = jan1 + int(rng.integers(0, 120)), int(rng.integers(2, 4))
+        for b in range(n_batches):
+            day = start + b * int(rng.integers(70, 100))
+            batch = rng.choice(recruits, size=int(rng.integers(5, size + 1)), replace=False)
+            for i in np.sort(batch):
+                claims.add(i, h, 2, day + int(rng.integers(0, 3)), stay=int(rng.integers(7, 13)),
+                           dx=str(rng.choice(["I63.9", "I25.1", "M54.5", "J44.1"])), grp=gg)
+        g.label("GROUP_ADMISSION", M, "institution", inst_id[h], gg,
+                note=f"{size} villagers of different households admitted in {n_batches} batches",
+                member_ids=[str(pid[i]) for i in recruits])
+        done += 1
+    claims.plant()
+
+
+def group_admission_lookalike_family(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: one household admitted together (food poisoning), twice in the year."""
+    pid, hh, county = g.col("person_id"), g.col("hh"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    size = np.bincount(hh)
+    cand = g.free(np.flatnonzero(_adults_free_for_stays(g) & (size[hh] >= 3)))
+    households = np.unique(hh[cand])
+    hh_prio = rng.random(len(size))
+    for h in np.sort(households[np.argsort(hh_prio[households], kind="stable")][: g.cfg.lookalikes(g.n)]):
+        mem = cand[hh[cand] == h]
+        if len(mem) < 3:
+            continue
+        g.take(mem)
+        gg = g.group()
+        hosp = claims.hospital(county[mem[0]])
+        for day in (jan1 + int(rng.integers(0, 150)), jan1 + int(rng.integers(200, 340))):
+            for i in mem:
+                claims.add(i, hosp, 2, day, stay=int(rng.integers(2, 5)), dx="A05.9", grp=gg)
+        g.label("GROUP_ADMISSION", M, "person", pid[mem[0]], gg, lookalike=True,
+                note="one household admitted together twice", member_ids=[str(pid[i]) for i in mem])
+    claims.plant()
+
+
+def group_admission_lookalike_county_hospital(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike (no records: the hospital must not be flagged): a county hospital's ordinary intake."""
+    inst_id = g.institutions["institution_id"].to_numpy()
+    for _, lst in sorted(g.inst_look["L3"].items()):
+        g.label("GROUP_ADMISSION", M, "institution", inst_id[lst[0]], g.group(), lookalike=True,
+                note="county hospital: admits from every village every week")
+
+
+def claim_during_stay(g: Garden, rng: np.random.Generator) -> None:
+    """Pharmacy or clinic claims in town while the card holder lies in a county hospital (CLAIM_DURING_STAY)."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.cases("CLAIM_DURING_STAY", g.n)):
+        gg = g.group()
+        d, stay = jan1 + int(rng.integers(0, 330)), int(rng.integers(8, 15))
+        claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="I63.9", grp=gg)
+        m = int(rng.integers(1, 4))
+        for day in np.sort(rng.choice(np.arange(d + 1, d + stay), size=m, replace=False)):
+            pharmacy = rng.random() < 0.6
+            claims.add(i, claims.local(town[i], pharmacy), 1 if pharmacy else 0, int(day),
+                       dx="I10" if pharmacy else "J06.9", grp=gg)
+        g.label("CLAIM_DURING_STAY", M, "person", pid[i], gg, note=f"{m} claim(s) in town during a {stay}-day stay")
+    claims.plant()
+
+
+def claim_during_stay_lookalike_edges(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a clinic visit on the admission day and a pharmacy purchase on the discharge day."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        d, stay = jan1 + int(rng.integers(0, 330)), int(rng.integers(5, 12))
+        claims.add(i, claims.local(town[i]), 0, d, dx="J18.9", grp=gg)
+        claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="J18.9", grp=gg)
+        claims.add(i, claims.local(town[i], True), 1, d + stay, dx="J18.9", grp=gg)
+        g.label("CLAIM_DURING_STAY", M, "person", pid[i], gg, lookalike=True,
+                note="referred by the township clinic on the admission day, drugs bought on the discharge day")
+    claims.plant()
+
+
+def _level_caps(g: Garden) -> pl.DataFrame:
+    """The synthetic city's item_prices rows with item indices (read only)."""
+    from fundwatch.synth.medical import build_item_prices
+
+    return build_item_prices(g.catalog_internal, g.cfg).with_columns(
+        item=pl.col("item_code").replace_strict(IDX, return_dtype=pl.Int64),
+        vf=pl.col("valid_from").cast(pl.Int32), vt=pl.col("valid_to").cast(pl.Int32).fill_null(10**6))
+
+
+def _priced_lines(g: Garden, rng: np.random.Generator, levels: tuple[int, ...]) -> pl.DataFrame:
+    """Normal lines of level-priced items at institutions of ``levels``, free persons, random order."""
+    caps = _level_caps(g)
+    inst = g.institutions.select("inst", "level")
+    sk = g.sk.select("cid", "pidx", "inst").with_columns(_prio=pl.Series(rng.random(len(g.sk))))
+    sk = sk.filter(~pl.Series(g.claim_taken[sk["cid"].to_numpy()]) & ~pl.Series(g.used[sk["pidx"].to_numpy()]))
+    return (
+        g.lines.filter((pl.col("src") == 0) & pl.col("item").is_in(caps["item"].unique().implode()))
+        .join(sk, on="cid", how="inner").join(inst, on="inst", how="inner")
+        .filter(pl.col("level").is_in(list(levels)))
+        .join(caps.select("item", "level", "vf", "vt", cap_c=(pl.col("price_cap") * 100).round(0).cast(pl.Int64)),
+              on=["item", "level"], how="inner")
+        .filter((pl.col("sdate") >= pl.col("vf")) & (pl.col("sdate") <= pl.col("vt")))
+        .join(g.persons.select("pidx", "person_id"), on="pidx")
+        .sort("_prio")
+    )
+
+
+def over_price_level(g: Garden, rng: np.random.Generator) -> None:
+    """A level-1 institution charging the catalogue's (level-3) price: above its own level's cap (OVER_PRICE)."""
+    cat = g.catalog_internal
+    lines = _priced_lines(g, rng, (1,))
+    for r in _take(g, lines, g.cfg.cases("OVER_PRICE", g.n)):
+        gg = g.group()
+        top = int(round(100 * cat["price_cap"][int(r["item"])]))
+        price_c = int(rng.integers(r["cap_c"] + 1, top + 1)) if top > r["cap_c"] else top
+        g.edit_line(r["cid"], r["item"], r["sdate"], r["quantity"], price_c, int(round((price_c - r["cap_c"]) * r["quantity"])))
+        g.tag_claims([r["cid"]], gg)
+        g.label("OVER_PRICE", M, "person", r["person_id"], gg,
+                note=f"{cat['item_code'][int(r['item'])]} at {price_c / 100:.2f}, level-1 cap {r['cap_c'] / 100:.2f}")
+
+
+def over_price_lookalike_price_rise(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a level-2 hospital charging, after the 1 July rise, the new cap — above the old one."""
+    cat = g.catalog_internal
+    caps = _level_caps(g).filter(pl.col("level") == 2).sort("item", "vf")
+    rise = caps.group_by("item").agg(old=pl.col("price_cap").first(), new=pl.col("price_cap").last()).filter(
+        pl.col("new") > pl.col("old"))
+    lines = _priced_lines(g, rng, (2,)).filter(pl.col("vt") >= 10**6).join(rise, on="item", how="inner")
+    for r in _take(g, lines, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        g.edit_line(r["cid"], r["item"], r["sdate"], r["quantity"], int(r["cap_c"]), 0)
+        g.tag_claims([r["cid"]], gg)
+        g.label("OVER_PRICE", M, "person", r["person_id"], gg, lookalike=True,
+                note=f"{cat['item_code'][int(r['item'])]} at the new cap {r['new']:.2f} (old {r['old']:.2f})")
+
+
+def split_admission_lookalike_interim(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: one long psychiatric stay settled monthly (中途结算), one admission id."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        h, start, parts = claims.hospital(county[i]), jan1 + int(rng.integers(0, 200)), int(rng.integers(3, 6))
+        adm = f"ZYM{int(i):09d}"  # from the person, not the group number (which shifts)
+        for k in range(parts):
+            claims.add(i, h, 2, start + 30 * k, stay=29, dx="F20.0", grp=gg, admission_id=adm)
+        g.label("SPLIT_ADMISSION", M, "person", pid[i], gg, lookalike=True,
+                note=f"one stay settled in {parts} monthly parts under admission {adm}")
+    claims.plant()
+
+
+def split_admission_lookalike_planned(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: chemotherapy cycles every two or three weeks, each readmission planned."""
+    pid, county = g.col("person_id"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        h, d, cycles = claims.hospital(county[i], (3,)), jan1 + int(rng.integers(0, 200)), int(rng.integers(4, 7))
+        for _ in range(cycles):
+            stay = int(rng.integers(2, 5))
+            claims.add(i, h, 2, d, stay=stay, dx="C18.7", grp=gg, planned=True)
+            d += int(rng.integers(14, 22))
+        g.label("SPLIT_ADMISSION", M, "person", pid[i], gg, lookalike=True,
+                note=f"{cycles} planned chemotherapy cycles")
+    claims.plant()
+
+
+def age_limit_lookalike_newborn(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: the newborn's hearing screening billed on the mother's card after the delivery."""
+    pid, county, age0, gender = g.col("person_id"), g.col("county"), g.col("age0"), g.col("gender")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    cand = np.flatnonzero(_adults_free_for_stays(g) & (gender == "F") & (age0 >= 20) & (age0 <= 40))
+    for i in g.pick(rng, cand, g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        h, d, stay = claims.hospital(county[i]), jan1 + int(rng.integers(0, 320)), int(rng.integers(2, 6))
+        claims.add(i, h, 2, d, stay=stay, dx="O80.0", grp=gg, secondary="Z37.0")
+        day = d + stay + int(rng.integers(1, 29))
+        row = claims.add(i, h, 0, day, dx="Z38.0", grp=gg)
+        claims.line(row, "E010", 1.0, day, at_risk=False)
+        g.label("AGE_LIMIT", M, "person", pid[i], gg, lookalike=True,
+                note="newborn hearing screening on the mother's card within 28 days of the delivery")
+    claims.plant()

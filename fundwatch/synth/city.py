@@ -239,8 +239,25 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
         parts_sk.append(psk.with_columns(pl.col("cid") + offset))
         parts_lines.append(plines.with_columns(pl.col("cid") + offset))
         offset += len(psk)
+    claim_v2 = [x.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in medical.PLANTED_CLAIM_V2))
+                .select("cid", *medical.PLANTED_CLAIM_V2).cast(medical.PLANTED_CLAIM_V2)
+                for x in parts_sk if set(medical.PLANTED_CLAIM_V2) <= set(x.columns)]
+    claim_v2 = pl.concat(claim_v2) if claim_v2 else None
     sk = pl.concat([x.select(list(medical.SKELETON_SCHEMA) + ["cid"]) for x in parts_sk])
-    lines = pl.concat(parts_lines)
+    # planters of the v2 types may give their own lines a trace code or days of supply: those
+    # few values travel in a small frame keyed by (cid, item, sdate), never as columns of the
+    # city's tens of millions of lines
+    v2_cols = list(medical.PLANTED_LINE_V2)
+    line_v2 = [x.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in v2_cols if c in x.columns))
+               .select("cid", "item", "sdate", *[pl.col(c) if c in x.columns else
+                                                 pl.lit(None, medical.PLANTED_LINE_V2[c]).alias(c) for c in v2_cols])
+               for x in parts_lines if any(c in x.columns for c in v2_cols)]
+    lines = pl.concat([x.select(parts_lines[0].columns) for x in parts_lines])
+    line_v2 = pl.concat(line_v2) if line_v2 else None
+    # a planted stay is a stay like any other: the person's ordinary out-patient and pharmacy
+    # visits (untagged) that fall strictly inside it move to its admission day, as the normal
+    # city does for its own stays (see medical.claim_skeletons)
+    sk, lines = _visits_out_of_planted_stays(sk, lines, claim_v2)
     # persons a planter made die have no normal claims from their death on
     if g.new_deaths:
         died = (pl.concat(g.new_deaths).group_by("person_id").agg(pl.col("death_date").min())
@@ -258,5 +275,41 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
     lines = (lines.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
              .select(g.lines.columns))
     parts = {"sk": sk, "lines": lines}
+    if claim_v2 is not None:
+        parts["claim_v2"] = claim_v2.join(renumber, on="cid", how="inner").drop("cid").rename({"_new": "cid"})
+    if line_v2 is not None:
+        parts["line_v2"] = (line_v2.join(renumber, on="cid", how="inner").drop("cid").rename({"_new": "cid"})
+                            .cast({"cid": pl.Int64, "item": pl.Int64, "sdate": pl.Int32}))
     del sk, lines  # finalize_medical empties ``parts`` so the big frames are freed as it goes
     return medical.finalize_medical(parts, ctx, cfg)
+
+
+def _visits_out_of_planted_stays(sk: pl.DataFrame, lines: pl.DataFrame,
+                                 claim_v2: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Untagged out-patient/pharmacy skeletons strictly inside a planted stay of their person
+    move to the stay's admission day, their lines with them (dates only: nothing is drawn)."""
+    adm = (claim_v2.select("cid", "admission_id") if claim_v2 is not None
+           else pl.DataFrame(schema={"cid": pl.Int64, "admission_id": pl.String}))
+    # one stay per admission: the parts of a stay settled in parts (one admission_id) are one
+    stays = (sk.filter((pl.col("vt") == 2) & (pl.col("kind") == "planted")).join(adm, on="cid", how="left")
+             .with_columns(_k=pl.coalesce("admission_id", pl.format("cid{}", pl.col("cid"))))
+             .group_by("pidx", "_k")
+             .agg(_a=pl.col("visit").min(), _d=(pl.col("visit") + pl.col("stay").cast(pl.Int32)).max())
+             .drop("_k").sort("_a"))
+    if stays.is_empty():
+        return sk, lines
+    moved = (
+        sk.filter((pl.col("vt") != 2) & pl.col("grp").is_null() & (pl.col("kind") == "normal"))
+        .select("cid", "pidx", "visit").sort("visit")
+        .join_asof(stays, left_on="visit", right_on="_a", by="pidx", strategy="backward",
+                   allow_exact_matches=False, check_sortedness=False)
+        .filter(pl.col("_a").is_not_null() & (pl.col("visit") < pl.col("_d")))
+        .select("cid", _new=pl.col("_a").cast(pl.Int32))
+    )
+    if moved.is_empty():
+        return sk, lines
+    sk = sk.join(moved, on="cid", how="left", maintain_order="left").with_columns(
+        visit=pl.coalesce("_new", "visit")).drop("_new")
+    lines = lines.join(moved, on="cid", how="left", maintain_order="left").with_columns(
+        sdate=pl.coalesce("_new", "sdate")).drop("_new")
+    return sk, lines

@@ -76,7 +76,6 @@ OUT_DX = (["J06.9", "I10", "E11.9", "K29.7", "M54.5", "J20.9", "R51", "L30.9", "
           [20, 10, 6, 8, 8, 10, 4, 5, 4, 3])
 IN_DX = (["J18.9", "I63.9", "I25.1", "K80.2", "N18.9", "S72.0", "J44.1", "I50.9", "E11.9", "K35.8"],
          [15, 10, 10, 6, 4, 4, 8, 6, 5, 5])
-VT = ["outpatient", "pharmacy", "inpatient"]
 
 
 #: Contract v2 limits of catalogue items: code -> (indication, visit_type_limit, window_days,
@@ -131,7 +130,7 @@ def build_institutions(pop: Population, seed: int, cfg: SynthConfig) -> tuple[pl
         look[key].setdefault(keyval, []).append(inst)
 
     towns = pop.townships
-    for c, code in zip(pop.counties["county"].to_list(), pop.counties["county_code"].to_list()):
+    for c in pop.counties["county"].to_list():
         cname = pop.counties["name"][c]
         seat = towns.filter(pl.col("county") == c)["region_code"][0]
         seat_t = int(towns.filter(pl.col("county") == c)["township"][0])
@@ -196,7 +195,7 @@ def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
     vill = p["village"].to_numpy()
     look = ctx.inst_look
     n_c, n_t, n_v = len(ctx.pop.counties), len(ctx.pop.townships), len(ctx.pop.villages)
-    vc_first, vc_cnt = _lookup_array(look["vclinic"], n_v)
+    vc_first, _ = _lookup_array(look["vclinic"], n_v)
     hc_first, hc_cnt = _lookup_array(look["hc"], n_t)
     ph_first, ph_cnt = _lookup_array(look["ph_town"], n_t)
     bz_first, bz_cnt = _lookup_array(look["busy"], n_c)
@@ -246,13 +245,30 @@ def claim_skeletons(ctx, cfg: SynthConfig) -> pl.DataFrame:
     inp = inp.with_columns(prev=pl.col("disc").cum_max().shift(1).over("pidx"))
     inp = inp.filter((pl.col("prev").is_null() | (pl.col("visit") >= pl.col("prev") + cfg.normal_stay_gap_days))
                      & (pl.col("disc") < pl.Series(death.astype(np.int32)[inp["pidx"].to_numpy()])))
-    sk = pl.concat([sk.filter(pl.col("vt") != 2), inp.drop("disc", "prev")])
+    # nobody lying in a ward visits a clinic or pharmacy elsewhere: an ordinary visit that fell
+    # strictly inside the person's own stay is moved to the admission day (the referral visit);
+    # dates move, no row is added or dropped, so every random draw below stays as it was
+    stays = inp.select("pidx", _a=pl.col("visit"), _d=pl.col("disc")).sort("_a")
+    others = (
+        sk.filter(pl.col("vt") != 2).with_row_index("_r").sort("visit")
+        .join_asof(stays, left_on="visit", right_on="_a", by="pidx", strategy="backward",
+                   allow_exact_matches=False, check_sortedness=False)
+        .with_columns(visit=pl.when(pl.col("_a").is_not_null() & (pl.col("visit") < pl.col("_d")))
+                      .then(pl.col("_a")).otherwise(pl.col("visit")))
+        .sort("_r").drop("_r", "_a", "_d")
+    )
+    sk = pl.concat([others, inp.drop("disc", "prev")])
     return finish_skeletons(sk, ctx, rng)
 
 
 SKELETON_SCHEMA = {"pidx": pl.Int64, "inst": pl.Int64, "vt": pl.Int8, "visit": pl.Int32, "stay": pl.Int64,
                    "dx": pl.String, "grp": pl.Int64, "phantom": pl.Boolean, "obs": pl.Boolean, "inflate": pl.Int64,
                    "settle_lag": pl.Int64, "doc": pl.Int64, "kind": pl.String}
+#: contract v2 values a planter may set on its own claims and item lines (null: generated as
+#: usual). They travel beside the skeletons and lines in small frames keyed by claim (and item
+#: and day), never as columns of the whole city's claims and lines.
+PLANTED_CLAIM_V2 = {"admission_id": pl.String, "readmission_planned": pl.Boolean, "secondary_diagnoses": pl.String}
+PLANTED_LINE_V2 = {"trace_code": pl.String, "days_supply": pl.Int64}
 
 
 def finish_skeletons(sk: pl.DataFrame, ctx, rng: np.random.Generator, doc: np.ndarray | None = None) -> pl.DataFrame:
@@ -419,6 +435,7 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     ``parts`` holds ``sk`` and ``lines`` and is emptied, so the big frames can be freed early.
     """
     sk, lines = parts.pop("sk"), parts.pop("lines")
+    line_v2, claim_v2 = parts.pop("line_v2", None), parts.pop("claim_v2", None)
     y = cfg.year
     cat = ctx.catalog_internal.with_row_index("item").with_columns(pl.col("item").cast(pl.Int64))
     sk = sk.sort(["visit", "inst", "pidx", "cid"]).with_columns(
@@ -428,6 +445,10 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     rank = np.empty(len(sk), dtype=np.int64)
     rank[sk["cid"].to_numpy()] = np.arange(len(sk))
     lines = lines.with_columns(rk=pl.Series(rank[lines["cid"].to_numpy()])).drop("cid").sort(["rk", "sdate", "src", "item"])
+    if line_v2 is not None:
+        line_v2 = line_v2.with_columns(rk=pl.Series(rank[line_v2["cid"].to_numpy()], dtype=pl.Int64)).drop("cid")
+    if claim_v2 is not None:
+        claim_v2 = claim_v2.with_columns(rk=pl.Series(rank[claim_v2["cid"].to_numpy()], dtype=pl.Int64)).drop("cid")
     del rank
     rk = lines["rk"].to_numpy()
     starts = np.flatnonzero(np.r_[True, rk[1:] != rk[:-1]])
@@ -466,16 +487,30 @@ def finalize_medical(parts: dict, ctx, cfg: SynthConfig) -> tuple[pl.DataFrame, 
     )
     # contract v2 columns (their own random streams: nothing above changes)
     claims = claims_v2(claims, lines.select("rk", "item"), ctx.institutions["kind"].to_numpy(), ctx.seed)
+    if claim_v2 is not None:
+        # the planters' own values win where they set one (row i is the claim of rank i)
+        for name in PLANTED_CLAIM_V2:
+            given = claim_v2.filter(pl.col(name).is_not_null())
+            if given.height:
+                claims = claims.with_columns(claims[name].scatter(given["rk"], given[name]))
     trace_code, days_supply = items_v2(
         lines["rk"].to_numpy(), lines["item"].to_numpy(), lines["quantity"].to_numpy(), sk["vt"].to_numpy(),
         sk["grp"].is_not_null().to_numpy(), cat["category"].to_numpy(), ctx.seed,
     )
+    if line_v2 is not None and line_v2.height:
+        # the planters' own values win (their claims get none generated): scattered at the
+        # rows of their lines, found by one join of the few planted keys
+        at = (lines.select("rk", "item", "sdate").with_row_index("_row")
+              .join(line_v2, on=["rk", "item", "sdate"], how="inner").sort("_row"))
+        trace_code = trace_code.scatter(at["_row"], at["trace_code"])
+        days_supply = days_supply.scatter(at["_row"], at["days_supply"])
     item = lines["item"]
     items = lines.select(
-        "claim_id", "line_no", item_code=cat["item_code"].gather(item), item_name=cat["item_name"].gather(item),
-        category=cat["category"].gather(item), quantity="quantity",
-        unit_price=pl.col("price_c") / 100, amount=pl.col("amount_c") / 100, service_date=pl.col("sdate").cast(pl.Date),
-        *keep_planted(lines, {"trace_code": trace_code, "days_supply": days_supply}),
+        "claim_id", "line_no", cat["item_code"].gather(item).alias("item_code"),
+        cat["item_name"].gather(item).alias("item_name"), cat["category"].gather(item).alias("category"),
+        "quantity", (pl.col("price_c") / 100).alias("unit_price"), (pl.col("amount_c") / 100).alias("amount"),
+        pl.col("sdate").cast(pl.Date).alias("service_date"),
+        trace_code, days_supply,
     )
     return claims, items
 

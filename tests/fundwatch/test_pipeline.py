@@ -202,7 +202,9 @@ def test_absent_v2_columns_skip_exactly_the_detectors_that_need_them(tiny_city, 
     with_v2 = dict(tiny_city.datasets)
     without = {**with_v2, "item_catalog": with_v2["item_catalog"].drop("indication", strict=False)}
     _, _, skipped = pipeline.detection_plan(without, ("medical",), lang="zh")
-    assert skipped == {"NeedsIndication": "「医保目录及限定」缺少「限定诊断」列"}
+    # exactly the detectors that declare the column: the planted one and RESTRICTED_INDICATION's
+    absent = "「医保目录及限定」缺少「限定诊断」列"
+    assert skipped == {"NeedsIndication": absent, "RestrictedIndicationRule": absent}
     rules, _, skipped = pipeline.detection_plan(with_v2, ("medical",))
     assert "NeedsIndication" not in skipped and ("NeedsIndication", 1) in rules
 

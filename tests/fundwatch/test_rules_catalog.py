@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 
@@ -56,3 +58,15 @@ def test_listing_prints_every_code():
     out = subprocess.run([sys.executable, "-m", "fundwatch.rules_catalog"], capture_output=True, text=True, check=True)
     assert [line.split()[0] for line in out.stdout.splitlines()] == list(RULES)
     assert rules_catalog.RULES is RULES
+
+
+def test_the_architecture_document_names_every_code():
+    """docs/architecture.md lists the codes by family: a new rule must appear there too."""
+    from pathlib import Path
+
+    from fundwatch.detectors.registry import detector_classes
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\b[A-Z][A-Z_]{3,}[A-Z]\b", doc))
+    codes = {c for cls in detector_classes() for c in cls.codes}
+    assert codes - listed == set()

@@ -22,7 +22,7 @@ def _city(seed: int = 3):
 
     # 400 random visitors, many of them regulars of the busy pharmacy P1
     for i in range(400):
-        p = pid("1960%02d%02d" % (1 + i % 12, 1 + i % 28), 100 + i)
+        p = pid(f"1960{1 + i % 12:02d}{1 + i % 28:02d}", 100 + i)
         persons.append(person(p))
         for _ in range(rng.randint(2, 40)):
             visit(p, rng.choice(["P1", "P1", "P2", "C1"]), rng.randrange(365))
@@ -34,7 +34,7 @@ def _city(seed: int = 3):
             if rng.random() < 0.8:
                 visit(p, "P1", d)
     # the group: 6 unrelated people at P2 on 10 days (each comes ~85% of the time)
-    group = [pid("1950%02d01" % (i + 1), 501 + 2 * i) for i in range(6)]
+    group = [pid(f"1950{i + 1:02d}01", 501 + 2 * i) for i in range(6)]
     days = rng.sample(range(365), 10)
     for p in group:
         persons.append(person(p))
@@ -44,7 +44,7 @@ def _city(seed: int = 3):
         for _ in range(5):
             visit(p, "P1", rng.randrange(365))
     # a household of 4 shopping together at P1 on 12 days
-    family = [pid("1970%02d01" % (i + 1), 701 + 2 * i) for i in range(4)]
+    family = [pid(f"1970{i + 1:02d}01", 701 + 2 * i) for i in range(4)]
     for p in family:
         persons.append(person(p, household="HH-FAMILY"))
     for d in rng.sample(range(365), 12):

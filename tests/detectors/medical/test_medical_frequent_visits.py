@@ -28,7 +28,11 @@ def test_near_daily_visits_fire_with_the_claims_of_the_dense_window():
     assert set(found) == {SWIPER}
     f = found[SWIPER]
     assert sorted(f["record_ids"]) == sorted([f"s{i:02d}" for i in range(20)] + ["s_same_day"])
-    assert f["amount_at_risk"] == 205.0
+    # only the visits above the threshold: days 15-20 of the run (6 x 10); the first 14 visit
+    # days, and the same-day claim of day 1, are evidence at 0
+    assert f["amount_at_risk"] == 60.0
+    amounts = dict(zip(f["record_ids"], f["record_amounts"]))
+    assert amounts["s13"] == 0.0 and amounts["s14"] == 10.0 and amounts["s_same_day"] == 0.0
     assert "20" in f["evidence_zh"]
 
 

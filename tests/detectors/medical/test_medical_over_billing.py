@@ -68,3 +68,49 @@ def test_duplicate_billing_identical_lines_same_day():
     assert f["record_ids"] == ["c3"]
     assert f["record_amounts"] == [50.0]  # two repeated 50 CNY lines * fund share 0.5
     assert "2 行" in f["evidence_zh"] and "2 repeated" in f["evidence_en"]
+
+
+# -- level and date prices (item_prices, contract v2) ----------------------------------------
+def _priced_data():
+    import polars as pl
+
+    from medical_frames import catalog_row, claim, datasets, frame, item, person, pid
+
+    p = pid("19500101", 11)
+    cat = [catalog_row("B001", "bed", price_cap=50.0, name="普通病床床位费")]
+    rows = [  # level 1 until 30 June 40, from 1 July 42; level 3 from 1 Jan 50
+        {"item_code": "B001", "level": 1, "valid_from": D(2025, 1, 1), "valid_to": D(2025, 6, 30), "price_cap": 40.0},
+        {"item_code": "B001", "level": 1, "valid_from": D(2025, 7, 1), "valid_to": None, "price_cap": 42.0},
+        {"item_code": "B001", "level": 3, "valid_from": D(2025, 1, 1), "valid_to": None, "price_cap": 50.0},
+    ]
+    inst = [{"institution_id": "L1", "name": "乡镇卫生院", "kind": "clinic", "level": 1,
+             "region_code": "510302001000", "beds": 30}]
+    cl = [claim("before", p, "L1", D(2025, 6, 1), fund=70.0, total=100.0),  # 42 > 40: over
+          claim("after", p, "L1", D(2025, 7, 2), fund=70.0, total=100.0),  # 42 after the rise: fine
+          claim("exact", p, "L1", D(2025, 6, 2)),  # 40.00 at the cap: fine
+          claim("third", p, "H1", D(2025, 6, 1))]  # 48 at level 3: fine (and below the catalogue cap)
+    it = [item("before", 1, "B001", 2, 42.0, D(2025, 6, 1), "bed"), item("after", 1, "B001", 2, 42.0, D(2025, 7, 2), "bed"),
+          item("exact", 1, "B001", 1, 40.0, D(2025, 6, 2), "bed"), item("third", 1, "B001", 1, 48.0, D(2025, 6, 1), "bed")]
+    ds = datasets(persons=[person(p)], catalog=cat, claims=cl, items=it)
+    ds["institutions"] = pl.concat([ds["institutions"], frame("institutions", inst)])
+    ds["item_prices"] = frame("item_prices", rows)
+    return ds
+
+
+def test_over_price_uses_the_cap_of_the_level_and_date():
+    from fundwatch.detectors.medical import OverPriceRule
+
+    found = OverPriceRule().fit_detect(_priced_data())
+    assert found["entity_id"].to_list() == ["L1"]
+    f = found.row(0, named=True)
+    assert f["record_ids"] == ["before"]
+    assert f["amount_at_risk"] == 2.8  # (42 - 40) x 2 x 0.7
+    assert "本机构等级当期最高限价" in f["evidence_zh"]
+
+
+def test_over_price_without_item_prices_falls_back_to_the_catalogue_cap():
+    from fundwatch.detectors.medical import OverPriceRule
+
+    ds = _priced_data()
+    del ds["item_prices"]
+    assert OverPriceRule().fit_detect(ds).height == 0  # 42 and 48 are below the catalogue's 50

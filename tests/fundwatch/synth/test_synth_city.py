@@ -181,11 +181,32 @@ def _overlap(city) -> set[str]:
 
 
 def _split(city) -> set[str]:
-    inp = city.datasets["claims"].filter(pl.col("visit_type") == "inpatient").sort(["person_id", "visit_date"])
+    # contract v2: one admission per admission_id (interim settlements), gaps of 1-15 days,
+    # planned readmissions (readmission_planned) excused
+    inp = (city.datasets["claims"].filter(pl.col("visit_type") == "inpatient")
+           .group_by("person_id", "institution_id", "admission_id")
+           .agg(pl.col("visit_date").min(), pl.col("discharge_date").max(), pl.col("diagnosis_code").first(),
+                pl.col("readmission_planned").fill_null(False).any(), pl.col("claim_id"))
+           .sort(["person_id", "visit_date"]))
     inp = inp.with_columns(prev=pl.col("discharge_date").shift(1).over(["person_id", "institution_id"]),
-                           pdx=pl.col("diagnosis_code").shift(1).over(["person_id", "institution_id"]))
-    hit = inp.filter(((pl.col("visit_date") - pl.col("prev")).dt.total_days() <= 15) & (pl.col("pdx") == pl.col("diagnosis_code")))
-    return set(hit["claim_id"])
+                           pdx=pl.col("diagnosis_code").shift(1).over(["person_id", "institution_id"]),
+                           pplan=pl.col("readmission_planned").shift(1).over(["person_id", "institution_id"]))
+    gap = (pl.col("visit_date") - pl.col("prev")).dt.total_days()
+    hit = inp.filter(gap.is_between(1, 15) & (pl.col("pdx") == pl.col("diagnosis_code"))
+                     & ~pl.col("readmission_planned") & ~pl.col("pplan").fill_null(False))
+    return set(hit["claim_id"].explode())
+
+
+def _over_price(city) -> set[str]:
+    # contract v2: the cap of the institution's level on the service date, else the catalogue's
+    d = city.datasets
+    it = _items(city).join(d["claims"].select("claim_id", "institution_id"), on="claim_id").join(
+        d["institutions"].select("institution_id", "level"), on="institution_id").with_row_index("_r")
+    lvl = it.join(d["item_prices"].rename({"price_cap": "lvl_cap"}), on=["item_code", "level"]).filter(
+        (pl.col("service_date") >= pl.col("valid_from"))
+        & (pl.col("valid_to").is_null() | (pl.col("service_date") <= pl.col("valid_to")))).select("_r", "lvl_cap")
+    it = it.join(lvl, on="_r", how="left").with_columns(cap=pl.coalesce("lvl_cap", "price_cap"))
+    return set(it.filter(pl.col("unit_price") > pl.col("cap") + 0.001)["claim_id"])
 
 
 REFERENCE = {
@@ -195,7 +216,7 @@ REFERENCE = {
     "OVER_STANDARD": _over_standard,
     "CLAIM_AFTER_DEATH": _after_death,
     "EXCESS_QUANTITY": _excess,
-    "OVER_PRICE": lambda c: _single(c, pl.col("unit_price") > pl.col("price_cap") + 0.001),
+    "OVER_PRICE": _over_price,
     "GENDER_LIMIT": lambda c: _single(c, pl.col("gender_limit").is_not_null() & (pl.col("gender_limit") != pl.col("gender"))),
     "DUPLICATE_BILLING": _dup_billing,
     "OVERLAPPING_STAYS": _overlap,

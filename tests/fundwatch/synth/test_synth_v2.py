@@ -166,15 +166,38 @@ def lines(city):
                            "secondary_diagnoses"), on="claim_id")
 
 
+def _planted(city, *codes: str, lookalike: bool | None = False) -> list[str]:
+    """Claim ids of the labels of ``codes`` (planted ones; look-alikes too with ``None``)."""
+    lab = city.labels.filter(pl.col("anomaly_type").is_in(codes))
+    if lookalike is not None:
+        lab = lab.filter(pl.col("lookalike") == lookalike)
+    return lab["record_ids"].explode().drop_nulls().unique().to_list()
+
+
 def test_trace_codes_one_package_sold_once(city, lines):
-    tr = lines.filter(pl.col("trace_code").is_not_null())
+    # ordinary sales only: the planted resales and split-pack sales carry a code on several lines
+    tr = lines.filter(pl.col("trace_code").is_not_null()
+                      & ~pl.col("claim_id").is_in(_planted(city, "TRACE_CODE_REUSE", lookalike=None)))
     assert tr.height > 0 and tr["trace_code"].is_unique().all()
     assert (tr["quantity"] <= 1).all() and (tr["category"] == "drug").all()
     assert tr["trace_code"].str.contains(r"^8[0-9]{19}$").all()
 
 
-def test_days_supply_never_piles_up(lines):
-    ds = lines.filter(pl.col("days_supply").is_not_null() & (pl.col("visit_type") != "inpatient"))
+def test_planted_trace_codes_are_sold_twice_and_split_packs_once(city, lines):
+    tr = lines.filter(pl.col("trace_code").is_not_null())
+    resold = tr.filter(pl.col("claim_id").is_in(_planted(city, "TRACE_CODE_REUSE")))
+    per = tr.filter(pl.col("trace_code").is_in(resold["trace_code"].implode())).group_by("trace_code").agg(
+        pl.col("institution_id").n_unique())
+    assert per.height > 0 and (per["institution_id"] == 2).all()
+    split = tr.filter(pl.col("claim_id").is_in(_planted(city, "TRACE_CODE_REUSE", lookalike=True)))
+    per = split.group_by("trace_code").agg(pl.col("quantity").sum(), pl.col("institution_id").n_unique())
+    assert per.height > 0 and (per["institution_id"] == 1).all() and (per["quantity"] <= 1.0 + 1e-9).all()
+
+
+def test_days_supply_never_piles_up(city, lines):
+    # the at-the-line look-alikes stay in: exactly 60 days in a window is allowed
+    ds = lines.filter(pl.col("days_supply").is_not_null() & (pl.col("visit_type") != "inpatient")
+                      & ~pl.col("claim_id").is_in(_planted(city, "OVERSUPPLY")))
     assert ds.height > 0
     roll = ds.sort("person_id", "item_code", "service_date").rolling(
         "service_date", period="30d", group_by=["person_id", "item_code"]).agg(pl.col("days_supply").sum())
@@ -183,6 +206,7 @@ def test_days_supply_never_piles_up(lines):
 
 def test_catalogue_limits_hold_on_every_claim(city, lines):
     cat = city.datasets["item_catalog"]
+    lines = lines.filter(~pl.col("claim_id").is_in(_planted(city, "RESTRICTED_INDICATION", "VISIT_TYPE_LIMIT")))
     ind = lines.join(cat.filter(pl.col("indication").is_not_null()).select("item_code", "indication"), on="item_code")
     assert ind.height > 0
     ind = ind.with_row_index("_n").with_columns(
@@ -200,6 +224,7 @@ def test_catalogue_limits_hold_on_every_claim(city, lines):
 
 def test_level_prices_hold_on_every_line(city, lines):
     d = city.datasets
+    lines = lines.filter(~pl.col("claim_id").is_in(_planted(city, "OVER_PRICE")))
     j = lines.join(d["institutions"].select("institution_id", "level"), on="institution_id").join(
         d["item_prices"], on=["item_code", "level"])
     j = j.filter((pl.col("service_date") >= pl.col("valid_from"))
@@ -210,7 +235,11 @@ def test_level_prices_hold_on_every_line(city, lines):
 def test_admissions_one_per_inpatient_claim(city):
     c = city.datasets["claims"]
     inp = c.filter(pl.col("visit_type") == "inpatient")
-    assert inp["admission_id"].null_count() == 0 and inp["admission_id"].is_unique().all()
+    assert inp["admission_id"].null_count() == 0
+    # a stay settled in parts (the interim-settlement look-alike) is the only one sharing an id
+    shared = inp.filter(pl.col("admission_id").is_duplicated())
+    assert shared.height > 0
+    assert set(shared["claim_id"]) <= set(_planted(city, "SPLIT_ADMISSION", lookalike=True))
     assert c.filter(pl.col("visit_type") != "inpatient")["admission_id"].null_count() == c.height - inp.height
     assert c["secondary_diagnoses"].drop_nulls().str.contains(r"^[A-Z][0-9]{2}(\.[0-9A-Z]+)?(;[A-Z][0-9]{2}(\.[0-9A-Z]+)?)*$").all()
 
@@ -256,3 +285,19 @@ def test_a_planters_v2_values_win_over_the_ordinary_ones():
     lines = pl.DataFrame({"trace_code": ["PLANTED", None]})
     got = lines.select(medical.keep_planted(lines, {"trace_code": pl.lit("ORDINARY")}))
     assert got["trace_code"].to_list() == ["PLANTED", "ORDINARY"]
+
+
+def test_planted_v2_claim_values_are_where_the_cases_need_them(city):
+    c = city.datasets["claims"]
+    # planned readmissions only on the planned-chemotherapy look-alikes
+    planned = set(c.filter(pl.col("readmission_planned").fill_null(False))["claim_id"])
+    assert planned and planned <= set(_planted(city, "SPLIT_ADMISSION", lookalike=True))
+    # a group admission brings villagers of one village and several households to one hospital
+    persons = city.datasets["persons"].select("person_id", "region_code", "household_id")
+    groups = city.labels.filter((pl.col("anomaly_type") == "GROUP_ADMISSION") & ~pl.col("lookalike"))
+    assert groups.height > 0
+    for ids in groups["record_ids"]:
+        stays = c.filter(pl.col("claim_id").is_in(ids)).join(persons, on="person_id")
+        assert (stays["visit_type"] == "inpatient").all()
+        assert stays["institution_id"].n_unique() == 1 and stays["region_code"].n_unique() == 1
+        assert stays["household_id"].n_unique() >= 5
