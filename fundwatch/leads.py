@@ -86,7 +86,7 @@ ENTITY_LABELS = {
         "institution": "机构 ",
         "doctor": "医师 ",
         "group": "团伙 ",
-        "batch": "批次 ",
+        "batch": "发放批次 ",
     },
     "en": {
         "person": "person ",

@@ -190,6 +190,7 @@ VALUES: dict[str, dict[str, dict[str, str]]] = {
         "institution": {"zh": "医药机构", "en": "institution"},
         "doctor": {"zh": "医师", "en": "doctor"},
         "group": {"zh": "团伙", "en": "group"},
+        "batch": {"zh": "发放批次", "en": "batch"},
     },
     "status": {
         "new": {"zh": "新线索", "en": "new"},

@@ -167,6 +167,7 @@ ENTITY_TYPES = {
     "person": ("人员", "person"), "account": ("账户", "account"), "operator": ("经办人", "operator"),
     "village": ("村(社区)", "village"), "institution": ("医药机构", "institution"), "doctor": ("医师", "doctor"),
     "group": ("团伙", "group"),
+    "batch": ("发放批次", "batch"),
 }
 STATUS_LABELS = {k: (v, k.replace("_", " ")) for k, v in STATUS_LABELS_ZH.items()}
 ACCESS_ACTIONS = {

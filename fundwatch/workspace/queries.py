@@ -283,7 +283,11 @@ class Reader:
             per_run = []
             prev_id = None
             for r in runs:
-                money = c.execute(sa.select(sa.func.coalesce(sa.func.sum(L.c.amount_at_risk), 0.0)).where(L.c.run_id == sa.bindparam("r", r["run_id"]))).scalar()
+                # the run's money in doubt counts each record once (run.json); a store written
+                # before that figure existed falls back to the sum over its leads
+                money = (json.loads(r["run_json"] or "{}").get("leads") or {}).get("amount_at_risk")
+                if money is None:
+                    money = c.execute(sa.select(sa.func.coalesce(sa.func.sum(L.c.amount_at_risk), 0.0)).where(L.c.run_id == sa.bindparam("r", r["run_id"]))).scalar()
                 row = {"run_id": r["run_id"], "started_at": r["started_at"], "leads": r["n_leads"] or 0, "money": float(money or 0.0)}
                 if prev_id is None:
                     row.update(new=row["leads"], recurring=0, resolved=0)

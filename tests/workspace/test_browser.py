@@ -15,7 +15,7 @@ import pytest
 
 from fundwatch.settings import Settings
 
-from conftest import PASSWORD, XSS, seed
+from ws_support import PASSWORD, XSS, seed
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from fundwatch.settings import Settings, WorkspaceSettings
 from fundwatch.workspace import auth
 
-from conftest import PASSWORD, ROLES, SQLI, Client, csrf_of
+from ws_support import PASSWORD, ROLES, SQLI, Client, csrf_of, seed
 
 LEAD = "FW-0000000000000005"  # in the latest run only: unassigned, new
 ANON = None
@@ -140,8 +140,6 @@ def test_a_changed_password_ends_the_users_sessions(app, store):
 
 
 def test_lockout_after_repeated_failures_survives_a_restart(backend, make_app):
-    from conftest import seed
-
     st = seed(backend)
     app = make_app(st)
     c = app.test_client()
@@ -216,7 +214,6 @@ def test_no_route_can_change_or_delete_history(app, store):
 
 
 def test_a_restart_loses_nothing(backend, make_app):
-    from conftest import seed
     from fundwatch.store import LeadStore
 
     st = seed(backend)

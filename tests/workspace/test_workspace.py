@@ -11,7 +11,7 @@ import re
 import openpyxl
 import pytest
 
-from conftest import FORMULA, HOSTILE_NAME, PERSON, XSS, Client, seed
+from ws_support import FORMULA, HOSTILE_NAME, PERSON, XSS, Client, seed
 
 LEAD0 = "FW-0000000000000000"
 LEAD5 = "FW-0000000000000005"

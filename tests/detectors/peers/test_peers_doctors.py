@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 import pytest
-from conftest import medical_world
+from peer_worlds import medical_world
 
 from fundwatch.detectors.peers import DoctorOutlierModel, build_detectors
 from fundwatch.settings import DEFAULT_SETTINGS

@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 import pytest
-from conftest import medical_world
+from peer_worlds import medical_world
 
 from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, empty_findings
 from fundwatch.detectors.peers import InstitutionOutlierModel

@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 import pytest
-from conftest import subsidy_world
+from peer_worlds import subsidy_world
 from sklearn.base import clone
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA

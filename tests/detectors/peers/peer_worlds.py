@@ -1,5 +1,8 @@
 """Small synthetic subsidy and medical worlds for the peer-model tests (fixed seeds).
 
+A module of its own, not conftest: two test folders have a conftest.py, and ``from conftest
+import`` would find whichever was imported first.
+
 The worlds are deliberately simple and independent of fundwatch.synth: a few counties of
 villages with a normal spread of recipients, and institutions of several kinds and levels with
 a normal spread of costs. Each test plants its own outlier.
@@ -11,7 +14,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-import pytest
 
 PERIODS = [f"2025-{m:02d}" for m in range(1, 7)]
 TYPES = {"min_living": ("最低生活保障", 0.04, 600.0), "elderly_allowance": ("高龄津贴", 0.08, 100.0),
@@ -153,8 +155,3 @@ def medical_world(
                                           "fund_amount", "self_amount"], orient="row")
     items = pl.DataFrame(items, schema=["claim_id", "line_no", "category", "amount"], orient="row")
     return {"institutions": institutions, "claims": claims, "claim_items": items}
-
-
-@pytest.fixture(scope="module")
-def medical_clean():
-    return medical_world(seed=1)
