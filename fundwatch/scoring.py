@@ -171,12 +171,28 @@ def severity_expr(score: pl.Expr, probability: pl.Expr, settings: ScoringSetting
     )
 
 
+#: Precisions the ranking compares at. The same money summed in another order (a partitioned,
+#: parallel or Prefect run) differs in its last bits; compared whole, such sums would reorder
+#: leads that tie, and the same input would not give the same order.
+RANK_MONEY_DECIMALS = 2
+RANK_PROBABILITY_DECIMALS = 9
+
+
 def rank_leads(frame: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
-    """Sort best first (score, probability, amount_at_risk desc; lead_id asc); number ``rank`` from 1."""
+    """Sort best first (score, probability, amount_at_risk desc; lead_id asc); number ``rank`` from 1.
+
+    Money is compared to the cent and probabilities to :data:`RANK_PROBABILITY_DECIMALS`, so
+    ties are broken by ``lead_id`` whatever order the money was summed in.
+    """
     return (
         frame.lazy()
         .sort(
-            ["score", "probability", "amount_at_risk", "lead_id"],
+            [
+                pl.col("score").round(RANK_MONEY_DECIMALS),
+                pl.col("probability").round(RANK_PROBABILITY_DECIMALS),
+                pl.col("amount_at_risk").round(RANK_MONEY_DECIMALS),
+                pl.col("lead_id"),
+            ],
             descending=[True, True, True, False],
             nulls_last=True,
         )

@@ -91,6 +91,17 @@ def test_ties_broken_by_probability_then_amount_then_lead_id():
     assert out["lead_id"].to_list() == ["d", "a", "b", "c"] and out["rank"].to_list() == [1, 2, 3, 4]
 
 
+def test_money_summed_in_another_order_does_not_reorder_a_tie():
+    """The same money summed in another order differs in its last bit: the same leads, summed in another
+    order by a partitioned or Prefect run, must keep the same ranks (lead_id breaks the tie)."""
+    a, b = 0.1 + 0.2 + 0.3, 0.3 + 0.2 + 0.1  # 0.6000000000000001 and 0.6
+    assert a != b  # the premise: the two sums are not the same float
+    f = pl.DataFrame({"lead_id": ["x", "y"], "score": [a * 0.8, b * 0.8], "probability": [0.8, 0.8],
+                      "amount_at_risk": [a, b]})
+    g = f.with_columns(pl.col("score").reverse(), pl.col("amount_at_risk").reverse())
+    assert rank_leads(f).collect()["lead_id"].to_list() == rank_leads(g).collect()["lead_id"].to_list() == ["x", "y"]
+
+
 def test_breakdown_in_chinese_without_codes():
     lead = leads_of([finding("DECEASED_PAYEE", "A", 1540)]).row(0, named=True)
     p = prior("DECEASED_PAYEE")
