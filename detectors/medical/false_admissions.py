@@ -212,10 +212,15 @@ class ClaimDuringStayRule(MedicalDetector):
         A patient in a ward does not queue at a pharmacy across town: either the stay is
         挂床 (the patient is at home) or someone else is using the card (冒名); the national
         inspections cross out-patient and in-patient records for exactly this.
+        A stay counts when, inside it, the card saw a doctor elsewhere (any visit type but
+        ``pharmacy``) or bought at pharmacies on at least ``during_stay_min_pharmacy_days``
+        different days.
     Look-alike it ignores
         A visit on the admission or discharge day (the patient came from or went to the
         clinic or pharmacy that day); claims at the hospital of the stay itself; a stay
-        without a discharge date (no end to compare with).
+        without a discharge date (no end to compare with); a single day of pharmacy purchases
+        during a stay — most often a relative fetching the patient's regular drugs, which
+        families commonly do and which is not the card holder's activity.
 
     Entity: ``person``. Score: ``floor + (1-floor) * clip((claims - 1) /
     (during_stay_full_score_claims - 1))``.
@@ -252,9 +257,11 @@ class ClaimDuringStayRule(MedicalDetector):
 
     def __init__(self, during_stay_visit_types: tuple[str, ...] = _S.during_stay_visit_types,
                  during_stay_full_score_claims: int = _S.during_stay_full_score_claims,
+                 during_stay_min_pharmacy_days: int = _S.during_stay_min_pharmacy_days,
                  score_floor: float = _S.score_floor):
         self.during_stay_visit_types = during_stay_visit_types
         self.during_stay_full_score_claims = during_stay_full_score_claims
+        self.during_stay_min_pharmacy_days = during_stay_min_pharmacy_days
         self.score_floor = score_floor
 
     def _detect(self, datasets: Datasets) -> pl.LazyFrame:
@@ -280,8 +287,18 @@ class ClaimDuringStayRule(MedicalDetector):
                        strategy="backward", allow_exact_matches=False, check_sortedness=False)
             .filter(pl.col("admit").is_not_null() & (pl.col("visit_date") < pl.col("discharge"))
                     & (pl.col("institution_id") != pl.col("stay_inst")))
-            .collect()
         )
+        # the card holder's own activity: a doctor's visit elsewhere, or pharmacy purchases on
+        # several days (one day of purchases is most often a relative fetching drugs)
+        pharmacy = pl.col("visit_type") == "pharmacy"
+        active_stays = (
+            inside.group_by("person_id", "adm")
+            .agg((~pharmacy).sum().alias("_doctor_visits"),
+                 pl.col("visit_date").filter(pharmacy).n_unique().alias("_pharmacy_days"))
+            .filter((pl.col("_doctor_visits") > 0) | (pl.col("_pharmacy_days") >= s.during_stay_min_pharmacy_days))
+            .select("person_id", "adm")
+        )
+        inside = inside.join(active_stays, on=["person_id", "adm"], how="semi").collect()
         # the stays themselves, listed with 0
         stay_rows = (
             stays.lazy().join(inside.lazy().select("person_id", "adm").unique(), on=["person_id", "adm"], how="semi")

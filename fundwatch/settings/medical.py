@@ -267,6 +267,12 @@ class MedicalSettings(BaseModel):
     during_stay_full_score_claims: int = Field(
         3, ge=1, description="CLAIM_DURING_STAY: claims inside stays at which the score is 1 (default 3)."
     )
+    during_stay_min_pharmacy_days: int = Field(
+        2, ge=1,
+        description="CLAIM_DURING_STAY: days of pharmacy purchases inside one stay that count as the card "
+        "holder's own activity (default 2). One day is most often a relative fetching the patient's "
+        "regular drugs; any doctor's visit elsewhere counts at once.",
+    )
 
     # -- COLLUSIVE_GROUP --------------------------------------------------------------------
     collusion_institution_kinds: tuple[str, ...] = Field(

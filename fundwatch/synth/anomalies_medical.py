@@ -801,7 +801,8 @@ def group_admission_lookalike_county_hospital(g: Garden, rng: np.random.Generato
 
 
 def claim_during_stay(g: Garden, rng: np.random.Generator) -> None:
-    """Pharmacy or clinic claims in town while the card holder lies in a county hospital (CLAIM_DURING_STAY)."""
+    """Pharmacy or clinic claims in town on two or three days while the card holder lies in a
+    county hospital (CLAIM_DURING_STAY): the card is in use at home, not on the ward."""
     pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
     jan1, _ = _year_days(g)
     claims = _Claims(g, rng)
@@ -809,7 +810,7 @@ def claim_during_stay(g: Garden, rng: np.random.Generator) -> None:
         gg = g.group()
         d, stay = jan1 + int(rng.integers(0, 330)), int(rng.integers(8, 15))
         claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="I63.9", grp=gg)
-        m = int(rng.integers(1, 4))
+        m = int(rng.integers(2, 4))
         for day in np.sort(rng.choice(np.arange(d + 1, d + stay), size=m, replace=False)):
             pharmacy = rng.random() < 0.6
             claims.add(i, claims.local(town[i], pharmacy), 1 if pharmacy else 0, int(day),
@@ -831,6 +832,21 @@ def claim_during_stay_lookalike_edges(g: Garden, rng: np.random.Generator) -> No
         claims.add(i, claims.local(town[i], True), 1, d + stay, dx="J18.9", grp=gg)
         g.label("CLAIM_DURING_STAY", M, "person", pid[i], gg, lookalike=True,
                 note="referred by the township clinic on the admission day, drugs bought on the discharge day")
+    claims.plant()
+
+
+def claim_during_stay_lookalike_relative(g: Garden, rng: np.random.Generator) -> None:
+    """Look-alike: a relative fetches the patient's regular drugs at a town pharmacy once mid-stay."""
+    pid, town, county = g.col("person_id"), g.col("township"), g.col("county")
+    jan1, _ = _year_days(g)
+    claims = _Claims(g, rng)
+    for i in g.pick(rng, np.flatnonzero(_adults_free_for_stays(g)), g.cfg.lookalikes(g.n)):
+        gg = g.group()
+        d, stay = jan1 + int(rng.integers(0, 330)), int(rng.integers(6, 15))
+        claims.add(i, claims.hospital(county[i]), 2, d, stay=stay, dx="I63.9", grp=gg)
+        claims.add(i, claims.local(town[i], True), 1, d + int(rng.integers(1, stay)), dx="I10", grp=gg)
+        g.label("CLAIM_DURING_STAY", M, "person", pid[i], gg, lookalike=True,
+                note="a relative bought the patient's regular drugs at a pharmacy on one day of the stay")
     claims.plant()
 
 

@@ -103,4 +103,5 @@ PLANTERS: tuple[Planter, ...] = (
     Planter("split_admission_lookalike_planned", med.split_admission_lookalike_planned),
     Planter("age_limit_lookalike_newborn", med.age_limit_lookalike_newborn),
     # --- new planters: append here (see the module docstring) ---------------------------------
+    Planter("claim_during_stay_lookalike_relative", med.claim_during_stay_lookalike_relative),
 )

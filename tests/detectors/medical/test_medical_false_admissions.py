@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from medical_frames import D, by_entity, claim, datasets, person, pid
 
 from fundwatch.detectors.medical import ClaimDuringStayRule, GroupAdmissionRule
@@ -60,11 +62,12 @@ def test_group_min_episodes_setting():
 
 A = pid("19500101", 11)
 B = pid("19600101", 22)
+C = pid("19700101", 33)
 
 
 def _stay_data():
     cl = [claim("s1", A, "H1", D(2025, 3, 1), discharge=D(2025, 3, 10), fund=3000.0, **IP),
-          claim("o_in", A, "P1", D(2025, 3, 5), visit_type="pharmacy", fund=80.0),  # inside the stay
+          claim("o_in", A, "C1", D(2025, 3, 5), fund=80.0),  # a doctor's visit elsewhere inside the stay
           claim("o_first", A, "C1", D(2025, 3, 1), fund=50.0),  # the admission day: look-alike
           claim("o_last", A, "P2", D(2025, 3, 10), visit_type="pharmacy"),  # the discharge day
           claim("o_same", A, "H1", D(2025, 3, 6), fund=40.0),  # at the hospital itself
@@ -72,10 +75,15 @@ def _stay_data():
           {**claim("t1", B, "H2", D(2025, 1, 1), discharge=D(2025, 1, 31), **IP), "admission_id": "ZY9"},
           {**claim("t2", B, "H2", D(2025, 2, 1), discharge=D(2025, 2, 20), **IP), "admission_id": "ZY9"},
           claim("o_b", B, "P1", D(2025, 2, 10), visit_type="pharmacy", fund=70.0),
+          claim("o_b2", B, "P2", D(2025, 2, 12), visit_type="pharmacy", fund=30.0),  # a second day
           # no discharge date: nothing to compare with
           claim("n1", B, "H1", D(2025, 5, 1), discharge=None, settle=D(2025, 5, 30), **IP),
-          claim("o_n", B, "P2", D(2025, 5, 10), visit_type="pharmacy")]
-    return datasets(persons=[person(A), person(B)], claims=cl)
+          claim("o_n", B, "P2", D(2025, 5, 10), visit_type="pharmacy"),
+          # one day of pharmacy purchases (two receipts) mid-stay: a relative fetching drugs
+          claim("s3", C, "H1", D(2025, 6, 1), discharge=D(2025, 6, 12), fund=2000.0, **IP),
+          claim("o_c1", C, "P1", D(2025, 6, 5), visit_type="pharmacy", fund=60.0),
+          claim("o_c2", C, "P2", D(2025, 6, 5), visit_type="pharmacy", fund=20.0)]
+    return datasets(persons=[person(A), person(B), person(C)], claims=cl)
 
 
 def test_claim_during_stay_strictly_inside_and_elsewhere_only():
@@ -84,5 +92,12 @@ def test_claim_during_stay_strictly_inside_and_elsewhere_only():
     a = dict(zip(found[A]["record_ids"], found[A]["record_amounts"]))
     assert a == {"o_in": 80.0, "s1": 0.0}
     b = dict(zip(found[B]["record_ids"], found[B]["record_amounts"]))
-    assert b == {"o_b": 70.0, "t1": 0.0, "t2": 0.0}
-    assert "惠民大药房" in found[A]["evidence_zh"] and "第一人民医院" in found[A]["evidence_zh"]
+    assert b == {"o_b": 70.0, "o_b2": 30.0, "t1": 0.0, "t2": 0.0}
+    assert "城东诊所" in found[A]["evidence_zh"] and "第一人民医院" in found[A]["evidence_zh"]
+
+
+@pytest.mark.parametrize(("min_days", "fires"), [(1, True), (2, False)])
+def test_one_day_of_pharmacy_purchases_is_a_relative_unless_the_setting_says_otherwise(min_days, fires):
+    """Boundary of ``during_stay_min_pharmacy_days``: the look-alike person C bought on one day."""
+    found = by_entity(ClaimDuringStayRule(during_stay_min_pharmacy_days=min_days).fit_detect(_stay_data()))
+    assert (C in found) is fires
