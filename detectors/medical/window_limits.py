@@ -12,7 +12,7 @@ import polars as pl
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, RuleSpec, lazy, lazy_rows
+from ..base import Datasets, RuleSpec, lazy, lazy_held, lazy_rows
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
     MedicalDetector, claims_to_findings, finish, json_details, money, num, per_claim_at_risk, ramp_score,
@@ -333,11 +333,36 @@ class OversupplyRule(MedicalDetector):
         # lean lines first (no text but the keys), persons and drugs that can fire at all —
         # more than the line over the whole record, from enough institutions — then the lines'
         # other columns for those only
+        supplied = pl.col("days_supply").is_not_null() & (pl.col("days_supply") > 0) & pl.col("service_date").is_not_null()
+        # The screen runs on the data as held and on 64-bit hashes of the ids: joining every drug
+        # line of the year to its claim by the text ids held gigabytes at city scale. A hash
+        # collision can only merge two keys' sums, so it adds candidates and never loses one;
+        # everything after the screen is exact.
+        hashed_lines = (
+            lazy_held(datasets, "claim_items").filter(supplied)
+            .select(pl.col("claim_id").hash(seed=0).alias("_c"), pl.col("item_code").cast(pl.String).hash(seed=0).alias("_i"),
+                    "days_supply")
+            .join(lazy_held(datasets, "claims")
+                  .filter(pl.col("visit_type").cast(pl.String).is_in(list(s.oversupply_visit_types)))
+                  .select(pl.col("claim_id").hash(seed=0).alias("_c"), pl.col("person_id").hash(seed=0).alias("_p"),
+                          pl.col("institution_id").cast(pl.String).hash(seed=0).alias("_inst")),
+                  on="_c", how="inner")
+        )
+        screened_claims = (
+            hashed_lines.join(
+                hashed_lines.group_by("_p", "_i")
+                .agg(pl.col("days_supply").sum().alias("_all"), pl.col("_inst").n_unique().alias("_n"))
+                .filter((pl.col("_all") > cap) & (pl.col("_n") >= s.oversupply_min_institutions))
+                .select("_p", "_i"),
+                on=["_p", "_i"], how="semi")
+            .select("_c").unique().collect()["_c"]
+        )
+        in_screen = pl.col("claim_id").hash(seed=0).is_in(screened_claims.implode())
         lean = (
-            lazy_rows(datasets, "claim_items", pl.col("days_supply").is_not_null() & (pl.col("days_supply") > 0)
-                      & pl.col("service_date").is_not_null())
+            lazy_rows(datasets, "claim_items", supplied & in_screen)
             .select("claim_id", "line_no", "item_code", "service_date", "days_supply")
-            .join(lazy(datasets, "claims").filter(pl.col("visit_type").is_in(list(s.oversupply_visit_types)))
+            .join(lazy_rows(datasets, "claims",
+                            in_screen & pl.col("visit_type").cast(pl.String).is_in(list(s.oversupply_visit_types)))
                   .select("claim_id", "person_id", "institution_id"), on="claim_id", how="inner")
         )
         can = (
