@@ -14,7 +14,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "note: could not install chromium; browser tests will be skipped" >&2
 fi
 set +e
-.venv/bin/python -m pytest "$@"
+# two workers (pytest-xdist): a later -n in the arguments wins, e.g. -n 0 to run in one process
+.venv/bin/python -m pytest -n 2 "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi
