@@ -89,10 +89,7 @@ def load_step(input_dir: str | Path, domains: tuple[str, ...], settings: Setting
 
     checkpoint("load", settings)
     input_dir = Path(input_dir)
-    if not input_dir.is_dir():
-        raise InputError(f"input directory {input_dir} does not exist: pass the folder that holds the datasets",
-                         zh=f"输入目录 {input_dir} 不存在:请给出存放各数据集文件的文件夹")
-    present = set(discover(input_dir))
+    present = set(discover(input_dir))  # the loader says when the folder is missing or not a folder
     needed = required_datasets(domains, settings)
     missing = {d: dets for d, dets in needed.items() if d not in present}
     if missing:
