@@ -3,8 +3,10 @@
 Entity: a village / community (12-digit ``region_code`` of the disbursements). Peers: villages
 of the same county (first 6 digits) with the same subsidy mix (the types making up at least
 ``mix_min_share`` of their disbursements); where that group is smaller than
-``min_peer_group_size`` the village is compared with its whole county, and with no county
-group of that size it is not scored. Villages with fewer than ``min_residents`` registered
+``min_peer_group_size`` the village is compared with its whole county, and where the county
+has fewer villages than that (a district of three or four communities) with all the villages
+of the city (the first 4 digits of the code): a median of three villages moves with one inflated
+roll, and two inflated rolls in one county become the median. Villages with fewer than ``min_residents`` registered
 residents are not scored. Features: see :mod:`detectors.peers._subsidy`.
 """
 
@@ -50,12 +52,13 @@ class VillageOutlierModel(PeerOutlierModel):
     entity_label = ("个", "villages")
     requires = ("persons", "disbursements")
     optional = ("officials", "subsidy_standards")
-    peer_levels = ("county_mix", "county")
+    peer_levels = ("county_mix", "county", "city")
     group_labels = {
         "county_mix": ("同县同补贴结构村(社区)", "same county and subsidy mix"),
         "county": ("同县村(社区)", "same county"),
+        "city": ("全市村(社区)", "whole city"),
     }
-    median_labels = {"county_mix": ("同县", "county"), "county": ("同县", "county")}
+    median_labels = {"county_mix": ("同县", "county"), "county": ("同县", "county"), "city": ("全市", "city")}
 
     def _entity_frame(self, datasets: Datasets) -> tuple[pl.DataFrame, list[FeatureSpec]]:
         d = _subsidy.disbursements(datasets)
@@ -67,6 +70,7 @@ class VillageOutlierModel(PeerOutlierModel):
             pl.col("entity_id").alias("region_code"),
             (pl.col("county") + "/" + pl.col("mix")).alias("peer_0"),
             pl.col("entity_id").str.slice(0, 6).alias("peer_1"),
+            pl.col("entity_id").str.slice(0, 4).alias("peer_2"),
         )
         return frame, _subsidy.feature_specs(types, _subsidy.type_labels(datasets, types))
 

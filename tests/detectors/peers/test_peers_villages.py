@@ -121,3 +121,29 @@ def test_county_statistics_cover_every_village_of_the_county(world, fitted):
         "region_code"
     ].n_unique()
     assert stats["n_peers"].to_list() == [n_county]
+
+
+def test_villages_of_small_counties_are_compared_with_the_whole_city():
+    # four districts of three communities each: no county has enough villages for a median
+    small = subsidy_world(seed=1, counties=("510302", "510303", "510304", "510305"), villages_per_county=3,
+                          extra_village="510304101002")
+    model = VillageOutlierModel().fit(small)
+    scored = model.score_entities(small)
+    assert scored.height == 12 and set(scored["peer_group"]) <= {"city|5103"}
+    assert model.detect(small)["entity_id"].to_list() == ["510304101002"]
+    # without the city level the same villages are not scored at all
+    assert VillageOutlierModel(min_peer_group_size=13).fit(small).score_entities(small).height == 0
+
+
+def test_a_decisive_excess_is_a_finding_whatever_the_ensemble_says(world, fitted):
+    """Several inflated villages in one small population mask each other in the ensemble's
+    relative calibration; a large robust excess on one feature is a lead by itself."""
+    row = fitted.score_entities(world).filter(pl.col("entity_id") == PLANTED).row(0, named=True)
+    z = row["max_z"]
+    assert z > 8
+    mute = dict(score_threshold=1.01)  # the ensemble flags nobody
+    at = clone(fitted).set_params(decisive_feature_z=z, **mute).fit(world).detect(world)
+    above = clone(fitted).set_params(decisive_feature_z=z + 1e-6, **mute).fit(world).detect(world)
+    assert PLANTED in at["entity_id"].to_list() and PLANTED not in above["entity_id"].to_list()
+    # its strength is the weakest the ensemble would flag, never more than the ensemble gave
+    assert at.filter(pl.col("entity_id") == PLANTED)["score"][0] == pytest.approx(1.0)  # in [0, 1]
