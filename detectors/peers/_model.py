@@ -14,7 +14,11 @@ excess in a feature (:meth:`PeerOutlierModel._candidate_records`). This class do
     recomputes the features on the given datasets, standardises them with the fitted peer
     statistics, scores them with the fitted ensemble (calibrated to ``[0, 1]``) and emits a
     finding for every entity with ``score >= score_threshold`` whose largest robust z-score is
-    at least ``min_feature_z``. Each finding names its top features against the peer medians.
+    at least ``min_feature_z``, and for every entity whose largest robust z-score reaches
+    ``decisive_feature_z`` whatever its score (the ensemble's calibration is relative to the
+    other entities: several inflated entities in one small population mask each other; such a
+    finding's score is raised to ``score_threshold``, the strength of the weakest entity the
+    ensemble flags). Each finding names its top features against the peer medians.
 
 Amount at risk
     The top feature (largest robust z) drives the estimate: the share of the entity's money in
@@ -102,6 +106,7 @@ class PeerOutlierModel(Detector):
         one_sided=_P.one_sided,
         score_threshold=_P.score_threshold,
         min_feature_z=_P.min_feature_z,
+        decisive_feature_z=_P.decisive_feature_z,
         evidence_features=_P.evidence_features,
         max_peer_values=_P.max_peer_values,
         max_record_ids=_P.max_record_ids,
@@ -127,6 +132,7 @@ class PeerOutlierModel(Detector):
         self.one_sided = one_sided
         self.score_threshold = score_threshold
         self.min_feature_z = min_feature_z
+        self.decisive_feature_z = decisive_feature_z
         self.evidence_features = evidence_features
         self.max_peer_values = max_peer_values
         self.max_record_ids = max_record_ids
@@ -256,8 +262,9 @@ class PeerOutlierModel(Detector):
     def _detect(self, datasets: Datasets) -> pl.DataFrame:
         scored = self.score_entities(datasets)
         flagged = scored.filter(
-            (pl.col("score") >= self.score_threshold) & (pl.col("max_z") >= self.min_feature_z)
-        )
+            (pl.col("max_z") >= self.min_feature_z)
+            & ((pl.col("score") >= self.score_threshold) | (pl.col("max_z") >= self.decisive_feature_z))
+        ).with_columns(pl.max_horizontal("score", pl.lit(min(self.score_threshold, 1.0))).alias("score"))
         if flagged.height == 0:
             return empty_findings()
         specs = {s.name: s for s in self.feature_specs_}
