@@ -199,6 +199,37 @@ def total_at_risk(leads: pl.DataFrame) -> float:
     return round(float(money_once(leads).select(pl.col("amount").sum()).item() or 0.0), 2)
 
 
+#: How money in doubt is grouped for trends (run.json ``leads.money_by``, the workspace):
+#: group name -> the lead column expression naming each lead's group.
+MONEY_GROUPS: dict[str, pl.Expr] = {
+    "month": pl.col("period_end"),
+    "type": pl.col("domain"),
+    "place": pl.col("region_code").str.slice(0, 6),
+    "rule": pl.col("rule_codes").list.first(),
+}
+
+
+def money_by(leads: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """Money in doubt per group of :data:`MONEY_GROUPS`, each record's money counted once.
+
+    A record cited by leads of two groups counts in the group of the best-ranked of them, so
+    each grouping adds up to :func:`total_at_risk`. Leads without a group value are left out.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name, expr in MONEY_GROUPS.items():
+        if leads.height == 0:
+            out[name] = {}
+            continue
+        keyed = leads.with_columns(expr.cast(pl.String).alias("_group")).filter(pl.col("_group").is_not_null())
+        if "record_amounts" in keyed.columns:
+            pieces = money_once(keyed, by="_group")
+        else:
+            pieces = keyed.select("_group", pl.col("amount_at_risk").fill_null(0.0).alias("amount"))
+        sums = pieces.group_by("_group").agg(pl.col("amount").sum()).sort("_group")
+        out[name] = {k: round(float(v), 2) for k, v in sums.iter_rows()}
+    return out
+
+
 def money_once(leads: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
     """Pieces of money, each counted once: ``[by,] record_id, amount``.
 

@@ -52,10 +52,20 @@ class DetectorsRecord(_Record):
 
 
 class LeadsRecord(_Record):
+    """The run's leads in figures; money counts each evidence record once.
+
+    Attributes
+    ----------
+    money_by : money in doubt per month (``period_end``), type (domain), place (county code)
+        and rule (the lead's first rule code), each record once
+        (:func:`fundwatch.leads.money_by`), for the workspace's trends.
+    """
+
     count: int
     by_severity: dict[str, int]
     amount_at_risk: float
     new: int | None = None
+    money_by: dict[str, dict[str, float]] | None = None
 
 
 class PeriodFilter(_Record):

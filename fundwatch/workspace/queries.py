@@ -73,6 +73,13 @@ class QueueFilter:
         return {k: v for k, v in d.items() if v not in (None, "")}
 
 
+def _money_once(row: dict[str, Any], once: dict[str, float] | None) -> dict[str, Any]:
+    """A group's row with its money counted once per record, where the run recorded it."""
+    if once is not None and row["k"] is not None:
+        row["m"] = float(once.get(str(row["k"]), 0.0))
+    return row
+
+
 @dataclass
 class QueuePage:
     rows: list[dict[str, Any]]
@@ -304,19 +311,23 @@ class Reader:
             latest = runs[-1]["run_id"] if runs else None
             by = {}
             if latest:
+                # money per group counts each record once: the run recorded it (run.json
+                # leads.money_by); a store written before then falls back to lead sums
+                money_by = (json.loads(runs[-1]["run_json"] or "{}").get("leads") or {}).get("money_by") or {}
                 for key, col in (("month", L.c.period_end), ("type", L.c.domain), ("place", sa.func.substr(L.c.region_code, 1, 6))):
                     q = (
                         sa.select(col.label("k"), sa.func.count().label("n"), sa.func.coalesce(sa.func.sum(L.c.amount_at_risk), 0.0).label("m"))
                         .where(L.c.run_id == sa.bindparam("r", latest)).group_by(col).order_by(col)
                     )
-                    by[key] = [dict(x) for x in c.execute(q).mappings()]
+                    by[key] = [_money_once(dict(x), money_by.get(key)) for x in c.execute(q).mappings()]
                 rq = sa.select(L.c.rule_codes, L.c.amount_at_risk).where(L.c.run_id == sa.bindparam("r", latest))
                 rules: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
                 for codes, amount in c.execute(rq):
                     first = (json.loads(codes or "[]") or ["?"])[0]
                     rules[first][0] += 1
                     rules[first][1] += amount or 0.0
-                by["rule"] = [{"k": k, "n": v[0], "m": v[1]} for k, v in sorted(rules.items(), key=lambda kv: -kv[1][1])]
+                by["rule"] = sorted((_money_once({"k": k, "n": v[0], "m": v[1]}, money_by.get("rule")) for k, v in rules.items()),
+                                    key=lambda row: (-row["m"], row["k"]))
             # confirmed and recovered money: the latest amount recorded per lead, by month of that decision
             money_rows = c.execute(
                 sa.select(H.c.lead_id, H.c.at, H.c.confirmed_amount, H.c.recovered_amount)

@@ -12,7 +12,7 @@ import pytest
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
-from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, total_at_risk
+from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, money_by, total_at_risk
 
 P1 = "11010519491231002X"
 P2 = "110105195001010015"
@@ -276,6 +276,14 @@ def test_leads_sharing_a_few_records_are_linked_not_merged_and_totals_count_them
     # D1: 90 (the person's lead) and 50 (the village's share): counted once, at 90
     assert total_at_risk(leads) == pytest.approx(90.0 + 9 * 50.0 + 1500.0 + 70.0)
     assert leads["amount_at_risk"].sum() == pytest.approx(total_at_risk(leads) + 50.0)
+    # per month, type, place and rule too: each grouping adds up to the total, never more
+    by = money_by(leads)
+    for grouping in ("month", "type", "place", "rule"):
+        assert sum(by[grouping].values()) == pytest.approx(total_at_risk(leads)), grouping
+    # D1 counts once, at its largest amount (90), in the group of the best-ranked lead citing it
+    first = leads.sort("rank")["rule_codes"][0][0]
+    assert first == "VILLAGE_OUTLIER"
+    assert by["rule"] == pytest.approx({"DECEASED_PAYEE": 70.0, "VILLAGE_OUTLIER": 90.0 + 9 * 50.0 + 1500.0})
 
 
 def test_place_names_beside_their_codes():

@@ -1,0 +1,46 @@
+"""The trends page's money per month, type, place and rule counts a record once, as run.json
+recorded it, however many leads of the latest run cite the record."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from fundwatch.leads import money_by, total_at_risk
+from fundwatch.store import LeadStore
+from fundwatch.workspace.queries import Reader
+from ws_support import make_evidence, make_leads
+
+
+def test_group_money_counts_a_record_cited_by_two_leads_once(sqlite_backend):
+    url, schema = sqlite_backend
+    leads = make_leads(3).with_columns(
+        # leads 0 and 2 (both subsidy) cite the same payment D0a at 1,000 and 800
+        pl.Series("record_ids", [["D0a"], ["D1a"], ["D0a"]]),
+        pl.Series("record_amounts", [[1000.0], [500.0], [800.0]]),
+        pl.Series("amount_at_risk", [1000.0, 500.0, 800.0]),
+    )
+    run = {"run_id": "run-1", "started_at": "2025-04-01T00:00:00",
+           "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads)}}
+    st = LeadStore(url, schema=schema)
+    try:
+        st.write_run(run, leads, make_evidence(leads))
+        by = Reader(st).trends()["by"]
+    finally:
+        st.close()
+    types = {row["k"]: (row["n"], row["m"]) for row in by["type"]}
+    assert types == {"subsidy": (2, pytest.approx(1000.0)), "medical": (1, pytest.approx(500.0))}  # not 1,800
+    assert sum(row["m"] for row in by["month"]) == pytest.approx(1500.0)
+    assert sum(row["m"] for row in by["rule"]) == pytest.approx(1500.0)
+
+
+def test_a_store_written_before_the_grouped_money_falls_back_to_lead_sums(sqlite_backend):
+    url, schema = sqlite_backend
+    leads = make_leads(2)
+    st = LeadStore(url, schema=schema)
+    try:
+        st.write_run({"run_id": "run-1", "started_at": "2025-04-01T00:00:00"}, leads, make_evidence(leads))
+        by = Reader(st).trends()["by"]
+    finally:
+        st.close()
+    assert sum(row["m"] for row in by["type"]) == pytest.approx(float(leads["amount_at_risk"].sum()))
