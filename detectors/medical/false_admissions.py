@@ -16,7 +16,7 @@ from fundwatch.settings import DEFAULT_SETTINGS
 from ..base import Datasets, RuleSpec, lazy, optional_column
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
-    MedicalDetector, admission_key, claims_to_findings, finish, institution_regions, json_details, money,
+    MedicalDetector, admission_key, claims_to_findings, finish, institution_regions, json_details, money, place_names,
     ramp_score, ymd,
 )
 
@@ -93,7 +93,7 @@ class GroupAdmissionRule(MedicalDetector):
     partition_by = None  # an episode spans persons
     kind = "rule"
     requires = ("persons", "claims")
-    optional = ("institutions",)
+    optional = ("institutions", "regions")
 
     def __init__(self, group_gap_days: int = _S.group_gap_days,
                  group_min_households: int = _S.group_min_households,
@@ -173,18 +173,28 @@ class GroupAdmissionRule(MedicalDetector):
                  pl.col("inst_name").first()],
             )
             .join(eps, on=vk, how="inner")
-            .with_columns(pl.col("inst_name").fill_null(pl.col("institution_id")))
+            .join(place_names(datasets, "village", "village_name"), on="village", how="left")
+            .with_columns(
+                pl.col("inst_name").fill_null(pl.col("institution_id")),
+                # the village as supervisors know it: its name with the code beside it
+                pl.when(pl.col("village_name").is_not_null())
+                .then(pl.format("{}({})", pl.col("village_name"), pl.col("village")))
+                .otherwise(pl.format("区划 {}", pl.col("village"))).alias("village_zh"),
+                pl.when(pl.col("village_name").is_not_null())
+                .then(pl.format("{} ({})", pl.col("village_name"), pl.col("village")))
+                .otherwise(pl.col("village")).alias("village_en"),
+            )
         )
         ev_zh = pl.format(
-            "村(区划 {})的 {} 户 {} 名村民分 {} 批集中入住 {}({});每批人数远超该村平常住院频率;"
+            "{}的 {} 户 {} 名村民分 {} 批集中入住 {}({});每批人数远超该村平常住院频率;"
             "涉及 {} 张住院结算单,统筹支付 {} 元",
-            pl.col("village"), pl.col("n_households"), pl.col("n_persons"), pl.col("n_episodes"),
+            pl.col("village_zh"), pl.col("n_households"), pl.col("n_persons"), pl.col("n_episodes"),
             pl.col("inst_name"), pl.col("eps_zh").list.join(";"), pl.col("n_claims"), money(pl.col("total_at_risk")),
         )
         ev_en = pl.format(
             "{} persons of {} households from village {} admitted to {} in {} batches ({}), each far above the "
             "village's usual rate; {} in-patient claims, fund paid {} CNY",
-            pl.col("n_persons"), pl.col("n_households"), pl.col("village"), pl.col("inst_name"),
+            pl.col("n_persons"), pl.col("n_households"), pl.col("village_en"), pl.col("inst_name"),
             pl.col("n_episodes"), pl.col("eps_en").list.join("; "), pl.col("n_claims"),
             money(pl.col("total_at_risk")),
         )

@@ -49,6 +49,16 @@ def test_group_admission_fires_for_repeated_batches_of_households():
     assert "2 批" in f["evidence_zh"] and "2025-03-03" in f["evidence_zh"]
 
 
+def test_group_admission_names_the_village_when_regions_are_known():
+    import polars as pl
+
+    data = _group_data()
+    assert "区划 510302001001" in GroupAdmissionRule().fit_detect(data)["evidence_zh"][0]  # no regions (v1)
+    data["regions"] = pl.DataFrame({"region_code": ["510302001001"], "name": ["石桥村"], "parent_code": ["510302001"]})
+    f = GroupAdmissionRule().fit_detect(data).row(0, named=True)
+    assert f["evidence_zh"].startswith("石桥村(510302001001)的") and "石桥村 (510302001001)" in f["evidence_en"]
+
+
 def test_one_batch_a_family_or_the_ordinary_intake_of_a_big_hospital_do_not():
     assert GroupAdmissionRule().fit_detect(_group_data(batches=((D(2025, 3, 3), 6),))).height == 0
     assert GroupAdmissionRule().fit_detect(_group_data(family=True)).height == 0
