@@ -17,8 +17,9 @@ excess in a feature (:meth:`PeerOutlierModel._candidate_records`). This class do
     at least ``min_feature_z``, and for every entity whose largest robust z-score reaches
     ``decisive_feature_z`` whatever its score (the ensemble's calibration is relative to the
     other entities: several inflated entities in one small population mask each other; such a
-    finding's score is raised to ``score_threshold``, the strength of the weakest entity the
-    ensemble flags). Each finding names its top features against the peer medians.
+    finding keeps the ensemble's score as its strength, so it ranks by its expected money at the
+    probability the ensemble gives it). Each finding names its top features against the peer
+    medians.
 
 Amount at risk
     The top feature (largest robust z) drives the estimate: the share of the entity's money in
@@ -264,7 +265,7 @@ class PeerOutlierModel(Detector):
         flagged = scored.filter(
             (pl.col("max_z") >= self.min_feature_z)
             & ((pl.col("score") >= self.score_threshold) | (pl.col("max_z") >= self.decisive_feature_z))
-        ).with_columns(pl.max_horizontal("score", pl.lit(min(self.score_threshold, 1.0))).alias("score"))
+        )
         if flagged.height == 0:
             return empty_findings()
         specs = {s.name: s for s in self.feature_specs_}

@@ -84,13 +84,15 @@ class PeerSettings(BaseModel):
         "scale units on some feature: a lead needs a concrete excess to show.",
     )
     decisive_feature_z: float = Field(
-        8.0,
+        5.0,
         description="An entity exceeding its peer median by at least this many robust scale units "
-        "on some feature (with the scale floors: at least 80% above the median) is a finding "
+        "on some feature (with the scale floors: at least 50% above the median) is a finding "
         "whatever its ensemble score. The ensemble's calibration is relative to the other "
         "entities, so two inflated villages among a dozen raise the spread and mask each other "
-        "(the second scored 0.3-0.8 on the project's cities while 10-12 robust units out); "
-        "below 8 ordinary peers were seen too (up to 5.9 with scores under the threshold).",
+        "(on the project's cities the second scored 0.3-0.8 while 5-12 robust units out). Such a "
+        "finding keeps the ensemble's own score as its strength, so its probability (and its "
+        "rank, by expected money) stays as modest as the ensemble judged it; ordinary peers "
+        "between 5 and 6 units were seen too.",
     )
     evidence_features: int = Field(3, description="Features named in the evidence sentences.")
     max_peer_values: int = Field(

@@ -140,10 +140,10 @@ def test_a_decisive_excess_is_a_finding_whatever_the_ensemble_says(world, fitted
     relative calibration; a large robust excess on one feature is a lead by itself."""
     row = fitted.score_entities(world).filter(pl.col("entity_id") == PLANTED).row(0, named=True)
     z = row["max_z"]
-    assert z > 8
+    assert z > 5
     mute = dict(score_threshold=1.01)  # the ensemble flags nobody
     at = clone(fitted).set_params(decisive_feature_z=z, **mute).fit(world).detect(world)
     above = clone(fitted).set_params(decisive_feature_z=z + 1e-6, **mute).fit(world).detect(world)
     assert PLANTED in at["entity_id"].to_list() and PLANTED not in above["entity_id"].to_list()
-    # its strength is the weakest the ensemble would flag, never more than the ensemble gave
-    assert at.filter(pl.col("entity_id") == PLANTED)["score"][0] == pytest.approx(1.0)  # in [0, 1]
+    # its strength stays what the ensemble gave it: the finding ranks by that probability
+    assert at.filter(pl.col("entity_id") == PLANTED)["score"][0] == pytest.approx(row["score"])
