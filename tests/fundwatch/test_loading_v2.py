@@ -269,7 +269,11 @@ def test_v1_input_of_a_city_loads_the_same_rows_and_gives_the_same_findings(tmp_
         *medical_v2_only, "SPLIT_ADMISSION", "FREQUENT_VISITS", "OVER_PRICE", "INSTITUTION_OUTLIER",
         "DOCTOR_OUTLIER",
     }))
-    assert_frame_equal(found_v1.findings.filter(~v2_aware), found_v2.filter(~v2_aware))
+    # GROUP_ADMISSION names the village from regions (v2) in its sentences; nothing else differs
+    named = pl.col("rule_code") == "GROUP_ADMISSION"
+    assert_frame_equal(found_v1.findings.filter(~v2_aware & ~named), found_v2.filter(~v2_aware & ~named))
+    texts = ["evidence_zh", "evidence_en"]
+    assert_frame_equal(found_v1.findings.filter(named).drop(texts), found_v2.filter(named).drop(texts))
     assert not set(found_v1.findings["rule_code"]) & medical_v2_only
     assert medical_v2_only <= set(found_v2["rule_code"])
     # the v2 columns only take false alarms away from the in-patient rule
