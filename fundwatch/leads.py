@@ -8,7 +8,8 @@ one's records, e.g. a card's holder (CADRE_HELD_CARDS) and the card (SHARED_ACCO
 village and the operator who enrolled its recipients — become one lead too (connected
 components, computed by label propagation), about the member with the strongest finding. A
 finding whose parent entity is flagged too joins the parent's lead first
-(``RuleSpec.folds_into``: the doctors of an inflated clinic). Leads that share fewer records
+(``RuleSpec.folds_into``: the doctors of an inflated clinic), and so do several findings of one
+code sharing an unflagged parent (``scoring.fold_min_siblings``: three doctors of one clinic). Leads that share fewer records
 list each other in ``related_lead_ids``.
 
 **Money**, per lead:
@@ -279,25 +280,34 @@ def record_money(datasets: Mapping[str, pl.DataFrame | pl.LazyFrame] | None) -> 
 
 
 # ------------------------------------------------------------------------------ merging
-def _fold_into_parents(f: pl.DataFrame) -> pl.DataFrame:
+def _fold_into_parents(f: pl.DataFrame, min_siblings: int) -> pl.DataFrame:
     """Move findings whose parent entity is flagged too into the parent's lead.
 
     Declared per code beside its detector (``RuleSpec.folds_into``): e.g. a DOCTOR_OUTLIER finding of
     a doctor whose institution has an INSTITUTION_OUTLIER finding takes the institution as its
     entity, so the supervisor gets one lead for the clinic, with its doctors' evidence and
-    records (each record's money still counted once).
+    records (each record's money still counted once). Findings of one code that share a parent
+    fold into it even when the parent is not flagged, once there are at least
+    ``min_siblings`` of them (``scoring.fold_min_siblings``): several doctors of one clinic out
+    of line are the clinic's problem.
     """
     rules = rules_catalog.RULES
     for code, info in sorted(rules.items()):
         if info.folds_into is None:
             continue
         parent_code, key = info.folds_into
-        parents = f.filter(pl.col("rule_code") == parent_code)
-        if parents.height == 0 or f.filter(pl.col("rule_code") == code).height == 0:
+        own = f.filter(pl.col("rule_code") == code)
+        if own.height == 0 or parent_code not in rules:
             continue
-        parent_type = parents["entity_type"][0]
+        parent_type = rules[parent_code].entity_type
         parent_id = pl.col("details").str.json_path_match(f"$.{key}")
-        folds = (pl.col("rule_code") == code) & parent_id.is_in(parents["entity_id"].unique().implode())
+        flagged = f.filter(pl.col("rule_code") == parent_code)["entity_id"].unique()
+        crowded = (
+            own.select(parent_id.alias("_parent"), "entity_id").drop_nulls("_parent").unique()
+            .group_by("_parent").agg(pl.len().alias("n")).filter(pl.col("n") >= min_siblings)["_parent"]
+        )
+        parents = pl.concat([flagged, crowded.rename(flagged.name)]).unique()
+        folds = (pl.col("rule_code") == code) & parent_id.is_in(parents.implode())
         f = f.with_columns(
             pl.when(folds).then(pl.lit(parent_type)).otherwise(pl.col("entity_type")).alias("entity_type"),
             pl.when(folds).then(parent_id).otherwise(pl.col("entity_id")).alias("entity_id"),
@@ -430,7 +440,7 @@ def build_leads(
         .join(priors, on="rule_code", how="left")
         .with_columns((pl.col("prior").fill_null(s.unknown_rule_weight) * pl.col("score")).alias("_p"))
     )
-    f = _fold_into_parents(f)
+    f = _fold_into_parents(f, s.fold_min_siblings)
     f = _merge_overlapping(f, s).lazy()
 
     # -- per lead: codes, periods, evidence text, merged entities -------------------------

@@ -38,6 +38,11 @@ class ScoringSettings(BaseModel):
         card; a village and its operator) become one when the evidence records they share
         are at least this share of each one's listed records. Leads sharing fewer records
         are linked through ``related_lead_ids`` instead.
+    fold_min_siblings : 2: findings of one code that fold into a parent (``RuleSpec.folds_into``:
+        doctors into their institution) fold into it even when the parent itself is not
+        flagged, once at least this many of them share the parent. Three doctors of one
+        clinic out of line with their peers are one problem of the clinic, for one supervisor
+        to check, not three leads.
     high_expected_money : 10000 CNY: expected money in doubt (the score) at or above which a
         lead is ``high``.
     medium_expected_money : 1000 CNY: score at or above which a lead is ``medium``.
@@ -58,6 +63,7 @@ class ScoringSettings(BaseModel):
     prior_strength: float = Field(10.0, gt=0)
     nominal_money: float = Field(100.0, ge=0)
     merge_min_overlap: float = Field(0.5, gt=0, le=1)
+    fold_min_siblings: int = Field(2, ge=2)
     high_expected_money: float = Field(10000.0, ge=0)
     medium_expected_money: float = Field(1000.0, ge=0)
     certain_probability: float = Field(0.9, ge=0, le=1)

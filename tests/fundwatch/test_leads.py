@@ -320,6 +320,28 @@ def test_an_institutions_rule_and_model_findings_and_its_doctors_are_one_lead():
     assert lead["amount_at_risk"] == pytest.approx(50.0 + 50.0 + 30.0 + 300.0)
 
 
+def _doctor(inst: str, n: int, record: str) -> dict:
+    row = model("DOCTOR_OUTLIER", f"{inst}-{n:03d}", "doctor", (record,), (30.0,), 30.0)
+    row.update(details=json.dumps({"institution_id": inst}), domain="medical")
+    return row
+
+
+def test_several_doctors_of_one_unflagged_clinic_are_one_lead_about_the_clinic_one_is_not():
+    crowded, single = "C51030200010", "H51030300013"
+    f = frame([_doctor(crowded, 0, "C1"), _doctor(crowded, 1, "C2"), _doctor(crowded, 2, "C3"), _doctor(single, 5, "C9")])
+    leads = build_leads(f)
+    by = {(r["entity_type"], r["entity_id"]): r for r in leads.iter_rows(named=True)}
+    assert set(by) == {("institution", crowded), ("doctor", f"{single}-005")}
+    clinic = by[("institution", crowded)]
+    assert clinic["rule_codes"] == ["DOCTOR_OUTLIER"] and clinic["record_ids"] == ["C1", "C2", "C3"]
+    assert clinic["amount_at_risk"] == pytest.approx(90.0)
+    # the threshold is a setting: at 4 siblings the three doctors stay apart
+    from fundwatch.settings import DEFAULT_SETTINGS
+
+    strict = DEFAULT_SETTINGS.scoring.model_copy(update={"fold_min_siblings": 4})
+    assert build_leads(f, settings=strict).height == 4
+
+
 def test_an_allocation_batchs_region_is_named():
     regions = pl.DataFrame({"region_code": ["110105"], "name": ["朝阳区"]})
     row = finding("UNPAID_ALLOCATION", "B-2025-07@110105", ("A1",), (720.0,), entity_type="batch", region="110105")
