@@ -12,6 +12,10 @@ finding whose parent entity is flagged too joins the parent's lead first
 code sharing an unflagged parent (``scoring.fold_min_siblings``: three doctors of one clinic). Leads that share fewer records
 list each other in ``related_lead_ids``.
 
+**Codes.** ``rule_codes`` lists every rule and model that fired, the lead's main finding
+first (the likeliest, the one its title names), then the others by code; groupings by rule
+(:data:`MONEY_GROUPS`, the workspace's trends) use that first code.
+
 **Money**, per lead:
 
 * ``record_ids`` / ``record_amounts``: every listed evidence record (sorted, unique) and its
@@ -444,12 +448,15 @@ def build_leads(
     f = _merge_overlapping(f, s).lazy()
 
     # -- per lead: codes, periods, evidence text, merged entities -------------------------
+    primary = pl.col("rule_code").sort_by(["_p", "rule_code"], descending=[True, False]).first()
+    codes = pl.col("rule_code").unique(maintain_order=True)
     per_lead = f.group_by(KEY).agg(
-        pl.col("rule_code").unique().sort().alias("rule_codes"),
+        # the lead's main finding first (the one its title names), then the others by code
+        codes.sort_by([codes != primary, codes]).alias("rule_codes"),
         pl.col("rule_code").n_unique().alias("n_codes"),
         pl.col("period_start").min(),
         pl.col("period_end").max(),
-        pl.col("rule_code").sort_by(["_p", "rule_code"], descending=[True, False]).first().alias("primary_code"),
+        primary.alias("primary_code"),
         pl.col("_evidence").sort_by(["rule_code", "_evidence"]).drop_nulls().unique(maintain_order=True).alias("_evidence_list"),
         pl.col("_n_all").max().fill_null(0).alias("_n_all"),
         pl.col("_involved_all").max().fill_null(0.0).alias("_involved_all"),

@@ -12,6 +12,7 @@ import pytest
 
 from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
+from fundwatch.rules_catalog import RULES
 from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, money_by, total_at_risk
 
 P1 = "11010519491231002X"
@@ -42,7 +43,9 @@ def test_two_rules_on_one_payment_make_one_lead_and_count_the_money_once():
     leads = build_leads(f)
     assert leads.height == 1
     lead = leads.row(0, named=True)
-    assert lead["rule_codes"] == ["INELIGIBLE_AGE", "OFFICIAL_RECIPIENT"]
+    # the main finding first (the one the title names: the likelier), then the others by code
+    assert lead["rule_codes"] == ["OFFICIAL_RECIPIENT", "INELIGIBLE_AGE"]
+    assert lead["title"].startswith(RULES["OFFICIAL_RECIPIENT"].title_zh)
     assert lead["record_ids"] == ["D1", "D2"]
     assert lead["amount_at_risk"] == pytest.approx(600.0)  # D1 once at its max (300), D2 300
     assert (lead["period_start"], lead["period_end"]) == ("2024-12", "2025-01")
@@ -239,7 +242,7 @@ def test_village_and_its_operator_citing_the_same_records_are_one_lead_counting_
     leads = build_leads(f)
     assert leads.height == 1
     lead = leads.row(0, named=True)
-    assert lead["rule_codes"] == ["OPERATOR_OUTLIER", "VILLAGE_OUTLIER"]
+    assert lead["rule_codes"] == ["VILLAGE_OUTLIER", "OPERATOR_OUTLIER"]
     assert lead["entity_type"] == "village"  # the stronger finding's entity
     # listed 10 x 10 + the larger unlisted estimate (700, not 700 + 610)
     assert lead["amount_at_risk"] == pytest.approx(100.0 + 700.0)
@@ -314,7 +317,7 @@ def test_an_institutions_rule_and_model_findings_and_its_doctors_are_one_lead():
     leads = build_leads(f)
     assert leads.height == 1
     lead = leads.row(0, named=True)
-    assert lead["rule_codes"] == ["DOCTOR_OUTLIER", "INSTITUTION_OUTLIER", "OVER_PRICE"]
+    assert lead["rule_codes"] == ["OVER_PRICE", "DOCTOR_OUTLIER", "INSTITUTION_OUTLIER"]
     assert lead["entity_type"] == "institution" and lead["entity_id"] == inst
     # C1 at its larger amount (50), C2 50, the doctor's C9 30, the model's unlisted 300
     assert lead["amount_at_risk"] == pytest.approx(50.0 + 50.0 + 30.0 + 300.0)
