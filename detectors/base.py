@@ -281,6 +281,24 @@ def lazy_held(datasets: Datasets, name: str) -> pl.LazyFrame:
     return datasets[name].lazy()
 
 
+def region_names(regions: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
+    """``region_code, region_name`` from the ``regions`` dataset (v2; empty frame when absent).
+
+    One reading of the place names for evidence sentences and for leads: codes without a
+    name (null or blank) are left out, one name per code.
+    """
+    schema = {"region_code": pl.String(), "region_name": pl.String()}
+    if regions is None:
+        return pl.DataFrame(schema=schema)
+    r = as_text(regions).select(pl.col("region_code").cast(pl.String), pl.col("name").cast(pl.String).alias("region_name"))
+    return (
+        r.filter(pl.col("region_code").is_not_null() & (pl.col("region_name").str.strip_chars() != ""))
+        .unique("region_code", keep="first")
+        .sort("region_code")
+        .collect()
+    )
+
+
 class Detector(BaseEstimator):
     """Base class of every fundwatch detector.
 

@@ -63,6 +63,7 @@ from .idnumber import mask_id
 from .memory import as_text
 from .privacy import PERSONAL_ENTITY_TYPES
 from . import rules_catalog
+from .detectors.base import region_names
 from .settings import DEFAULT_SETTINGS, ScoringSettings, Settings
 
 KEY = ["domain", "entity_type", "entity_id"]
@@ -138,20 +139,6 @@ def fmt_money(expr: pl.Expr) -> pl.Expr:
 
 
 # ------------------------------------------------------------------------------ places
-def region_names(regions: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame:
-    """``region_code, region_name`` from the ``regions`` dataset (empty frame when absent)."""
-    schema = {"region_code": pl.String(), "region_name": pl.String()}
-    if regions is None:
-        return pl.DataFrame(schema=schema)
-    r = as_text(regions).select(pl.col("region_code").cast(pl.String), pl.col("name").cast(pl.String).alias("region_name"))
-    return (
-        r.filter(pl.col("region_code").is_not_null() & (pl.col("region_name").str.strip_chars() != ""))
-        .unique("region_code", keep="first")
-        .sort("region_code")
-        .collect()
-    )
-
-
 def name_of_place(code: pl.Expr, names: pl.DataFrame) -> pl.Expr:
     """The name of a region code (null where unknown), vectorised.
 

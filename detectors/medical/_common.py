@@ -21,18 +21,6 @@ DOMAIN = "medical"
 
 
 # -- inputs -----------------------------------------------------------------------------------
-def place_names(datasets: Datasets, code_column: str, name_column: str) -> pl.LazyFrame:
-    """``<code_column>, <name_column>`` from ``regions`` (v2; empty when absent), for evidence
-    that names a place as a supervisor knows it rather than by its 12-digit code."""
-    if "regions" not in datasets:
-        return pl.LazyFrame(schema={code_column: pl.String, name_column: pl.String})
-    return (
-        lazy(datasets, "regions")
-        .select(pl.col("region_code").cast(pl.String).alias(code_column), pl.col("name").cast(pl.String).alias(name_column))
-        .unique(code_column, keep="first")
-    )
-
-
 def institution_regions(datasets: Datasets) -> pl.LazyFrame:
     """``institution_id, inst_region, inst_name, inst_kind`` (empty when institutions are absent)."""
     if "institutions" not in datasets:

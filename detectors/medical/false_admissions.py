@@ -13,10 +13,10 @@ from scipy.stats import poisson
 
 from fundwatch.settings import DEFAULT_SETTINGS
 
-from ..base import Datasets, RuleSpec, lazy, optional_column
+from ..base import Datasets, RuleSpec, lazy, optional_column, region_names
 from ..policy import MEDICAL_FUND_REGULATION_EN, MEDICAL_FUND_REGULATION_ZH
 from ._common import (
-    MedicalDetector, admission_key, claims_to_findings, finish, institution_regions, json_details, money, place_names,
+    MedicalDetector, admission_key, claims_to_findings, finish, institution_regions, json_details, money,
     ramp_score, ymd,
 )
 
@@ -173,7 +173,8 @@ class GroupAdmissionRule(MedicalDetector):
                  pl.col("inst_name").first()],
             )
             .join(eps, on=vk, how="inner")
-            .join(place_names(datasets, "village", "village_name"), on="village", how="left")
+            .join(region_names(datasets.get("regions")).lazy()
+                  .rename({"region_code": "village", "region_name": "village_name"}), on="village", how="left")
             .with_columns(
                 pl.col("inst_name").fill_null(pl.col("institution_id")),
                 # the village as supervisors know it: its name with the code beside it
