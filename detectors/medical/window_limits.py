@@ -226,7 +226,8 @@ class FrequencyLimitRule(MedicalDetector):
             .agg(pl.col("item_code").first().alias("top_item"), pl.col("win_qty").first().alias("top_qty"),
                  pl.col("limit").first().alias("top_limit"), pl.col("window_days").first().alias("top_window"),
                  pl.col("service_date").first().alias("top_end"), pl.col("ratio").first().alias("max_ratio"))
-            .join(day_excess.lazy().group_by("person_id").agg(pl.col("excess").sum().alias("excess_qty")),
+            # rounded: a float sum follows the order rows arrive in
+            .join(day_excess.lazy().group_by("person_id").agg(pl.col("excess").sum().round(6).alias("excess_qty")),
                   on="person_id", how="left")
             .join(cat.lazy().select(pl.col("item_code").alias("top_item"), "cat_name"), on="top_item", how="left")
         )

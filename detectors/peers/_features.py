@@ -135,13 +135,31 @@ def global_scales(frame: pl.DataFrame, features: list[str]) -> dict[str, float]:
 
 
 def robust_z(
-    frame: pl.DataFrame, stats: pl.DataFrame, features: list[str], one_sided: bool, max_z: float
+    frame: pl.DataFrame,
+    stats: pl.DataFrame,
+    features: list[str],
+    one_sided: bool,
+    max_z: float,
+    entity_floors: dict[str, pl.Expr] | None = None,
 ) -> pl.DataFrame:
-    """Join the peer statistics and add ``<feature>__z`` columns (clipped)."""
-    out = frame.join(stats, on="peer_group", how="left")
+    """Join the peer statistics and add ``<feature>__z`` columns (clipped).
+
+    ``entity_floors`` maps a feature to an expression (over the joined row, peer statistics
+    included) of the least scale that entity's value can have: the sampling noise of a rate
+    counted in a small population, which the group's spread does not know of.
+    """
+    # the ensemble is fitted on these rows in this order: keep the caller's (sorted) order,
+    # which a hash join does not promise
+    out = frame.join(stats, on="peer_group", how="left", maintain_order="left")
     lo = 0.0 if one_sided else -max_z
+    floors = entity_floors or {}
+
+    def scale(f: str) -> pl.Expr:
+        s = pl.col(f"{f}__scale")
+        return pl.max_horizontal(s, floors[f].fill_null(0.0).fill_nan(0.0)) if f in floors else s
+
     return out.with_columns(
-        ((pl.col(f) - pl.col(f"{f}__median")) / pl.col(f"{f}__scale"))
+        ((pl.col(f) - pl.col(f"{f}__median")) / scale(f))
         .clip(lo, max_z)
         .fill_null(0.0)
         .alias(f"{f}__z")

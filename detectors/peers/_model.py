@@ -54,6 +54,7 @@ from ._explain import details_json, evidence, feature_entries
 from ._features import (
     FeatureSpec,
     assign_peer_groups,
+    cents,
     global_scales,
     peer_statistics,
     robust_z,
@@ -308,9 +309,11 @@ class PeerOutlierModel(Detector):
             .with_columns(pl.col("amount").fill_null(0.0))
             .group_by("entity_id")
             .agg(
-                (pl.col("amount") * pl.col("excess_share")).sum().alias("amount_at_risk"),
+                # one share per entity: the excess is the share of an exact (integer-cent, so
+                # order-free) sum of the evidence money
+                (cents("amount").sum() / 100 * pl.col("excess_share").first()).alias("amount_at_risk"),
                 pl.len().alias("n_records"),
-                pl.col("amount").sum().alias("amount_involved"),
+                (cents("amount").sum() / 100).alias("amount_involved"),
                 pl.struct("record_id", "amount", "excess_share")
                 .sort_by(["amount", "record_id"], descending=[True, False])
                 .head(self.max_record_ids)
