@@ -82,11 +82,18 @@ def claim_facts(datasets: Datasets) -> pl.LazyFrame:
 
 
 def institution_peers(datasets: Datasets) -> pl.LazyFrame:
-    """``institution_id, inst_region, kind_level`` (e.g. ``hospital-3``)."""
+    """``institution_id, inst_region, kind_level`` (e.g. ``hospital-3``) and ``care_level``.
+
+    ``care_level`` is the level alone for the institutions that treat patients (hospitals and
+    clinics: a township health centre is a level-1 institution like a level-1 hospital), null
+    for pharmacies, whose "visits" are purchases.
+    """
+    level = pl.col("level").cast(pl.String())
     return lazy(datasets, "institutions").select(
         "institution_id",
         pl.col("region_code").alias("inst_region"),
-        (pl.col("kind") + "-" + pl.col("level").cast(pl.String())).alias("kind_level"),
+        (pl.col("kind") + "-" + level).alias("kind_level"),
+        pl.when(pl.col("kind") != "pharmacy").then("level-" + level).alias("care_level"),
     )
 
 

@@ -178,7 +178,16 @@ class PeerOutlierModel(Detector):
         # key (a county's statistics include the villages that also have a finer group), kept
         # where the group is big enough; each entity then takes its most specific kept group.
         levels, sizes = list(self.peer_levels), self._peer_min_sizes()
-        self.global_scale_ = global_scales(frame, names)
+        # the global floor of a group's scale is the spread *within* groups (each entity
+        # against its own group's median), not the spread over all entities: kinds and levels
+        # differ in level (a pharmacy "visit" costs less than a clinic's), which says nothing
+        # of how far one clinic may stray from other clinics
+        in_group = frame.with_columns(assign_peer_groups(frame, levels, sizes)).filter(
+            pl.col("peer_group").is_not_null()
+        )
+        self.global_scale_ = global_scales(
+            in_group.select(pl.col(n) - pl.col(n).median().over("peer_group") for n in names), names
+        )
         per_level = []
         for i, level in enumerate(levels):
             sub = frame.filter(pl.col(f"peer_{i}").is_not_null()).with_columns(

@@ -1,9 +1,12 @@
 """INSTITUTION_OUTLIER: medical institutions out of line with others of the same kind and level.
 
-Entity: ``institution_id``. Peers: institutions of the same kind and level only (a level-3
-hospital is never compared with clinics or pharmacies); a kind-level group with fewer than
-``min_institution_peers`` institutions is not scored, nor is an institution with fewer than
-``min_entity_claims`` claims. Features (over the data window):
+Entity: ``institution_id``. Peers: institutions of the same kind and level while that group
+has ``min_peer_group_size`` members; else every institution of the same level that treats
+patients (a city's three township health centres are compared with its level-1 hospitals too:
+with three, two inflated centres would be the median); else, as a last resort, the kind-level
+group when it has ``min_institution_peers`` members (three level-3 hospitals). A level-3
+hospital is never compared with a lower level, nor a clinic with pharmacies. An institution
+without such a group is not scored, nor is one with fewer than ``min_entity_claims`` claims. Features (over the data window):
 
 cost per outpatient/pharmacy visit and per in-patient stay (mean total, apart: case mix),
 items per outpatient/pharmacy visit (claim_items lines), drug share (drug money / itemised
@@ -109,12 +112,20 @@ class InstitutionOutlierModel(PeerOutlierModel):
     entity_label = ("家", "institutions")
     requires = ("institutions", "claim_items", "claims")
     optional = ("findings",)
-    peer_levels = ("kind_level",)
-    group_labels = {"kind_level": ("同类同级机构", "same kind and level")}
-    median_labels = {"kind_level": ("同类同级", "peer")}
+    peer_levels = ("kind_level", "care_level", "kind_level_small")
+    group_labels = {
+        "kind_level": ("同类同级机构", "same kind and level"),
+        "care_level": ("同级医疗机构", "same level"),
+        "kind_level_small": ("同类同级机构", "same kind and level"),
+    }
+    median_labels = {"kind_level": ("同类同级", "peer"), "care_level": ("同级", "same-level"),
+                     "kind_level_small": ("同类同级", "peer")}
 
     def _peer_min_sizes(self) -> list[int]:
-        return [self.min_institution_peers]
+        # kind and level while that group is big enough for one inflated institution not to
+        # move its median; else every institution of the level that treats patients; else
+        # the small kind-and-level group as a last resort (three level-3 hospitals)
+        return [self.min_peer_group_size, self.min_peer_group_size, self.min_institution_peers]
 
     def _specs(self, datasets: Datasets) -> list[FeatureSpec]:
         if hasattr(self, "feature_specs_"):  # detect: the features learned at fit
@@ -135,6 +146,8 @@ class InstitutionOutlierModel(PeerOutlierModel):
                 pl.col("inst_region").alias("region_code"),
                 "period_start", "period_end",
                 pl.col("kind_level").alias("peer_0"),
+                pl.col("care_level").alias("peer_1"),
+                pl.col("kind_level").alias("peer_2"),
                 *[pl.col(n).cast(pl.Float64()).fill_null(0.0).fill_nan(0.0) for n in names],
             )
             .collect()

@@ -38,8 +38,11 @@ class PeerSettings(BaseModel):
     )
     min_institution_peers: int = Field(
         3,
-        description="Institutions are compared only within kind and level, which are often "
-        "small groups (few level-3 hospitals): 3 is the least that gives a median and a spread.",
+        description="Institutions are compared within their kind and level when that group has "
+        "min_peer_group_size members, else with every institution of their level that treats "
+        "patients (a township health centre with level-1 hospitals; pharmacies never), else, as a "
+        "last resort, within a kind-and-level group of at least this many (few level-3 "
+        "hospitals): 3 is the least that gives a median and a spread.",
     )
     min_doctors_per_institution: int = Field(
         5,
@@ -54,7 +57,8 @@ class PeerSettings(BaseModel):
     )
     scale_floor_global: float = Field(
         0.5,
-        description="... and at least this share of the feature's robust scale over all entities, "
+        description="... and at least this share of the feature's robust spread within peer groups "
+        "(each entity against its own group's median, over all groups), "
         "so zero-inflated features (shares that are 0 for most peers) keep a sane scale.",
     )
     share_scale_floor: float = Field(

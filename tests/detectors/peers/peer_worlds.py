@@ -102,23 +102,25 @@ def medical_world(
     inflated_institution: str | None = None,
     inflated_doctor: str | None = None,
     inflation: float = 2.5,
+    kinds: list[tuple] | None = None,
 ) -> dict[str, pl.DataFrame]:
-    """institutions, claims and claim_items of four kind/level groups.
+    """institutions, claims and claim_items of the kind/level groups of ``kinds`` (:data:`KINDS`).
 
-    ``inflated_institution`` bills ``inflation`` x the cost, more items and more drugs per
-    visit; ``inflated_doctor`` prescribes ``inflation`` x the drugs and sees twice the patients
-    per day.
+    ``inflated_institution`` (one id or a tuple of ids) bills ``inflation`` x the cost, more
+    items and more drugs per visit; ``inflated_doctor`` prescribes ``inflation`` x the drugs and
+    sees twice the patients per day.
     """
+    inflated = {inflated_institution} if isinstance(inflated_institution, str) else set(inflated_institution or ())
     rng = np.random.default_rng(seed)
     inst_rows, claims, items = [], [], []
     n_c = 0
     day0 = date(2025, 1, 1)
-    for kind, level, count, n_claims, cost, inp, drug, n_items in KINDS:
+    for kind, level, count, n_claims, cost, inp, drug, n_items in kinds or KINDS:
         for i in range(count):
             iid = f"{kind[0].upper()}{level}{i:02d}"
             inst_rows.append((iid, kind, level, f"510302101{i:03d}", 0 if kind == "pharmacy" else 50 * (level + 1)))
             doctors = [] if kind == "pharmacy" else [f"DR{iid}{d}" for d in range(6)]
-            f_inst = inflation if iid == inflated_institution else 1.0
+            f_inst = inflation if iid in inflated else 1.0
             inst_cost = cost * rng.uniform(0.8, 1.2)
             for c in range(int(n_claims * rng.uniform(0.8, 1.2))):
                 n_c += 1

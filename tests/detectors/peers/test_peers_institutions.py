@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 import pytest
-from peer_worlds import medical_world
+from peer_worlds import KINDS, medical_world
 
 from fundwatch.detectors.base import FINDINGS_KEY, FINDINGS_SCHEMA, empty_findings
 from fundwatch.detectors.peers import InstitutionOutlierModel
@@ -32,7 +32,9 @@ def test_inflated_clinic_ranks_first_big_hospitals_do_not(world, fitted):
     # level-3 hospitals cost ~10x a clinic per visit but are compared only with each other
     assert not f["entity_id"].str.starts_with("H3").any()
     h3 = scored.filter(pl.col("entity_id").str.starts_with("H3"))
-    assert h3["peer_group"].unique().to_list() == ["kind_level|hospital-3"]
+    # four level-3 hospitals: too few for a median one inflated hospital cannot move, and no
+    # other institution shares their level, so they are compared with each other as a last resort
+    assert h3["peer_group"].unique().to_list() == ["kind_level_small|hospital-3"]
     assert (h3["max_z"] < 3).all()
 
 
@@ -92,3 +94,31 @@ def test_small_kind_level_groups_are_not_scored(world):
     scored = model.score_entities(world)
     assert not scored["entity_id"].str.starts_with("H3").any()  # only 4 level-3 hospitals
     assert model.n_unscored_ == 4
+
+
+# a small city: three township health centres (level-1 clinics), three level-1 hospitals
+SMALL_CITY = [
+    ("hospital", 1, 3, 200, 120.0, 0.05, 0.50, 4),
+    ("clinic", 1, 3, 200, 120.0, 0.0, 0.55, 4),
+    ("hospital", 2, 6, 300, 700.0, 0.15, 0.40, 9),
+    KINDS[-1],  # pharmacies
+]
+
+
+def test_two_inflated_of_three_clinics_are_compared_with_every_level_1_institution():
+    # with three clinics of a kind and level, two inflated ones would be the median of their
+    # own group; every level-1 institution that treats patients is the group instead
+    inflated = ("C100", "C101")
+    world = medical_world(seed=1, inflated_institution=inflated, inflation=1.6, kinds=SMALL_CITY)
+    model = InstitutionOutlierModel().fit(world)
+    scored = model.score_entities(world)
+    level1 = scored.filter(pl.col("entity_id").str.slice(1, 1) == "1")
+    assert level1["peer_group"].unique().to_list() == ["care_level|level-1"]
+    assert level1["n_peers"].unique().to_list() == [6]
+    # pharmacies' purchases never join the patients' institutions
+    pharmacies = scored.filter(pl.col("entity_id").str.starts_with("P"))
+    assert pharmacies["peer_group"].unique().to_list() == ["kind_level|pharmacy-0"]
+    found = set(model.detect(world)["entity_id"].to_list())
+    assert set(inflated) <= found
+    assert not found & {"C102", "H100", "H101", "H102"}
+
