@@ -152,6 +152,10 @@ class PeerOutlierModel(Detector):
         subclass's :meth:`_candidate_records` needs."""
         raise NotImplementedError
 
+    def _entity_scale_floors(self) -> dict[str, pl.Expr]:
+        """Per feature, the least scale of each entity's value (see :func:`robust_z`); none."""
+        return {}
+
     def _peer_min_sizes(self) -> list[int]:
         return [self.min_peer_group_size] * len(self.peer_levels)
 
@@ -209,7 +213,7 @@ class PeerOutlierModel(Detector):
         self.ensemble_ = None
         if grouped.height >= 3 and names:
             Z = self._z_matrix(self._level_mask(robust_z(grouped.sort("entity_id"), self.peer_stats_, names,
-                                        self.one_sided, self.max_z)))
+                                        self.one_sided, self.max_z, self._entity_scale_floors())))
             self.ensemble_ = EntityOutlierEnsemble(
                 members=tuple(self.ensemble_members),
                 combination=self.ensemble_combination,
@@ -256,7 +260,8 @@ class PeerOutlierModel(Detector):
             )
         ).filter(pl.col("peer_group").is_not_null())
         scored = self._level_mask(
-            robust_z(frame.sort("entity_id"), self.peer_stats_, names, self.one_sided, self.max_z)
+            robust_z(frame.sort("entity_id"), self.peer_stats_, names, self.one_sided, self.max_z,
+                     self._entity_scale_floors())
         )
         if self.ensemble_ is None or scored.height == 0:
             return scored.with_columns(

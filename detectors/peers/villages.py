@@ -74,5 +74,16 @@ class VillageOutlierModel(PeerOutlierModel):
         )
         return frame, _subsidy.feature_specs(types, _subsidy.type_labels(datasets, types))
 
+    def _entity_scale_floors(self) -> dict[str, pl.Expr]:
+        # A rate per 100 residents counts people: in a village of a few hundred its chance
+        # spread is that of a Poisson count, sqrt(100 x rate / residents) at the peers' median
+        # rate, which a dozen peers' spread can understate (a village of 300 with 18 instead of
+        # 12 recipients is not out of line)
+        return {
+            f: (100.0 * pl.col(f"{f}__median") / pl.col("residents").cast(pl.Float64())).sqrt()
+            for f in self.feature_names_
+            if f.startswith(_subsidy.RATE_PREFIX)
+        }
+
     def _candidate_records(self, datasets: Datasets, flagged: pl.DataFrame) -> pl.DataFrame:
         return _subsidy.candidate_records(_subsidy.disbursements(datasets), "region_code", flagged)
