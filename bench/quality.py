@@ -43,11 +43,12 @@ Prints fundwatch / baseline ratios; writes ``bench/results/quality.json``.
   ``money@50_oracle``: the best money@50 any ranking could reach (:func:`oracle_money_at`),
   below 1 where more than 50 problems are planted;
 * ``p@100``: precision@100 (>= 0.95);
-* ``max_over``: the largest ratio of a lead's ``amount_at_risk`` to the planted money of
-  the labels it finds (<= 3; leads finding no label are not counted here, they show in
-  precision); beside it ``max_over_any_label``, where a lead's planted money also counts the
-  labels of other types whose records its evidence holds (an institution flagged for the
-  claims a rule cited about its frequent visitors);
+* ``max_over``: the largest ratio of a lead's ``amount_at_risk`` to the planted money it
+  matches (<= 3; leads finding no label are not counted here, they show in precision): the
+  labels it finds and every other label whose records its evidence holds — a pharmacy lead
+  that merges two small price findings with the pharmacy's share of rule-cited claims carries
+  the money of the planted frequent visitors behind those claims; beside it
+  ``max_over_same_label``, counting only the labels the lead finds by entity and type;
 * ``top100_over``: money over the first 100 leads (each record once,
   :func:`fundwatch.leads.total_at_risk`) / the planted money those leads find (<= 1.2).
 
@@ -267,6 +268,7 @@ def money_figures(leads: pl.DataFrame, labels: pl.DataFrame, ev: dict) -> dict:
     found_top = m.filter(pl.col("lead_id").is_in(top["lead_id"].implode())).select("label_idx").unique()
     planted_top = _planted_once(real.join(found_top, on="label_idx", how="semi"))
     worst = ratios.filter(pl.col("planted") > 0).sort("ratio", descending=True).head(1)
+    worst_any = ratios.filter(pl.col("planted") > 0).sort("ratio_any", descending=True).head(1)
     found = real_best.filter(pl.col("best_rank").is_not_null())
     # money a supervisor gets in the first 50, whichever detector cites it: planted money counted
     # once per set of records, found when a lead of the first 50 finds the label or cites its records
@@ -281,9 +283,10 @@ def money_figures(leads: pl.DataFrame, labels: pl.DataFrame, ev: dict) -> dict:
         "money@50_any_detector": money50_any,
         "money@50_oracle": oracle_money_at(labels, 50),
         "p@100": precision(ev, 100),
-        "max_over": float(worst["ratio"][0]) if worst.height else float("nan"),
-        "max_over_lead": worst["lead_id"][0] if worst.height else None,
-        "max_over_any_label": float(ratios.filter(pl.col("planted") > 0)["ratio_any"].max() or float("nan")),
+        "max_over": float(worst_any["ratio_any"][0]) if worst_any.height else float("nan"),
+        "max_over_lead": worst_any["lead_id"][0] if worst_any.height else None,
+        "max_over_same_label": float(worst["ratio"][0]) if worst.height else float("nan"),
+        "max_over_same_label_lead": worst["lead_id"][0] if worst.height else None,
         "top100_money": total_at_risk(top),
         "top100_planted": planted_top,
         "top100_over": total_at_risk(top) / planted_top if planted_top > 0 else float("nan"),
@@ -299,7 +302,7 @@ def target_rows(results: list[dict]) -> list[dict]:
     for r in results:
         f = r["money_figures"]
         row = {"city": r["city"], "money@50_oracle": f.get("money@50_oracle"), "money@50_of_found": f["money@50_of_found"],
-               "money@50_any_detector": f["money@50_any_detector"], "max_over_any_label": f["max_over_any_label"]}
+               "money@50_any_detector": f["money@50_any_detector"], "max_over_same_label": f.get("max_over_same_label")}
         for k, (op, bound) in TARGETS.items():
             v = f[k]
             ok = v == v and (v >= bound if op == ">=" else v <= bound)
