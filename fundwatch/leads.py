@@ -222,6 +222,17 @@ def money_by(leads: pl.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
+def place_names(leads: pl.DataFrame, datasets: dict | None) -> dict[str, str]:
+    """Name of each place of :data:`MONEY_GROUPS` (``region_code[:6]``, a county) the leads
+    have, from ``regions`` (v2); places without a name are left out."""
+    names = region_names(None if datasets is None else datasets.get("regions"))
+    if leads.height == 0 or names.height == 0:
+        return {}
+    places = leads.select(MONEY_GROUPS["place"].cast(pl.String).alias("code")).drop_nulls().unique().sort("code")
+    named = places.with_columns(name_of_place(pl.col("code"), names).alias("name")).drop_nulls("name")
+    return {c: n for c, n in named.iter_rows() if n.strip()}
+
+
 def money_once(leads: pl.DataFrame, by: str | None = None) -> pl.DataFrame:
     """Pieces of money, each counted once: ``[by,] record_id, amount``.
 

@@ -686,7 +686,7 @@ def build_run_record(
     detected: DetectResult, leads: pl.DataFrame, status: pl.DataFrame | None, period, orchestrator: Orchestrator,
 ) -> RunRecord:
     """Everything run.json says about a run; no personal data."""
-    from .leads import money_by, total_at_risk
+    from .leads import money_by, place_names, total_at_risk
 
     datasets = {r["dataset"]: dict(r) for r in counts.to_dicts()}
     rps = getattr(validation, "rows_per_second", {}) or {}
@@ -735,6 +735,7 @@ def build_run_record(
             # money in doubt: each record's money once, however many leads cite it
             "amount_at_risk": total_at_risk(leads),
             "money_by": money_by(leads),
+            "place_names": place_names(leads, validation.datasets),
             "new": int(status["is_new"].sum()) if status is not None and "is_new" in status.columns else None,
         },
         settings_hash=settings_hash(request.settings),

@@ -59,6 +59,8 @@ class LeadsRecord(_Record):
     money_by : money in doubt per month (``period_end``), type (domain), place (county code)
         and rule (the lead's first rule code), each record once
         (:func:`fundwatch.leads.money_by`), for the workspace's trends.
+    place_names : the name of each place (county code) of ``money_by``, from ``regions`` (v2),
+        so that the trends name places as ``name(code)``.
     """
 
     count: int
@@ -66,6 +68,7 @@ class LeadsRecord(_Record):
     amount_at_risk: float
     new: int | None = None
     money_by: dict[str, dict[str, float]] | None = None
+    place_names: dict[str, str] | None = None
 
 
 class PeriodFilter(_Record):

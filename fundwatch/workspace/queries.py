@@ -310,16 +310,21 @@ class Reader:
                 prev_id = r["run_id"]
             latest = runs[-1]["run_id"] if runs else None
             by = {}
+            names: dict[str, str] = {}  # county code -> name, as the latest run knew them
             if latest:
                 # money per group counts each record once: the run recorded it (run.json
                 # leads.money_by); a store written before then falls back to lead sums
-                money_by = (json.loads(runs[-1]["run_json"] or "{}").get("leads") or {}).get("money_by") or {}
+                run_leads = json.loads(runs[-1]["run_json"] or "{}").get("leads") or {}
+                money_by = run_leads.get("money_by") or {}
+                names = run_leads.get("place_names") or {}
                 for key, col in (("month", L.c.period_end), ("type", L.c.domain), ("place", sa.func.substr(L.c.region_code, 1, 6))):
                     q = (
                         sa.select(col.label("k"), sa.func.count().label("n"), sa.func.coalesce(sa.func.sum(L.c.amount_at_risk), 0.0).label("m"))
                         .where(L.c.run_id == sa.bindparam("r", latest)).group_by(col).order_by(col)
                     )
                     by[key] = [_money_once(dict(x), money_by.get(key)) for x in c.execute(q).mappings()]
+                # places named as name(code) where the run knew the name
+                by["place"] = [{**r, "label": f"{names[r['k']]}({r['k']})" if r["k"] in names else r["k"]} for r in by["place"]]
                 rq = sa.select(L.c.rule_codes, L.c.amount_at_risk).where(L.c.run_id == sa.bindparam("r", latest))
                 rules: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
                 for codes, amount in c.execute(rq):
@@ -354,7 +359,8 @@ class Reader:
                 i = 0 if kind == "confirmed" else 1
                 for key, value in (("month", (at or "")[:7]), ("type", dom), ("place", place)):
                     outcome[key][value][i] += amount
-            outcomes = {k: [{"k": kk, "confirmed": v[0], "recovered": v[1]} for kk, v in sorted(d.items())] for k, d in outcome.items()}
+            outcomes = {k: [{"k": kk, "label": f"{names[kk]}({kk})" if k == "place" and kk in names else kk,
+                             "confirmed": v[0], "recovered": v[1]} for kk, v in sorted(d.items())] for k, d in outcome.items()}
             status = [dict(x) for x in c.execute(sa.select(C.c.status.label("k"), sa.func.count().label("n")).group_by(C.c.status).order_by(C.c.status)).mappings()]
             quality = [dict(x) for x in c.execute(
                 sa.select(Q.c.run_id, Q.c.dataset, Q.c.rows_read, Q.c.rows_accepted, Q.c.rows_quarantined, R.c.seq)

@@ -44,3 +44,22 @@ def test_a_store_written_before_the_grouped_money_falls_back_to_lead_sums(sqlite
     finally:
         st.close()
     assert sum(row["m"] for row in by["type"]) == pytest.approx(float(leads["amount_at_risk"].sum()))
+
+
+def test_places_are_named_with_their_code_where_the_run_knew_the_name(sqlite_backend):
+    from fundwatch.leads import place_names
+
+    url, schema = sqlite_backend
+    leads = make_leads(2).with_columns(pl.Series("region_code", ["510302101001", "510399100000"]))
+    regions = pl.DataFrame({"region_code": ["510302", "510302101001"], "name": ["东区", "一村"], "level": ["county", "village"]})
+    names = place_names(leads, {"regions": regions})
+    assert names == {"510302": "东区"}  # 510399 has no name: left out, shown as its code
+    run = {"run_id": "run-1", "started_at": "2025-04-01T00:00:00",
+           "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads), "place_names": names}}
+    st = LeadStore(url, schema=schema)
+    try:
+        st.write_run(run, leads, make_evidence(leads))
+        by = Reader(st).trends()["by"]
+    finally:
+        st.close()
+    assert sorted(row["label"] for row in by["place"]) == ["510399", "东区(510302)"]
