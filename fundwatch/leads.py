@@ -201,16 +201,83 @@ MONEY_GROUPS: dict[str, pl.Expr] = {
 }
 
 
-def money_by(leads: pl.DataFrame) -> dict[str, dict[str, float]]:
+def money_by_month(leads: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.DataFrame:
+    """``month, n, m``: money in doubt per calendar month (``YYYY-MM``) and the number of leads
+    holding some of it, each record's money counted once.
+
+    A listed record's money falls in the month of its date in ``evidence`` (the pay date of a
+    payment, the visit date of a claim; the lead's first month where the record has no date).
+    A lead's *unlisted* money — a peer model's excess carried by all of the entity's records,
+    not only the listed ones — is spread evenly over the months of the lead's period: a
+    village's excess over a year is not a December event. Without ``evidence`` (or per-record
+    money) each lead's money falls in its last month, as before the record dates were known.
+    Adds up to :func:`total_at_risk` over leads with a period.
+    """
+    empty = pl.DataFrame(schema={"month": pl.String(), "n": pl.UInt32(), "m": pl.Float64()})
+    if leads.height == 0:
+        return empty
+    if evidence is None or "record_amounts" not in leads.columns:
+        keyed = leads.with_columns(pl.col("period_end").cast(pl.String).alias("month")).filter(pl.col("month").is_not_null())
+        pieces = (
+            money_once(keyed, by="month") if "record_amounts" in keyed.columns
+            else keyed.select("month", pl.col("amount_at_risk").fill_null(0.0).alias("amount"))
+        )
+        n = keyed.group_by("month").agg(pl.len().cast(pl.UInt32).alias("n"))
+        m = pieces.group_by("month").agg(pl.col("amount").sum().round(2).alias("m"))
+        return n.join(m, on="month", how="left").with_columns(pl.col("m").fill_null(0.0)).select(empty.columns).sort("month")
+
+    def first_day(col: str) -> pl.Expr:
+        return (pl.col(col).cast(pl.String).str.slice(0, 7) + pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
+
+    start = pl.coalesce(first_day("period_start"), first_day("period_end"))
+    end = pl.coalesce(first_day("period_end"), first_day("period_start"))
+    spans = leads.select(
+        "lead_id",
+        pl.date_ranges(start, pl.max_horizontal(start, end), interval="1mo").list.eval(pl.element().dt.strftime("%Y-%m")).alias("months"),
+    )
+    # each record's month, one per record whatever the number of leads citing it
+    dated = (
+        evidence.select("record_id", pl.col("date").dt.strftime("%Y-%m").alias("record_month"))
+        .drop_nulls()
+        .group_by("record_id")
+        .agg(pl.col("record_month").min())
+    )
+    pieces = money_once(leads, by="lead_id").join(spans, on="lead_id", how="left")
+    listed = (
+        pieces.filter(pl.col("record_id").is_not_null())
+        .join(dated, on="record_id", how="left")
+        .select("lead_id", pl.coalesce("record_month", pl.col("months").list.first()).alias("month"), "amount")
+    )
+    unlisted = (
+        pieces.filter(pl.col("record_id").is_null() & (pl.col("months").list.len() > 0))
+        .with_columns((pl.col("amount") / pl.col("months").list.len()).alias("amount"))
+        .explode("months")
+        .select("lead_id", pl.col("months").alias("month"), "amount")
+    )
+    return (
+        pl.concat([listed, unlisted])
+        .filter(pl.col("month").is_not_null())
+        .group_by("month")
+        .agg(pl.col("lead_id").n_unique().cast(pl.UInt32).alias("n"), pl.col("amount").sum().round(2).alias("m"))
+        .sort("month")
+    )
+
+
+def money_by(leads: pl.DataFrame, evidence: pl.DataFrame | None = None) -> dict[str, dict[str, float]]:
     """Money in doubt per group of :data:`MONEY_GROUPS`, each record's money counted once.
 
     A record cited by leads of two groups counts in the group of the best-ranked of them, so
     each grouping adds up to :func:`total_at_risk`. Leads without a group value are left out.
+    With ``evidence``, months are the records' own (:func:`money_by_month`), not the month a
+    lead's period ends.
     """
     out: dict[str, dict[str, float]] = {}
     for name, expr in MONEY_GROUPS.items():
         if leads.height == 0:
             out[name] = {}
+            continue
+        if name == "month" and evidence is not None:
+            out[name] = {k: float(m) for k, _, m in money_by_month(leads, evidence).iter_rows()}
             continue
         keyed = leads.with_columns(expr.cast(pl.String).alias("_group")).filter(pl.col("_group").is_not_null())
         if "record_amounts" in keyed.columns:
@@ -222,10 +289,13 @@ def money_by(leads: pl.DataFrame) -> dict[str, dict[str, float]]:
     return out
 
 
-def place_names(leads: pl.DataFrame, datasets: dict | None) -> dict[str, str]:
+def place_names(leads: pl.DataFrame, names: pl.DataFrame) -> dict[str, str]:
     """Name of each place of :data:`MONEY_GROUPS` (``region_code[:6]``, a county) the leads
-    have, from ``regions`` (v2); places without a name are left out."""
-    names = region_names(None if datasets is None else datasets.get("regions"))
+    have; places without a name are left out.
+
+    ``names`` is ``region_code, region_name`` as :func:`region_names` reads them from
+    ``regions`` (v2).
+    """
     if leads.height == 0 or names.height == 0:
         return {}
     places = leads.select(MONEY_GROUPS["place"].cast(pl.String).alias("code")).drop_nulls().unique().sort("code")

@@ -662,15 +662,17 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
 
     quarantine = all_quarantine(loaded.quarantine, validation.quarantine)
     counts = counts_frame(loaded.counts, validation.quarantine)
+    # read from the compacted data: validation.datasets was emptied above to free memory
+    places = region_names(data.get("regions"))
     record = build_run_record(
         request, run_id=run_id, started_at=started_at, input_dir=input_dir, out_dir=str(out), store_url=store_url,
         loaded=loaded, validation=validation, counts=counts, detected=detected, leads=leads, status=status,
-        period=period, orchestrator=orchestrator,
+        period=period, orchestrator=orchestrator, places=places, evidence=evidence,
     )
     record.outputs = clock.run("write", submit, write_outputs_step, str(out), leads, detected.findings, quarantine, request.unmask)
     report = ReportInput(
         str(out), leads, status, detected.findings, evidence, quarantine, record.as_dict(), validation,
-        request.lang, request.unmask, region_names(data.get("regions")),
+        request.lang, request.unmask, places,
     )
     record.outputs.update(clock.run("report", submit, report_step, report, s))
     record.timings = dict(clock.seconds)
@@ -684,9 +686,11 @@ def run_scan(request: ScanRequest, submit: Submit = inline_submit, orchestrator:
 def build_run_record(
     request: ScanRequest, *, run_id, started_at, input_dir, out_dir, store_url, loaded, validation, counts,
     detected: DetectResult, leads: pl.DataFrame, status: pl.DataFrame | None, period, orchestrator: Orchestrator,
+    places: pl.DataFrame, evidence: pl.DataFrame,
 ) -> RunRecord:
-    """Everything run.json says about a run; no personal data."""
-    from .leads import money_by, place_names, total_at_risk
+    """Everything run.json says about a run; no personal data (``places``: the region names,
+    :func:`fundwatch.leads.region_names`; ``evidence`` dates the money of each month)."""
+    from .leads import money_by, money_by_month, place_names, total_at_risk
 
     datasets = {r["dataset"]: dict(r) for r in counts.to_dicts()}
     rps = getattr(validation, "rows_per_second", {}) or {}
@@ -734,8 +738,9 @@ def build_run_record(
             "by_severity": {r["severity"]: int(r["len"]) for r in sev},
             # money in doubt: each record's money once, however many leads cite it
             "amount_at_risk": total_at_risk(leads),
-            "money_by": money_by(leads),
-            "place_names": place_names(leads, validation.datasets),
+            "money_by": money_by(leads, evidence),
+            "leads_by_month": {k: int(n) for k, n, _ in money_by_month(leads, evidence).iter_rows()},
+            "place_names": place_names(leads, places),
             "new": int(status["is_new"].sum()) if status is not None and "is_new" in status.columns else None,
         },
         settings_hash=settings_hash(request.settings),

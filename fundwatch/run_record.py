@@ -56,9 +56,11 @@ class LeadsRecord(_Record):
 
     Attributes
     ----------
-    money_by : money in doubt per month (``period_end``), type (domain), place (county code)
-        and rule (the lead's first rule code), each record once
+    money_by : money in doubt per month (each evidence record's own month; a model's unlisted
+        excess spread over the lead's period: :func:`fundwatch.leads.money_by_month`), type
+        (domain), place (county code) and rule (the lead's first rule code), each record once
         (:func:`fundwatch.leads.money_by`), for the workspace's trends.
+    leads_by_month : the number of leads holding money in each month of ``money_by``.
     place_names : the name of each place (county code) of ``money_by``, from ``regions`` (v2),
         so that the trends name places as ``name(code)``.
     """
@@ -68,6 +70,7 @@ class LeadsRecord(_Record):
     amount_at_risk: float
     new: int | None = None
     money_by: dict[str, dict[str, float]] | None = None
+    leads_by_month: dict[str, int] | None = None
     place_names: dict[str, str] | None = None
 
 

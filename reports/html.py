@@ -27,7 +27,7 @@ import polars as pl
 from fundwatch.settings import DEFAULT_SETTINGS, Settings
 from fundwatch.textfmt import tidy_en, tidy_zh
 
-from fundwatch.leads import money_once, total_at_risk
+from fundwatch.leads import money_by_month, money_once, total_at_risk
 
 from . import charts
 from .i18n import (
@@ -269,7 +269,10 @@ def _region_names(leads: pl.DataFrame) -> dict[str, str]:
     return dict(pairs.iter_rows())
 
 
-def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings, names: dict[str, str] | None = None) -> str:
+def _overview_html(
+    leads: pl.DataFrame, lang: str, settings: Settings, names: dict[str, str] | None = None,
+    evidence: pl.DataFrame | None = None,
+) -> str:
     rs = settings.report
     rules = rule_labels(lang, settings)
     names = names if names is not None else _region_names(leads)
@@ -292,12 +295,8 @@ def _overview_html(leads: pl.DataFrame, lang: str, settings: Settings, names: di
     by_rule = _top_rows(frame, "_rule", rs.chart_top_n, rule, other)
     by_county = _top_rows(frame, "_county", rs.chart_top_n, place, other)
     by_town = _top_rows(frame, "_township", rs.chart_top_n, place, other)
-    by_month = []
-    if not frame.is_empty():
-        g = _grouped_once(frame.filter(pl.col("period_start").is_not_null()), "period_start").select(
-            "period_start", "n", "m"
-        ).sort("period_start")
-        by_month = [(str(k), int(n), float(m)) for k, n, m in g.iter_rows()]
+    # each record's money in its own month, a model's unlisted excess spread over its period
+    by_month = [(str(k), int(n), float(m)) for k, n, m in money_by_month(frame, evidence).iter_rows()]
     # the score is expected money in doubt (fundwatch.scoring): a histogram over decades
     edges = list(_SCORE_EDGES)
     hist = [0] * (len(edges) - 1)
@@ -650,7 +649,7 @@ def render_report(
         + _tabs_html(lang)
         + "<main>"
         + _leads_section(lang)
-        + _overview_html(L, lang, settings, place_names)
+        + _overview_html(L, lang, settings, place_names, E)
         + _validation_html(run_info, V, Q, docs_href, audit_href, lang, settings, unmask)
         + "</main>"
         + f'<footer class="muted">{escape(t("generated_by", lang))}</footer>'

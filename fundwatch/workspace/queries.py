@@ -280,7 +280,8 @@ class Reader:
     # -- trends ---------------------------------------------------------------------------------
     def trends(self) -> dict[str, Any]:
         """Per run: leads, new, recurring, resolved (in the previous run, not in this one), money
-        at risk; across runs: money at risk by month (period end), type and place of the
+        at risk; across runs: money at risk by month (each record's own month, a model's excess
+        spread over its period; period end for a run recorded before that), type and place of the
         latest run, confirmed and recovered money by month of decision, type and place;
         per dataset and run: rows accepted / read (the validation pass rate)."""
         R, L, C, H, Q = self.runs, self.leads, self.cases, self.history, self.qs
@@ -323,6 +324,10 @@ class Reader:
                         .where(L.c.run_id == sa.bindparam("r", latest)).group_by(col).order_by(col)
                     )
                     by[key] = [_money_once(dict(x), money_by.get(key)) for x in c.execute(q).mappings()]
+                months = run_leads.get("leads_by_month")
+                if months is not None and money_by.get("month") is not None:
+                    # the run dated each record's money (leads.money_by_month): its months, not period ends
+                    by["month"] = [{"k": k, "n": int(months.get(k, 0)), "m": float(m)} for k, m in sorted(money_by["month"].items())]
                 # places named as name(code) where the run knew the name
                 by["place"] = [{**r, "label": f"{names[r['k']]}({r['k']})" if r["k"] in names else r["k"]} for r in by["place"]]
                 rq = sa.select(L.c.rule_codes, L.c.amount_at_risk).where(L.c.run_id == sa.bindparam("r", latest))

@@ -13,7 +13,9 @@ import pytest
 from fundwatch.detectors.base import FINDINGS_SCHEMA, conform_findings
 from fundwatch.contract import LEADS_SCHEMA
 from fundwatch.rules_catalog import RULES
-from fundwatch.leads import EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, money_by, total_at_risk
+from fundwatch.leads import (
+    EVIDENCE_SCHEMA, build_leads, evidence_table, fmt_money, lead_id_of, money_by, money_by_month, total_at_risk,
+)
 
 P1 = "11010519491231002X"
 P2 = "110105195001010015"
@@ -287,6 +289,32 @@ def test_leads_sharing_a_few_records_are_linked_not_merged_and_totals_count_them
     first = leads.sort("rank")["rule_codes"][0][0]
     assert first == "VILLAGE_OUTLIER"
     assert by["rule"] == pytest.approx({"DECEASED_PAYEE": 70.0, "VILLAGE_OUTLIER": 90.0 + 9 * 50.0 + 1500.0})
+
+
+def test_money_falls_in_each_records_month_and_a_models_excess_spreads_over_its_period():
+    # a village model over the year: two listed payments (March, July) and 1,200 of excess on
+    # records it did not list; a deceased payee cites the March payment too, and two of its own
+    # (one record in three shared: linked leads, not merged)
+    village = model("VILLAGE_OUTLIER", "110105001001", "village", ("D1", "D2"), (50.0, 50.0), 1300.0)
+    village.update(period_start="2025-01", period_end="2025-12")
+    f = frame([village, finding("DECEASED_PAYEE", P1, ("D1", "D3", "D4"), (90.0, 20.0, 20.0), start="2025-03", end="2025-05")])
+    leads = build_leads(f)
+    assert leads.height == 2
+    dates = {"D1": dt.date(2025, 3, 5), "D2": dt.date(2025, 7, 9), "D3": dt.date(2025, 5, 20), "D4": dt.date(2025, 5, 21)}
+    evidence = pl.DataFrame({"record_id": list(dates), "date": list(dates.values())}).join(
+        leads.select("lead_id", "record_ids").explode("record_ids"), left_on="record_id", right_on="record_ids"
+    )
+    months = {k: (n, m) for k, n, m in money_by_month(leads, evidence).iter_rows()}
+    assert sorted(months) == [f"2025-{m:02d}" for m in range(1, 13)]  # no December pile
+    # D1 once, at its largest amount, with the best-ranked lead citing it (the village)
+    assert months["2025-03"] == (1, pytest.approx(90.0 + 100.0))
+    assert months["2025-05"] == (2, pytest.approx(40.0 + 100.0))
+    assert months["2025-07"] == (1, pytest.approx(50.0 + 100.0))
+    assert months["2025-12"] == (1, pytest.approx(100.0))
+    assert sum(m for _, m in months.values()) == pytest.approx(total_at_risk(leads))
+    assert money_by(leads, evidence)["month"] == pytest.approx({k: m for k, (_, m) in months.items()})
+    # without record dates, each lead's money falls in the month its period ends
+    assert set(money_by(leads)["month"]) == {"2025-05", "2025-12"}
 
 
 def test_place_names_beside_their_codes():

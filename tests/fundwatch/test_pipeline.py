@@ -125,6 +125,20 @@ def test_run_scan_writes_every_output_and_times_every_step(tiny_scan):
         assert c.rows_read == c.rows_accepted + c.rows_quarantined, name
 
 
+def test_run_json_names_every_place_of_the_money_by_place(tiny_scan, tiny_city):
+    # the synthetic city ships regions (v2) naming each county: run.json carries the names the
+    # workspace's trends show beside the codes (read after validation freed its frames)
+    import json
+
+    out, _ = tiny_scan
+    leads = json.loads((out / "run.json").read_text(encoding="utf-8"))["leads"]
+    places = set(leads["money_by"]["place"])
+    assert places and set(leads["place_names"]) == places
+    regions = tiny_city.datasets["regions"]
+    named = dict(zip(regions["region_code"], regions["name"]))
+    assert all(leads["place_names"][code] == named[code] for code in places)
+
+
 def test_evidence_is_in_the_language_of_the_scan(english_scan):
     # The evidence step once lost --lang: an English run got Chinese evidence.
     _, submit, _ = english_scan

@@ -47,12 +47,12 @@ def test_a_store_written_before_the_grouped_money_falls_back_to_lead_sums(sqlite
 
 
 def test_places_are_named_with_their_code_where_the_run_knew_the_name(sqlite_backend):
-    from fundwatch.leads import place_names
+    from fundwatch.leads import place_names, region_names
 
     url, schema = sqlite_backend
     leads = make_leads(2).with_columns(pl.Series("region_code", ["510302101001", "510399100000"]))
     regions = pl.DataFrame({"region_code": ["510302", "510302101001"], "name": ["东区", "一村"], "level": ["county", "village"]})
-    names = place_names(leads, {"regions": regions})
+    names = place_names(leads, region_names(regions))
     assert names == {"510302": "东区"}  # 510399 has no name: left out, shown as its code
     run = {"run_id": "run-1", "started_at": "2025-04-01T00:00:00",
            "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads), "place_names": names}}
@@ -63,3 +63,25 @@ def test_places_are_named_with_their_code_where_the_run_knew_the_name(sqlite_bac
     finally:
         st.close()
     assert sorted(row["label"] for row in by["place"]) == ["510399", "东区(510302)"]
+
+
+def test_months_are_the_records_own_where_the_run_dated_them(sqlite_backend):
+    from fundwatch.leads import money_by_month
+
+    url, schema = sqlite_backend
+    # every lead runs 2025-01..03 (period end March); their records were paid in January
+    leads = make_leads(2).with_columns(
+        pl.Series("record_amounts", [[600.0, 400.0], [300.0, 200.0]]), pl.Series("amount_at_risk", [1000.0, 500.0])
+    )
+    evidence = make_evidence(leads)
+    months = money_by_month(leads, evidence)
+    run = {"run_id": "run-1", "started_at": "2025-04-01T00:00:00",
+           "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads, evidence),
+                     "leads_by_month": {k: n for k, n, _ in months.iter_rows()}}}
+    st = LeadStore(url, schema=schema)
+    try:
+        st.write_run(run, leads, evidence)
+        by = Reader(st).trends()["by"]
+    finally:
+        st.close()
+    assert by["month"] == [{"k": "2025-01", "n": 2, "m": pytest.approx(1500.0)}]  # not March, the period's end
