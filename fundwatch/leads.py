@@ -513,7 +513,7 @@ def build_leads(
         .with_columns((pl.col("prior").fill_null(s.unknown_rule_weight) * pl.col("score")).alias("_p"))
     )
     f = _fold_into_parents(f, s.fold_min_siblings)
-    f = _merge_overlapping(f, s).lazy()
+    f = _merge_overlapping(f, s).lazy().with_columns(pl.col("_p").max().over(KEY + ["rule_code"]).alias("_code_p"))
 
     # -- per lead: codes, periods, evidence text, merged entities -------------------------
     primary = pl.col("rule_code").sort_by(["_p", "rule_code"], descending=[True, False]).first()
@@ -525,7 +525,10 @@ def build_leads(
         pl.col("period_start").min(),
         pl.col("period_end").max(),
         primary.alias("primary_code"),
-        pl.col("_evidence").sort_by(["rule_code", "_evidence"]).drop_nulls().unique(maintain_order=True).alias("_evidence_list"),
+        # the main finding's evidence first, as a supervisor reads the first sentence as the
+        # reason: codes by their strongest finding's probability, then by code
+        pl.col("_evidence").sort_by(["_code_p", "rule_code", "_evidence"], descending=[True, False, False])
+        .drop_nulls().unique(maintain_order=True).alias("_evidence_list"),
         pl.col("_n_all").max().fill_null(0).alias("_n_all"),
         pl.col("_involved_all").max().fill_null(0.0).alias("_involved_all"),
         pl.struct("_member_type", "_member_id")
@@ -637,7 +640,13 @@ def build_leads(
 
     names = region_names(None if datasets is None else datasets.get("regions"))
     labels = ENTITY_LABELS[lang]
-    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + entity_label(pl.col("entity_id"), names)
+    institutions = institution_names(datasets)
+    institution = pl.col("entity_id").replace_strict(
+        institutions["institution_id"].to_list(), institutions["institution_name"].to_list(), default=None, return_dtype=pl.String
+    )
+    entity = pl.col("entity_type").replace_strict(labels, default=pl.lit(""), return_dtype=pl.String) + pl.when(
+        pl.col("entity_type") == "institution"
+    ).then(place_label(pl.col("entity_id"), institution)).otherwise(entity_label(pl.col("entity_id"), names))
     n_rec = pl.col("_n_records").cast(pl.String)
     primary_title = pl.col("primary_code").replace_strict(title_of, default=pl.col("primary_code"), return_dtype=pl.String)
     extra = pl.col("n_codes") - 1
@@ -654,7 +663,8 @@ def build_leads(
             primary_title
             + pl.when(extra > 0).then(pl.lit("等") + pl.col("n_codes").cast(pl.String) + pl.lit("项")).otherwise(pl.lit(""))
             + pl.lit(":") + entity
-            + pl.when(pl.col("_n_records") > 0).then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔 ")).otherwise(pl.lit(" 涉及 "))
+            # the money is the money in doubt, not the records' total (a model's excess): say so
+            + pl.when(pl.col("_n_records") > 0).then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔,涉及金额 ")).otherwise(pl.lit(" 涉及金额 "))
             + fmt_money(pl.col("amount_at_risk")) + pl.lit(" 元")
         )
         more = pl.lit(";另有 ") + (pl.col("_evidence_list").list.len() - s.max_evidence_in_explanation).cast(pl.String) + pl.lit(" 条")
@@ -667,8 +677,9 @@ def build_leads(
             primary_title
             + pl.when(extra > 0).then(pl.lit(" (+") + extra.cast(pl.String) + pl.lit(" more)")).otherwise(pl.lit(""))
             + pl.lit(": ") + entity
-            + pl.when(pl.col("_n_records") > 0).then(pl.lit(", ") + n_rec + pl.lit(" records, CNY ")).otherwise(pl.lit(", CNY "))
-            + fmt_money(pl.col("amount_at_risk"))
+            + pl.when(pl.col("_n_records") > 1).then(pl.lit(", ") + n_rec + pl.lit(" records, CNY "))
+            .when(pl.col("_n_records") == 1).then(pl.lit(", 1 record, CNY ")).otherwise(pl.lit(", CNY "))
+            + fmt_money(pl.col("amount_at_risk")) + pl.lit(" at risk")
         )
         more = pl.lit("; and ") + (pl.col("_evidence_list").list.len() - s.max_evidence_in_explanation).cast(pl.String) + pl.lit(" more")
         sep = pl.lit("; ")
@@ -696,6 +707,24 @@ def build_leads(
         .collect()
     )
     return out
+
+
+def institution_names(datasets: Mapping[str, pl.DataFrame | pl.LazyFrame] | None) -> pl.DataFrame:
+    """``institution_id, institution_name`` from ``institutions`` (empty when absent): a lead
+    about an institution is titled ``name(code)``, as supervisors know clinics by name. Ids
+    without a name are left out, one name per id."""
+    schema = {"institution_id": pl.String(), "institution_name": pl.String()}
+    inst = None if not datasets else _as_lazy(datasets, "institutions")
+    if inst is None:
+        return pl.DataFrame(schema=schema)
+    return (
+        inst.select(pl.col("institution_id").cast(pl.String), pl.col("name").cast(pl.String).str.strip_chars().alias("institution_name"))
+        .filter(pl.col("institution_id").is_not_null() & (pl.col("institution_name") != ""))
+        .group_by("institution_id")
+        .agg(pl.col("institution_name").min())
+        .sort("institution_id")
+        .collect()
+    )
 
 
 def _as_lazy(datasets: Mapping[str, pl.DataFrame | pl.LazyFrame], name: str) -> pl.LazyFrame | None:

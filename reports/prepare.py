@@ -313,7 +313,7 @@ def localise_leads(leads: pl.DataFrame, matched: pl.DataFrame, lang: str) -> pl.
                 pl.col("_title_en") + pl.lit(": ") + entity
                 + pl.when(n_rec > 1).then(pl.lit(", ") + n_rec.cast(pl.String) + pl.lit(" records"))
                 .when(n_rec == 1).then(pl.lit(", 1 record")).otherwise(pl.lit(""))
-                + pl.lit(", CNY ") + money(pl.col("amount_at_risk").fill_null(0.0))
+                + pl.lit(", CNY ") + money(pl.col("amount_at_risk").fill_null(0.0)) + pl.lit(" at risk")
             )
             .otherwise(pl.col("title"))
             .alias("title"),

@@ -104,7 +104,7 @@ def test_title_and_explanation_speak_to_a_supervisor():
     f = frame([finding("DECEASED_PAYEE", records=("D1", "D2", "D3", "D4"), amounts=(410.0,) * 4,
                        evidence="死亡日期 2024-12-20,之后发放 4 笔")])
     zh = build_leads(f).row(0, named=True)
-    assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔 1,640.00 元"
+    assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔,涉及金额 1,640.00 元"
     assert "死亡日期 2024-12-20" in zh["explanation"] and "评分" in zh["explanation"]
     assert "属实概率" in zh["explanation"] and "涉及金额 1,640.00 元" in zh["explanation"]
     # no English rule codes inside the Chinese text
@@ -112,6 +112,30 @@ def test_title_and_explanation_speak_to_a_supervisor():
     en = build_leads(f, lang="en").row(0, named=True)
     assert en["title"].startswith("Payments to a deceased person") and "1,640.00" in en["title"]
     assert "score" in en["explanation"]
+
+
+def test_explanation_opens_with_the_main_finding_whatever_its_code():
+    # a weak finding whose code sorts first and a strong one on the same person: the title and
+    # the first sentence both name the strong one (a supervisor reads the first as the reason)
+    f = frame([
+        finding("DUPLICATE_PAYMENT", P1, ("D1",), (50.0,), score=0.1, evidence="weak sentence"),
+        finding("OVER_STANDARD", P1, ("D2",), (80.0,), score=1.0, evidence="strong sentence"),
+    ])
+    lead = build_leads(f).row(0, named=True)
+    assert lead["rule_codes"] == ["OVER_STANDARD", "DUPLICATE_PAYMENT"]
+    assert lead["explanation"].startswith("strong sentence;weak sentence")
+
+
+def test_an_institution_lead_is_titled_by_its_name_with_the_code_beside_it():
+    f = frame([
+        finding("OVER_PRICE", "H001", ("C1",), (300.0,), domain="medical", entity_type="institution"),
+        finding("OVER_PRICE", "H002", ("C2",), (200.0,), domain="medical", entity_type="institution"),
+    ])
+    institutions = pl.DataFrame({"institution_id": ["H001", "H002"], "name": ["城东卫生院", "  "]})
+    titles = dict(zip(*build_leads(f, datasets={"institutions": institutions}).select("entity_id", "title")))
+    assert "机构 城东卫生院(H001) 共 1 笔," in titles["H001"]
+    assert "机构 H002 共 1 笔," in titles["H002"]  # a blank name: the code alone
+    assert "机构 H001 共" in build_leads(f)["title"][0]  # no institutions dataset: the code
 
 
 def test_explanation_caps_the_evidence_sentences():
@@ -221,7 +245,7 @@ def test_model_money_is_its_whole_excess_and_each_listed_record_counts_once():
     assert lead["record_ids"] == ["R1", "R2"] and lead["record_amounts"] == [100.0, 20.0]
     assert lead["amount_at_risk"] == pytest.approx(100.0 + 20.0 + 970.0)  # R1 at its max, R2, the unlisted 970
     assert lead["amount_involved"] == pytest.approx(5000.0)
-    assert " 共 50 笔 " in lead["title"]  # the real records, not the listed two
+    assert " 共 50 笔," in lead["title"]  # the real records, not the listed two
 
 
 def test_amount_involved_is_the_money_of_the_evidence_records():

@@ -76,7 +76,7 @@ def test_english_headers_and_dropdown(tmp_path):
     assert _header(wb["Evidence"])[0] == "lead_id"
     title = ws.cell(2, head.index("title") + 1).value
     # as complete as the Chinese title: the rule, the (masked) person, the records, the money
-    assert title.startswith("Payments to a deceased person: person 510302") and title.endswith(", 1 record, CNY 100.00")
+    assert title.startswith("Payments to a deceased person: person 510302") and title.endswith(", 1 record, CNY 100.00 at risk")
 
 
 def test_formula_strings_neutralised(tmp_path):

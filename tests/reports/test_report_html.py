@@ -91,7 +91,7 @@ def test_chinese_by_default_english_on_request(tmp_path):
     # English titles and explanations come from the rules catalogue and the findings' evidence_en
     i = de["leads"]["lead_id"].index("L00000")
     assert de["leads"]["title"][i].startswith(RULES["DECEASED_PAYEE"].title_en + ": person ")
-    assert de["leads"]["title"][i].endswith("CNY 100.00")  # entity and money, like the Chinese title
+    assert de["leads"]["title"][i].endswith("CNY 100.00 at risk")  # entity and money, like the Chinese title
     assert de["leads"]["explanation"][i].startswith("Evidence EN 0:")
     assert de["findings"]["text"][0].startswith("Evidence EN")
     # no Chinese label leaks into the English page's static text
