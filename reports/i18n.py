@@ -374,7 +374,10 @@ _PEER_LEVELS = {
     "county": ("同县(区)", "same county"),
     "township": ("同乡镇(街道)", "same township"),
     "village": ("同村(社区)", "same village"),
+    "county_mix": ("同县(区)同补贴结构", "same county and subsidy mix"),
     "kind_level": ("同类同级机构", "same kind and level"),
+    "kind_level_small": ("同类同级机构", "same kind and level"),
+    "care_level": ("同级医疗机构", "same care level"),
     "kind": ("同类机构", "same kind"),
     "institution": ("同机构", "same institution"),
     "operator": ("同经办人", "same operator"),
@@ -389,14 +392,21 @@ _INSTITUTION_KINDS = {
 
 def peer_group_label(group: str | None, lang: str = "zh", places: dict[str, str] | None = None) -> str:
     """``county|510302`` -> ``同县(区) 自流井区(510302)`` (the code alone where ``places`` does
-    not name it); ``city|all`` -> ``全市``; ``kind_level|hospital-3`` -> ``同类同级机构(医院,3 级)``."""
+    not name it); ``city|all`` or ``city|5103`` -> ``全市``; ``kind_level|hospital-3`` ->
+    ``同类同级机构(医院,3 级)``; ``care_level|level-1`` -> ``同级医疗机构(1 级)``;
+    ``county_mix|510302/<subsidy types>`` -> ``同县(区)同补贴结构 自流井区(510302)``."""
     if not group:
         return ""
     level, _, key = str(group).partition("|")
     i = 0 if lang == "zh" else 1
     name = _PEER_LEVELS.get(level, (level, level))[i]
-    if not key or key in ("all", "*"):
-        return name
+    if not key or key in ("all", "*") or level == "city":
+        return name  # a city's key is its code prefix: nothing a reader needs
+    if level == "care_level":
+        grade = key.removeprefix("level-")
+        return f"{name}({grade} 级)" if lang == "zh" else f"{name} (level {grade})"
+    if level == "county_mix":
+        key = key.partition("/")[0]  # the mix is a list of subsidy type codes: the county names the group
     if level.startswith("kind"):
         kind, _, grade = key.partition("-")
         kind_name = _INSTITUTION_KINDS.get(kind, (kind, kind))[i]

@@ -24,6 +24,7 @@ from fundwatch.dispositions import ACTIONS, allowed_actions, import_workbook, ta
 from fundwatch.errors import InputError
 from fundwatch.idnumber import mask_id, mask_id_str, mask_ids_in_text, mask_name
 from fundwatch.privacy import PERSONAL_ENTITY_TYPES
+from fundwatch.reports.i18n import peer_group_label
 from fundwatch.rules_catalog import RULES
 from fundwatch.store import ROLES, STATUSES, StaleCaseError, WorkflowError
 
@@ -417,7 +418,7 @@ def _peer_charts(details: Any) -> list[dict[str, Any]]:
             span = (hi - lo) or 1.0
             charts.append({
                 "label": feat.get(f"label_{g.lang}") or feat.get("name"), "value": value, "median": feat.get("peer_median"),
-                "n": len(vals), "group": d.get("peer_group"),
+                "n": len(vals), "group": peer_group_label(d.get("peer_group"), g.lang),
                 "dots": [round(10 + 380 * (v - lo) / span, 1) for v in vals[:300]],
                 "x_value": round(10 + 380 * (value - lo) / span, 1),
                 "x_median": round(10 + 380 * ((feat.get("peer_median") or 0) - lo) / span, 1) if feat.get("peer_median") is not None else None,

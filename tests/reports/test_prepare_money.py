@@ -46,6 +46,34 @@ def test_english_title_counts_the_real_records_and_names_the_place(merged):
     assert total_at_risk(leads) == pytest.approx(60.0 + 840.0)  # listed once + the larger unlisted estimate
 
 
+@pytest.mark.parametrize("group, zh, en", [
+    ("care_level|level-1", "同级医疗机构(1 级)", "same care level (level 1)"),
+    ("kind_level_small|township_health_center-1", "同类同级机构(乡镇卫生院,1 级)", "same kind and level (township health centre, level 1)"),
+    ("county_mix|510302/farmland+min_living", "同县(区)同补贴结构 自流井区(510302)", "same county and subsidy mix 自流井区(510302)"),
+    ("city|5103", "全市", "the whole city"),
+])
+def test_peer_groups_of_every_level_read_in_the_readers_language(group, zh, en):
+    from fundwatch.reports.i18n import peer_group_label
+
+    places = {"510302": "自流井区"}
+    assert peer_group_label(group, "zh", places) == zh
+    assert peer_group_label(group, "en", places) == en
+
+
+def test_every_peer_level_of_every_peer_model_has_a_chinese_label():
+    # a level without a label would print its internal name (care_level ...) in Chinese text
+    import re
+
+    from fundwatch.detectors.peers import doctors, institutions, operators, villages
+    from fundwatch.reports.i18n import peer_group_label
+
+    models = (doctors.DoctorOutlierModel, institutions.InstitutionOutlierModel,
+              operators.OperatorOutlierModel, villages.VillageOutlierModel)
+    for level in {lv for m in models for lv in m.peer_levels}:
+        label = peer_group_label(f"{level}|x", "zh")
+        assert level not in label and not re.search(r"[A-Za-z]{2,}", label.replace(" x", "")), (level, label)
+
+
 def test_report_names_counties_in_charts_and_peer_groups(tmp_path):
     from fundwatch.reports.i18n import peer_group_label
 

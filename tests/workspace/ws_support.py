@@ -68,7 +68,7 @@ def make_evidence(leads: pl.DataFrame) -> pl.DataFrame:
 
 
 def peer_findings(leads: pl.DataFrame) -> pl.DataFrame:
-    details = json.dumps({"peer_group": "110105", "features": [
+    details = json.dumps({"peer_group": "care_level|level-1", "features": [
         {"name": "amount", "label_zh": "月均发放金额", "label_en": "monthly amount", "value": 900.0, "peer_median": 300.0,
          "peer_values": [250.0, 280.0, 300.0, 320.0, 310.0], "contribution": 0.8}]}, ensure_ascii=False)
     first = leads.head(1)
