@@ -139,6 +139,16 @@ def test_run_json_names_every_place_of_the_money_by_place(tiny_scan, tiny_city):
     assert all(leads["place_names"][code] == named[code] for code in places)
 
 
+def test_run_json_months_hold_all_the_money_and_count_their_leads(tiny_scan):
+    # money per month is dated by the records (leads.money_by_month): every month with money
+    # has its lead count, and the months add up to the headline
+    _, result = tiny_scan
+    rec = result.record.leads
+    assert rec.leads_by_month and set(rec.leads_by_month) == set(rec.money_by["month"])
+    assert all(1 <= n <= rec.count for n in rec.leads_by_month.values())
+    assert sum(rec.money_by["month"].values()) == pytest.approx(rec.amount_at_risk, abs=0.01 * len(rec.leads_by_month))
+
+
 def test_evidence_is_in_the_language_of_the_scan(english_scan):
     # The evidence step once lost --lang: an English run got Chinese evidence.
     _, submit, _ = english_scan
