@@ -664,7 +664,7 @@ def build_leads(
             + pl.when(extra > 0).then(pl.lit("等") + pl.col("n_codes").cast(pl.String) + pl.lit("项")).otherwise(pl.lit(""))
             + pl.lit(":") + entity
             # the money is the money in doubt, not the records' total (a model's excess): say so
-            + pl.when(pl.col("_n_records") > 0).then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔,涉及金额 ")).otherwise(pl.lit(" 涉及金额 "))
+            + pl.when(pl.col("_n_records") > 0).then(pl.lit(" 共 ") + n_rec + pl.lit(" 笔,存疑金额 ")).otherwise(pl.lit(" 存疑金额 "))
             + fmt_money(pl.col("amount_at_risk")) + pl.lit(" 元")
         )
         more = pl.lit(";另有 ") + (pl.col("_evidence_list").list.len() - s.max_evidence_in_explanation).cast(pl.String) + pl.lit(" 条")

@@ -43,7 +43,7 @@ certainty). P stays below 1 unless some witness is certain.
 the order never depends on input order.
 
 Each lead's explanation carries the breakdown, in Chinese without rule codes, e.g.
-``评分 1,476.00 = 属实概率 90% × (涉及金额 1,540.00 元 + 基准 100.00 元);属实概率依据:死亡人员仍领取补贴
+``评分 1,476.00 = 属实概率 90% × (存疑金额 1,540.00 元 + 基准 100.00 元);属实概率依据:死亡人员仍领取补贴
 90%(本规则以往核实率 7/9)``.
 """
 
@@ -214,7 +214,7 @@ def explain_score_expr(lang: str, settings: ScoringSettings) -> pl.Expr:
     if lang == "zh":
         return (
             pl.lit("评分 ") + _money(pl.col("score")) + pl.lit(" = 属实概率 ") + fmt_percent(pl.col("probability"))
-            + pl.lit(" × (涉及金额 ") + _money(pl.col("amount_at_risk")) + pl.lit(" 元 + 基准 ") + nominal
+            + pl.lit(" × (存疑金额 ") + _money(pl.col("amount_at_risk")) + pl.lit(" 元 + 基准 ") + nominal
             + pl.lit(" 元);属实概率依据:") + priors
             + pl.when(n > 1).then(pl.lit(";") + n.cast(pl.String) + pl.lit(" 类独立证据指向同一批记录,相互印证")).otherwise(pl.lit(""))
         )

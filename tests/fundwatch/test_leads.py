@@ -104,9 +104,9 @@ def test_title_and_explanation_speak_to_a_supervisor():
     f = frame([finding("DECEASED_PAYEE", records=("D1", "D2", "D3", "D4"), amounts=(410.0,) * 4,
                        evidence="死亡日期 2024-12-20,之后发放 4 笔")])
     zh = build_leads(f).row(0, named=True)
-    assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔,涉及金额 1,640.00 元"
+    assert zh["title"] == f"死亡人员仍领取补贴:{P1} 共 4 笔,存疑金额 1,640.00 元"
     assert "死亡日期 2024-12-20" in zh["explanation"] and "评分" in zh["explanation"]
-    assert "属实概率" in zh["explanation"] and "涉及金额 1,640.00 元" in zh["explanation"]
+    assert "属实概率" in zh["explanation"] and "存疑金额 1,640.00 元" in zh["explanation"]
     # no English rule codes inside the Chinese text
     assert not re.search(r"[A-Z]{2,}_[A-Z]", zh["title"] + zh["explanation"])
     en = build_leads(f, lang="en").row(0, named=True)

@@ -106,7 +106,7 @@ def test_breakdown_in_chinese_without_codes():
     lead = leads_of([finding("DECEASED_PAYEE", "A", 1540)]).row(0, named=True)
     p = prior("DECEASED_PAYEE")
     assert f"属实概率 {round(p * 100)}%" in lead["explanation"]
-    assert "涉及金额 1,540.00 元 + 基准 100.00 元" in lead["explanation"]
+    assert "存疑金额 1,540.00 元 + 基准 100.00 元" in lead["explanation"]
     assert "DECEASED_PAYEE" not in lead["explanation"]
 
 

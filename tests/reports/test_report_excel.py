@@ -43,7 +43,7 @@ def test_sheets_headers_frozen_panes_filter_and_formats(tmp_path):
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(head)).column_letter}13"
     assert ws.max_row == 13  # header + 12 leads
-    amount = ws.cell(2, head.index("涉及金额(元)") + 1)
+    amount = ws.cell(2, head.index("存疑金额(元)") + 1)
     assert isinstance(amount.value, (int, float)) and amount.number_format == "#,##0.00"
     assert ws.column_dimensions["I"].width >= 8  # title column has a width
     for name in ("证据", "隔离数据", "数据校验"):
@@ -227,7 +227,7 @@ def test_non_finite_amounts_written_as_empty_cells(tmp_path):
         pl.when(pl.col("rank") == 1).then(float("nan")).otherwise(pl.col("amount_at_risk")).alias("amount_at_risk")
     )
     ws = load_workbook(_write(tmp_path, d))["线索"]
-    assert ws.cell(2, _header(ws).index("涉及金额(元)") + 1).value is None
+    assert ws.cell(2, _header(ws).index("存疑金额(元)") + 1).value is None
 
 
 def test_leads_sheet_gives_each_leads_basis_checklist_place_and_links(tmp_path):

@@ -85,7 +85,7 @@ def test_chinese_by_default_english_on_request(tmp_path):
     assert '<html lang="zh-CN">' in zh and "问题线索报告" in zh and "数据质量校验" in zh
     assert '<html lang="en">' in en and "Leads report" in en and "Data validation" in en
     dz, de = _payload(zh), _payload(en)
-    assert dz["labels"]["col_amount"] == "涉及金额" and de["labels"]["col_amount"] == "Amount at risk (CNY)"
+    assert dz["labels"]["col_amount"] == "存疑金额" and de["labels"]["col_amount"] == "Amount at risk (CNY)"
     assert dz["rules"]["DECEASED_PAYEE"]["title"] == RULES["DECEASED_PAYEE"].title_zh
     assert de["rules"]["DECEASED_PAYEE"]["title"] == RULES["DECEASED_PAYEE"].title_en
     # English titles and explanations come from the rules catalogue and the findings' evidence_en
