@@ -31,7 +31,8 @@ a store written by a newer fundwatch is refused. Tables::
     lead_history  (id PK, lead_id, at, actor, source, from_status, to_status, from_assignee,
                    to_assignee, note, confirmed_amount, recovered_amount, amount_at_risk,
                    n_records, run_id, version)                   append-only (database triggers)
-    lead_terms    (lead_id, kind, term PK)                       the search index
+    lead_terms    (lead_id, kind, term PK)                       the search index; kind ``subject``:
+                                                                 the person/account a lead is about
     users, login_failures, access_log (append-only), app_secrets, schema_version
 
 A run is written in one transaction (:meth:`LeadStore.write_run`): a crash leaves no half run.
@@ -66,7 +67,7 @@ from .errors import FundwatchError, InputError, StoreBusyError
 from .settings import DEFAULT_SETTINGS, Settings, StoreSettings
 
 #: Version of the tables this code writes (the number of the newest Alembic revision).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Workflow states of a lead (its case), in the order a lead goes through them.
 STATUSES = ("new", "assigned", "in_review", "confirmed", "dismissed", "handed_over", "closed", "reopened")
@@ -152,7 +153,7 @@ STORE_EVIDENCE_SCHEMA = pl.Schema(
 
 _LIST_COLUMNS = ("rule_codes", "record_ids", "related_lead_ids", "record_amounts")
 _CHUNK = 500  # ids per IN (...) query: below every backend's bound-parameter limit
-_TERM_MAX = 200
+TERM_MAX = 200  # longest search term kept (lead_terms.term); longer text is cut
 
 
 #: (store, connection) shared by every read of one block, see :meth:`LeadStore.reading`.
@@ -284,7 +285,7 @@ def metadata(schema: str | None = None) -> sa.MetaData:
         "lead_terms", md,
         sa.Column("lead_id", S(80), primary_key=True),
         sa.Column("kind", S(10), primary_key=True),
-        sa.Column("term", _term_type(_TERM_MAX), primary_key=True),
+        sa.Column("term", _term_type(TERM_MAX), primary_key=True),
         sa.Index("ix_lead_terms_term", "term", "kind"),
     )
     sa.Table(
@@ -1118,8 +1119,10 @@ def _index_run(
     wanted: dict[str, set[tuple[str, str]]] = {}
     for r in lead_rows:
         s = wanted.setdefault(r["lead_id"], set())
-        kind = "id" if r.get("entity_type") in ("person", "account") else "entity"
-        _add_term(s, kind, r.get("entity_id"))
+        personal = r.get("entity_type") in ("person", "account")
+        _add_term(s, "id" if personal else "entity", r.get("entity_id"))
+        if personal:  # the person or account the lead is about, not one its evidence mentions
+            _add_term(s, "subject", r.get("entity_id"))
         for code in json.loads(r.get("rule_codes") or "[]"):
             _add_term(s, "rule", code)
         for rec in json.loads(r.get("record_ids") or "[]"):
@@ -1155,7 +1158,7 @@ def _add_term(terms: set[tuple[str, str]], kind: str, value: Any) -> None:
 def search_term(text: str) -> str:
     """How a search string and a stored term are compared: trimmed, upper-case (the X of an
     identity number), at most the stored length."""
-    return text.strip().upper()[:_TERM_MAX]
+    return text.strip().upper()[:TERM_MAX]
 
 
 def _reopen_regrown(conn, cases, history, run_id, dismissed, by_id, tolerance) -> None:

@@ -19,7 +19,7 @@ from fundwatch.store import LeadStore, search_term
 #: Sort orders of the queue: name -> (label key, columns).
 SORTS = ("rank", "amount", "score", "updated")
 #: Term kinds that tie two leads to the same person, account or entity (related leads).
-LINK_KINDS = ("id", "entity")
+LINK_KINDS = ("id", "entity", "subject")
 
 
 @dataclass
@@ -250,11 +250,20 @@ class Reader:
         any the lead names itself (``related_lead_ids``), with their latest title and status."""
         T = self.terms
         t2 = T.alias("t2")
+        # Two leads are about the same person when one of them is *about* that person (its
+        # ``subject``) and the other is about or cites them: a village's and a clinic's leads
+        # that merely cite one villager among hundreds are not related.
+        linked = sa.or_(
+            sa.and_(T.c.kind == "entity", t2.c.kind == "entity"),
+            sa.and_(T.c.kind == "subject", t2.c.kind.in_(("id", "subject"))),
+            sa.and_(T.c.kind == "id", t2.c.kind == "subject"),
+        )
         ids_q = (
             sa.select(t2.c.lead_id)
-            .select_from(T.join(t2, sa.and_(T.c.kind == t2.c.kind, T.c.term == t2.c.term)))
+            .select_from(T.join(t2, sa.and_(T.c.term == t2.c.term, linked)))
             .where(T.c.lead_id == sa.bindparam("l", lead_id), T.c.kind.in_(LINK_KINDS), t2.c.lead_id != sa.bindparam("l2", lead_id))
             .distinct()
+            .order_by(t2.c.lead_id)
             .limit(limit)
         )
         ids = [x for (x,) in self._read(lambda c: c.execute(ids_q).all())]

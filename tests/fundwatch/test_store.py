@@ -318,6 +318,9 @@ def test_a_version_1_store_upgrades_in_place_keeping_runs_leads_and_dispositions
     with st.engine.connect() as c:
         t = st._tbl("lead_terms")
         assert c.execute(sa.select(sa.func.count()).select_from(t).where(t.c.term == "张三")).scalar() == 3
+        # revision 0004: each lead about a person has that person as its subject
+        subjects = c.execute(sa.select(t.c.lead_id, t.c.term).where(t.c.kind == "subject").order_by(t.c.lead_id)).all()
+        assert [tuple(r) for r in subjects] == list(zip(leads["lead_id"], leads["entity_id"]))
     st.close()
     open_store(backend).close()  # at the newest version: opening again migrates nothing
 
