@@ -594,14 +594,21 @@ def build_leads(
     # money of records a finding did not list: at that finding's own probability
     unlisted = recs.group_by(KEY).agg(pl.col("_unlisted").max(), (pl.col("_unlisted") * pl.col("_p")).max().alias("_ev_unlisted"))
 
-    # -- per lead: most precise region -----------------------------------------------------
+    # -- per lead: the region of its own entity's findings, then the most precise -----------
+    # (a village merged with its operator is in the village, wherever the operator's other
+    # villages are)
+    own = (pl.col("_member_type") == pl.col("entity_type")) & (pl.col("_member_id") == pl.col("entity_id"))
     region = (
         f.filter(pl.col("region_code").is_not_null() & (pl.col("region_code") != ""))
         .group_by(KEY + ["region_code"])
-        .agg(pl.len().alias("_n"))
+        .agg(pl.len().alias("_n"), own.any().alias("_own"))
         .with_columns(pl.col("region_code").str.len_chars().alias("_len"))
         .group_by(KEY)
-        .agg(pl.col("region_code").sort_by(["_len", "_n", "region_code"], descending=[True, True, False]).first())
+        .agg(
+            pl.col("region_code")
+            .sort_by(["_own", "_len", "_n", "region_code"], descending=[True, True, True, False])
+            .first()
+        )
     )
 
     leads = (

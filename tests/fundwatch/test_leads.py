@@ -276,6 +276,18 @@ def test_village_and_its_operator_citing_the_same_records_are_one_lead_counting_
     assert total_at_risk(leads) == pytest.approx(lead["amount_at_risk"])
 
 
+def test_a_merged_lead_is_placed_where_its_own_entity_is():
+    # the village's operator brings two findings placed in another of their villages: the
+    # merged lead about the village stays in the village
+    recs = tuple(f"R{i}" for i in range(10))
+    operator = model("OPERATOR_OUTLIER", "JB001", "operator", recs, (9.0,) * 10, 700.0, score=0.8)
+    delayed = finding("DELAYED_PAYMENT", "JB001", recs[:6], (1.0,) * 6, entity_type="operator", region="110105001002")
+    operator["region_code"] = "110105001002"
+    f = frame([model("VILLAGE_OUTLIER", "110105001001", "village", recs, (10.0,) * 10, 800.0), operator, delayed])
+    lead = build_leads(f).row(0, named=True)
+    assert lead["entity_id"] == "110105001001" and lead["region_code"] == "110105001001"
+
+
 def test_a_card_holder_and_the_card_are_one_lead():
     f = frame([
         finding("CADRE_HELD_CARDS", P1, ("D1", "D2", "D3"), (100.0,) * 3),
