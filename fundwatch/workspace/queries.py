@@ -122,9 +122,16 @@ class Reader:
         return self._read(lambda c: c.execute(q).scalar())
 
     # -- the queue ------------------------------------------------------------------------
-    def queue(self, f: QueueFilter, *, restrict_to: str | None = None, count_cap: int | None = None) -> QueuePage:
+    def queue(
+        self, f: QueueFilter, *, restrict_to: str | None = None, count_cap: int | None = None,
+        cases_first_max: int = 0,
+    ) -> QueuePage:
         """One page of the queue. ``restrict_to``: a reviewer's name — only unassigned leads
-        and theirs. ``count_cap``: count the matching leads up to this many only."""
+        and theirs. ``count_cap``: count the matching leads up to this many only.
+        ``cases_first_max``: when the conditions on the cases match at most this many, read
+        those cases first (a materialised CTE) and join their leads — the database otherwise
+        walks the run's leads in page order looking for a rare status (the same page either
+        way)."""
         runs = self.run_ids()
         run_id = f.run if f.run in runs else (runs[0] if runs else None)
         if run_id is None:
@@ -165,6 +172,9 @@ class Reader:
             case_conds.append(C.c.first_run_id == sa.bindparam("first", run_id))
         if f.q:
             conds.append(L.c.lead_id.in_(self._search(f.q)))
+        if case_conds and self._few_cases(case_conds, cases_first_max):
+            C = sa.select(C).where(*case_conds).cte("picked_cases").prefix_with("MATERIALIZED")
+            case_conds = []  # applied in the CTE
         conds = conds + case_conds
         base = sa.select().select_from(L.join(C, C.c.lead_id == L.c.lead_id)).where(*conds)
         order = {
@@ -180,7 +190,7 @@ class Reader:
             C.c.status, C.c.assignee, C.c.version, C.c.confirmed_amount, C.c.recovered_amount, C.c.updated_at, C.c.first_run_id,
         ).order_by(*order).limit(f.size).offset((f.page - 1) * f.size)
         # counting needs the cases only when a condition is on them
-        counted = base if case_conds else sa.select().select_from(L).where(*[c for c in conds if c not in case_conds])
+        counted = base if (case_conds or C is not self.cases) else sa.select().select_from(L).where(*conds)
         if count_cap is None:
             count_q = counted.add_columns(sa.func.count())
         else:
@@ -200,6 +210,14 @@ class Reader:
             for r in rows:
                 r["is_new"] = True
         return QueuePage(rows, total, run_id, capped)
+
+    def _few_cases(self, case_conds: list, most: int) -> bool:
+        """Do the case conditions match at most ``most`` cases (counted no further)?"""
+        if most <= 0:
+            return False
+        C = self.cases
+        q = sa.select(sa.func.count()).select_from(sa.select(C.c.lead_id).where(*case_conds).limit(most + 1).subquery())
+        return int(self._read(lambda c: c.execute(q).scalar()) or 0) <= most
 
     def _search(self, text: str):
         """Lead ids whose id, identity number, name, account or record id is or starts with ``text``."""

@@ -214,7 +214,7 @@ def queue():
     ws = _ws()
     f = QueueFilter.from_args(request.args, ws.page_size, ws.page_size_max)
     reader = _reader()
-    page = reader.queue(f, restrict_to=_restrict(), count_cap=ws.count_cap)
+    page = reader.queue(f, restrict_to=_restrict(), count_cap=ws.count_cap, cases_first_max=ws.cases_first_max)
     _mask_rows(page.rows)
     _decorate(page.rows, page.run_id)
     facets = reader.facets(page.run_id)
