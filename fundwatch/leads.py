@@ -263,21 +263,21 @@ def money_by_month(leads: pl.DataFrame, evidence: pl.DataFrame | None) -> pl.Dat
     )
 
 
-def money_by(leads: pl.DataFrame, evidence: pl.DataFrame | None = None) -> dict[str, dict[str, float]]:
+def money_by(leads: pl.DataFrame, months: pl.DataFrame | None = None) -> dict[str, dict[str, float]]:
     """Money in doubt per group of :data:`MONEY_GROUPS`, each record's money counted once.
 
     A record cited by leads of two groups counts in the group of the best-ranked of them, so
     each grouping adds up to :func:`total_at_risk`. Leads without a group value are left out.
-    With ``evidence``, months are the records' own (:func:`money_by_month`), not the month a
-    lead's period ends.
+    ``months``: :func:`money_by_month` of these leads, whose months are the records' own; without
+    it a lead's money falls in the month its period ends.
     """
     out: dict[str, dict[str, float]] = {}
     for name, expr in MONEY_GROUPS.items():
         if leads.height == 0:
             out[name] = {}
             continue
-        if name == "month" and evidence is not None:
-            out[name] = {k: float(m) for k, _, m in money_by_month(leads, evidence).iter_rows()}
+        if name == "month" and months is not None:
+            out[name] = {k: float(m) for k, _, m in months.iter_rows()}
             continue
         keyed = leads.with_columns(expr.cast(pl.String).alias("_group")).filter(pl.col("_group").is_not_null())
         if "record_amounts" in keyed.columns:

@@ -701,6 +701,7 @@ def build_run_record(
         if name in rps:
             datasets[name]["validation_rows_per_second"] = round(float(rps[name]), 1)
     sev = leads.group_by("severity").len().sort("severity").to_dicts() if leads.height else []
+    months = money_by_month(leads, evidence)
     failed = 0
     if validation.summary is not None and validation.summary.height:
         failed = int(validation.summary.filter(~pl.col("success")).height)
@@ -738,8 +739,8 @@ def build_run_record(
             "by_severity": {r["severity"]: int(r["len"]) for r in sev},
             # money in doubt: each record's money once, however many leads cite it
             "amount_at_risk": total_at_risk(leads),
-            "money_by": money_by(leads, evidence),
-            "leads_by_month": {k: int(n) for k, n, _ in money_by_month(leads, evidence).iter_rows()},
+            "money_by": money_by(leads, months),
+            "leads_by_month": {k: int(n) for k, n, _ in months.iter_rows()},
             "place_names": place_names(leads, places),
             "new": int(status["is_new"].sum()) if status is not None and "is_new" in status.columns else None,
         },

@@ -76,7 +76,7 @@ def test_months_are_the_records_own_where_the_run_dated_them(sqlite_backend):
     evidence = make_evidence(leads)
     months = money_by_month(leads, evidence)
     run = {"run_id": "run-1", "started_at": "2025-04-01T00:00:00",
-           "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads, evidence),
+           "leads": {"amount_at_risk": total_at_risk(leads), "money_by": money_by(leads, months),
                      "leads_by_month": {k: n for k, n, _ in months.iter_rows()}}}
     st = LeadStore(url, schema=schema)
     try:
