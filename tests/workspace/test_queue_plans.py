@@ -4,10 +4,9 @@ exactly the page the ordinary plan shows: same leads, same order, same count."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from fundwatch.workspace.queries import QueueFilter, Reader
-from ws_support import seed
+from ws_support import seed, sql_statements
 
 
 @pytest.fixture
@@ -36,17 +35,9 @@ FILTERS = [
 def test_cases_first_gives_the_same_page(decided, kw, restrict_to):
     reader = Reader(decided)
     f = QueueFilter(**kw)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
     ordinary = reader.queue(f, restrict_to=restrict_to, count_cap=1000)
-    sa.event.listen(decided.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements(decided.engine) as statements:
         first = reader.queue(f, restrict_to=restrict_to, count_cap=1000, cases_first_max=100)
-    finally:
-        sa.event.remove(decided.engine, "before_cursor_execute", seen)
     assert [r["lead_id"] for r in first.rows] == [r["lead_id"] for r in ordinary.rows]
     assert [r["status"] for r in first.rows] == [r["status"] for r in ordinary.rows]
     assert (first.total, first.capped) == (ordinary.total, ordinary.capped)
@@ -56,14 +47,6 @@ def test_cases_first_gives_the_same_page(decided, kw, restrict_to):
 
 def test_a_common_condition_keeps_the_ordinary_plan(decided):
     # nearly every case is new: reading them all first would cost more than walking the run
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(decided.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements(decided.engine) as statements:
         page = Reader(decided).queue(QueueFilter(status="new"), count_cap=1000, cases_first_max=2)
-    finally:
-        sa.event.remove(decided.engine, "before_cursor_execute", seen)
     assert page.total == 3 and not any("MATERIALIZED" in s for s in statements)

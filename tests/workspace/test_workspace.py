@@ -11,7 +11,7 @@ import re
 import openpyxl
 import pytest
 
-from ws_support import FORMULA, HOSTILE_NAME, PERSON, XSS, Client, seed
+from ws_support import FORMULA, HOSTILE_NAME, PERSON, XSS, Client, seed, sql_statements
 
 LEAD0 = "FW-0000000000000000"
 LEAD5 = "FW-0000000000000005"
@@ -195,20 +195,10 @@ def test_english_is_one_click_away(sq_app):
 def test_a_rule_of_the_other_domain_matches_nothing_without_asking_the_database(sq_app, sq_store):
     # CLAIM_AFTER_DEATH is a medical rule: among the subsidy leads nothing can match, and on
     # 100,000 leads the database scanned the whole run to prove it
-    import sqlalchemy as sa
-
     c = Client(sq_app, "leader")
     medical = ["FW-0000000000000001", "FW-0000000000000003", "FW-0000000000000005"]
     assert ids_on(c.get("/queue?rule=CLAIM_AFTER_DEATH&domain=medical").text) == medical
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(sq_store.engine, "before_cursor_execute", seen)
-    try:
+    with sql_statements(sq_store.engine) as statements:
         html = c.get("/queue?rule=CLAIM_AFTER_DEATH&domain=subsidy").text
-    finally:
-        sa.event.remove(sq_store.engine, "before_cursor_execute", seen)
     assert ids_on(html) == [] and "共 0 条" in html
     assert statements and not any("lead_terms" in s for s in statements)  # the page ran, the filter did not

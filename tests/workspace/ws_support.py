@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 
 import polars as pl
 import sqlalchemy as sa
@@ -91,6 +92,21 @@ def seed(backend, n: int = 6) -> LeadStore:
         add_user(st, role, role, PASSWORD, created_by="test")
     add_user(st, "reviewer2", "reviewer", PASSWORD, created_by="test")
     return st
+
+
+@contextmanager
+def sql_statements(engine: sa.Engine):
+    """The SQL statements ``engine`` sends to the database inside the block (a list)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def csrf_of(html: str) -> str:
