@@ -93,12 +93,18 @@ def peer_statistics(
     The scale is the group's MAD (as a standard deviation), else its IQR, else its standard
     deviation, and never below ``floor_relative * |median|`` nor ``floor_global`` times the
     feature's robust scale over all entities (``global_scale``), nor ``abs_floor[feature]``.
+
+    Where the frame has a boolean column ``<feature>__out``, the entities it marks are left
+    out of that feature's median and scale (see :func:`mark_gross_outliers`); ``n_peers`` and
+    the sample of values still count every entity of the group.
     """
     abs_floor = abs_floor or {}
     frame = frame.filter(pl.col("peer_group").is_not_null())
     aggs: list[pl.Expr] = [pl.len().alias("n_peers")]
     for f in features:
         x = pl.col(f)
+        if f"{f}__out" in frame.columns:
+            x = x.filter(~pl.col(f"{f}__out"))
         med = x.median()
         mad = (x - med).abs().median() * MAD_TO_SD
         iqr = (x.quantile(0.75, "linear") - x.quantile(0.25, "linear")) / IQR_TO_SD
@@ -112,7 +118,7 @@ def peer_statistics(
         aggs += [
             med.alias(f"{f}__median"),
             pl.max_horizontal(spread, floor).alias(f"{f}__scale"),
-            x.sort().alias(f"{f}__values"),
+            pl.col(f).sort().alias(f"{f}__values"),
         ]
     stats = frame.group_by("peer_group").agg(aggs).sort("peer_group")
     # cap the chart values (evenly spaced quantiles) — a small python step per group, not per row
@@ -122,6 +128,29 @@ def peer_statistics(
             return_dtype=pl.List(pl.Float64()),
         )
         for f in features
+    )
+
+
+def mark_gross_outliers(
+    frame: pl.DataFrame,
+    stats: pl.DataFrame,
+    features: list[str],
+    cutoff: float,
+    max_z: float,
+    entity_floors: dict[str, pl.Expr] | None = None,
+) -> pl.DataFrame:
+    """Add ``<feature>__out``: the entity is ``cutoff`` robust units or more from its group's
+    median (either side), as measured against ``stats`` (a first :func:`peer_statistics`).
+
+    Passing the result back to :func:`peer_statistics` is the one-step reweighting of robust
+    statistics: a median absolute deviation tolerates outliers, but in a small group each one
+    still moves it by a rank, so two inflated villages among eleven widen the scale their
+    peers are measured against by a third and the second one hides behind the first. Leaving
+    out the entities already far out (and only those) restores the ordinary spread.
+    """
+    z = robust_z(frame, stats, features, one_sided=False, max_z=max_z, entity_floors=entity_floors)
+    return frame.with_columns(
+        (z[f"{f}__z"].abs() >= cutoff).alias(f"{f}__out") for f in features
     )
 
 

@@ -56,6 +56,7 @@ from ._features import (
     assign_peer_groups,
     cents,
     global_scales,
+    mark_gross_outliers,
     peer_statistics,
     robust_z,
 )
@@ -105,6 +106,7 @@ class PeerOutlierModel(Detector):
         scale_floor_global=_P.scale_floor_global,
         share_scale_floor=_P.share_scale_floor,
         max_z=_P.max_z,
+        reweight_z=_P.reweight_z,
         one_sided=_P.one_sided,
         score_threshold=_P.score_threshold,
         min_feature_z=_P.min_feature_z,
@@ -131,6 +133,7 @@ class PeerOutlierModel(Detector):
         self.scale_floor_global = scale_floor_global
         self.share_scale_floor = share_scale_floor
         self.max_z = max_z
+        self.reweight_z = reweight_z
         self.one_sided = one_sided
         self.score_threshold = score_threshold
         self.min_feature_z = min_feature_z
@@ -197,11 +200,19 @@ class PeerOutlierModel(Detector):
             sub = frame.filter(pl.col(f"peer_{i}").is_not_null()).with_columns(
                 (pl.lit(level + "|") + pl.col(f"peer_{i}")).alias("peer_group")
             )
-            st = peer_statistics(
-                sub, names, self.global_scale_, self.scale_floor_relative,
-                self.scale_floor_global, self.max_peer_values,
-                {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"},
-            )
+            share_floors = {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"}
+
+            def stats_of(rows: pl.DataFrame) -> pl.DataFrame:
+                return peer_statistics(
+                    rows, names, self.global_scale_, self.scale_floor_relative,
+                    self.scale_floor_global, self.max_peer_values, share_floors,
+                )
+
+            st = stats_of(sub)
+            if self.reweight_z is not None:
+                st = stats_of(mark_gross_outliers(
+                    sub, st, names, self.reweight_z, self.max_z, self._entity_scale_floors()
+                ))
             per_level.append(st.filter(pl.col("n_peers") >= sizes[i]))
         self.peer_stats_ = pl.concat(per_level).sort("peer_group")
         known = set(self.peer_stats_["peer_group"].to_list())

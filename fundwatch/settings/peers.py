@@ -70,6 +70,15 @@ class PeerSettings(BaseModel):
     max_z: float = Field(
         50.0, description="Robust z-scores are capped here before the ensemble (numerical safety)."
     )
+    reweight_z: float | None = Field(
+        5.0,
+        description="One-step reweighting of the peer statistics: an entity this many robust "
+        "units or more from its group's median (first estimate, either side) is left out of that "
+        "feature's median and scale, then every entity is measured against the rest. Two "
+        "inflated villages among eleven otherwise widen the scale by a third and the second hides "
+        "behind the first (masking). The cutoff is decisive_feature_z's: only entities that are "
+        "findings on their own are left out. None: one estimate over all entities.",
+    )
     one_sided: bool = Field(
         True,
         description="Only excesses over the peer median count (z clipped at 0): paying fewer "

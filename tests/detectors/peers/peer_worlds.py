@@ -29,6 +29,7 @@ def subsidy_world(
     extra_type: str = "min_living",
     extra_operator: str | None = None,
     big_village: str | None = None,
+    more_extra_villages: dict[str, float] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """persons, officials, subsidy_standards and disbursements of a few counties.
 
@@ -36,8 +37,12 @@ def subsidy_world(
     ``extra_type`` from the third month on, paid into one account holder's card, entered by
     the village's operator. ``extra_operator``: that operator enrols the extras in each of its
     villages (at half the rate). ``big_village``: that village has 8x the residents and
-    proportional (normal) payments — a large but legitimate village.
+    proportional (normal) payments — a large but legitimate village. ``more_extra_villages``:
+    further villages enrolling extras the same way, each at its own rate.
     """
+    extra_rates = dict(more_extra_villages or {})
+    if extra_village is not None:
+        extra_rates[extra_village] = extra_rate
     rng = np.random.default_rng(seed)
     persons, officials, disb = [], [], []
     n_d = 0
@@ -60,10 +65,10 @@ def subsidy_world(
                 k = max(1, int(rng.binomial(n_res, r)))
                 rec = rng.choice(n_res, size=k, replace=False)
                 extra: list[int] = []
-                if (code == extra_village and t == extra_type) or (
+                if (code in extra_rates and t == extra_type) or (
                     operator == extra_operator and t == extra_type
                 ):
-                    share = extra_rate if code == extra_village else extra_rate / 2
+                    share = extra_rates[code] if code in extra_rates else extra_rate / 2
                     pool = np.setdiff1d(np.arange(n_res), rec)
                     extra = list(rng.choice(pool, size=int(share * n_res), replace=False))
                 for p_i, period in enumerate(PERIODS):
