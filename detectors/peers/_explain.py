@@ -41,6 +41,8 @@ def feature_entries(
                 "label_en": spec.label_en,
                 "value": _num(row[f]),
                 "peer_median": _num(row[f"{f}__median"]),
+                # peers far out on this feature, left out of its median and scale
+                "peers_left_out": int(row.get(f"{f}__n_out") or 0),
                 "peer_values": [_num(v) for v in list(peers)[:max_peer_values]],
                 "contribution": _num(row[f"{f}__z"]),
             }
@@ -74,13 +76,17 @@ def evidence(
     zh_parts, en_parts = [], []
     for e in top:
         spec = specs[e["name"]]
+        # a median that leaves out far-out peers says so: the chart still shows every peer
+        out = e.get("peers_left_out", 0)
+        out_zh = f"(不计{out}{entity_zh}明显偏离者)" if out else ""
+        out_en = f" (far-out peers left out: {out})" if out else ""
         zh_parts.append(
             f"{spec.label_zh} {fmt_value(e['value'], spec, 'zh')},"
-            f"{median_zh}中位数 {fmt_value(e['peer_median'], spec, 'zh')}"
+            f"{median_zh}中位数 {fmt_value(e['peer_median'], spec, 'zh')}{out_zh}"
         )
         en_parts.append(
             f"{spec.label_en}: {fmt_value(e['value'], spec, 'en')} vs "
-            f"{median_en} median {fmt_value(e['peer_median'], spec, 'en')}"
+            f"{median_en} median {fmt_value(e['peer_median'], spec, 'en')}{out_en}"
         )
     zh = f"对比{group_zh}(共{n_peers}{entity_zh}):" + ";".join(zh_parts)
     en = f"Compared with {n_peers} {entity_en} ({group_en}): " + "; ".join(en_parts)

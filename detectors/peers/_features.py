@@ -95,16 +95,19 @@ def peer_statistics(
     feature's robust scale over all entities (``global_scale``), nor ``abs_floor[feature]``.
 
     Where the frame has a boolean column ``<feature>__out``, the entities it marks are left
-    out of that feature's median and scale (see :func:`mark_gross_outliers`); ``n_peers`` and
-    the sample of values still count every entity of the group.
+    out of that feature's median and scale (see :func:`mark_gross_outliers`) and counted in
+    ``<feature>__n_out`` (0 without the column), which the evidence sentences name; ``n_peers``
+    and the sample of values still count every entity of the group.
     """
     abs_floor = abs_floor or {}
     frame = frame.filter(pl.col("peer_group").is_not_null())
     aggs: list[pl.Expr] = [pl.len().alias("n_peers")]
     for f in features:
         x = pl.col(f)
+        n_out = pl.lit(0, dtype=pl.UInt32())
         if f"{f}__out" in frame.columns:
             x = x.filter(~pl.col(f"{f}__out"))
+            n_out = pl.col(f"{f}__out").sum().cast(pl.UInt32())
         med = x.median()
         mad = (x - med).abs().median() * MAD_TO_SD
         iqr = (x.quantile(0.75, "linear") - x.quantile(0.25, "linear")) / IQR_TO_SD
@@ -119,6 +122,7 @@ def peer_statistics(
             med.alias(f"{f}__median"),
             pl.max_horizontal(spread, floor).alias(f"{f}__scale"),
             pl.col(f).sort().alias(f"{f}__values"),
+            n_out.alias(f"{f}__n_out"),
         ]
     stats = frame.group_by("peer_group").agg(aggs).sort("peer_group")
     # cap the chart values (evenly spaced quantiles) — a small python step per group, not per row

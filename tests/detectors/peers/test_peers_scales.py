@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 from peer_worlds import medical_world, subsidy_world
@@ -97,3 +99,18 @@ def test_village_model_finds_both_inflated_villages_of_a_small_county_only_when_
         assert ordinary["recipients_per_100:min_living__z"].max() < 3.0
     assert found[None] == {"510302101002"}
     assert found[5.0] == {"510302101002", "510302101007"}
+
+
+def test_a_median_that_leaves_out_far_out_peers_says_so():
+    world = subsidy_world(seed=0, counties=("510302",), villages_per_county=11,
+                          more_extra_villages={"510302101002": 0.30, "510302101007": 0.10})
+    findings = VillageOutlierModel().fit(world).detect(world)
+    second = findings.filter(pl.col("entity_id") == "510302101007").row(0, named=True)
+    # the first inflated village is left out of the median the second is measured against
+    assert "(不计1个明显偏离者)" in second["evidence_zh"]
+    assert "(far-out peers left out: 1)" in second["evidence_en"]
+    top = json.loads(second["details"])["features"][0]
+    assert top["name"] == "recipients_per_100:min_living" and top["peers_left_out"] == 1
+    # without reweighting nothing is left out, and the sentence says nothing of it
+    plain = VillageOutlierModel(reweight_z=None).fit(world).detect(world)
+    assert not plain["evidence_zh"].str.contains("不计").any()

@@ -47,8 +47,8 @@ def test_finding_shape_evidence_and_records(world, fitted):
     details = json.loads(r["details"])
     top = details["features"][0]
     assert top["name"] == "recipients_per_100:min_living"
-    assert set(top) == {"name", "label_zh", "label_en", "value", "peer_median", "peer_values",
-                        "contribution"}
+    assert set(top) == {"name", "label_zh", "label_en", "value", "peer_median", "peers_left_out",
+                        "peer_values", "contribution"}
     assert top["value"] > top["peer_median"] and top["contribution"] >= 3
     assert 0 < len(top["peer_values"]) <= fitted.max_peer_values
     assert "最低生活保障受益人每百名居民" in r["evidence_zh"] and "同县中位数" in r["evidence_zh"]
