@@ -213,6 +213,10 @@ def _planted_payments(ctx, g: Garden, cfg: SynthConfig) -> pl.DataFrame:
 
 def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
     sk, lines = g.sk, g.lines
+    line_columns = lines.columns
+    # the garden's base claims are read here for the last time: let each step below free the
+    # frame it replaces (tens of millions of lines at the largest tier) instead of holding two
+    g.sk, g.lines = g.sk.clear(), g.lines.clear()
     if g.claim_tags:
         tags = pl.concat(g.claim_tags)
         sk = sk.join(tags, on="cid", how="left", maintain_order="left").with_columns(
@@ -253,6 +257,7 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
                                                  pl.lit(None, medical.PLANTED_LINE_V2[c]).alias(c) for c in v2_cols])
                for x in parts_lines if any(c in x.columns for c in v2_cols)]
     lines = pl.concat([x.select(parts_lines[0].columns) for x in parts_lines])
+    del parts_sk, parts_lines
     line_v2 = pl.concat(line_v2) if line_v2 else None
     # a planted stay is a stay like any other: the person's ordinary out-patient and pharmacy
     # visits (untagged) that fall strictly inside it move to its admission day, as the normal
@@ -273,7 +278,7 @@ def _planted_claims(ctx, g: Garden, deaths: pl.DataFrame, cfg: SynthConfig) -> t
     renumber = sk.select("cid", _new=pl.int_range(pl.len()).cast(pl.Int64))
     sk = sk.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
     lines = (lines.join(renumber, on="cid", maintain_order="left").drop("cid").rename({"_new": "cid"})
-             .select(g.lines.columns))
+             .select(line_columns))
     parts = {"sk": sk, "lines": lines}
     if claim_v2 is not None:
         parts["claim_v2"] = claim_v2.join(renumber, on="cid", how="inner").drop("cid").rename({"_new": "cid"})

@@ -7,13 +7,15 @@ files and shift when any planter adds a record.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
 
 from fundwatch.synth import generate_city
 from fundwatch.synth.planters import PLANTERS
-from fundwatch.synth.planting import Planter, planter_rng, stable_hash
+from fundwatch.synth.planting import Planter, owned, planter_rng, stable_hash
 
 N, SEED = 2000, 5
 
@@ -108,3 +110,21 @@ def test_streams_are_stable_and_per_name():
     a, b = planter_rng(7, "deceased_payee").random(3), planter_rng(7, "over_standard").random(3)
     assert not np.allclose(a, b)
     assert np.allclose(a, planter_rng(7, "deceased_payee").random(3))
+
+
+def test_an_edit_kept_in_memory_of_its_own_has_the_same_values_and_types():
+    # planters' edits are rebuilt from their values (planting.owned) so that a cut of a big
+    # frame does not keep the big frame's buffers alive; nothing of the edit may change
+    base = pl.DataFrame({
+        "pidx": pl.Series(range(1_000), dtype=pl.Int64),
+        "subsidy_type": ["min_living", "elderly_allowance"] * 500,
+        "amount": [i * 0.01 for i in range(1_000)],
+        "pay_date": [dt.date(2025, 1, 1) + dt.timedelta(days=i % 365) for i in range(1_000)],
+        "ids": [[f"a{i}", f"b{i}"] if i % 3 else None for i in range(1_000)],
+        "quantity": [None if i % 7 == 0 else 1.5 for i in range(1_000)],
+        "sdate": pl.Series(range(1_000), dtype=pl.Int32),
+    })
+    cut = base.filter(pl.col("pidx").is_in([3, 7, 500]))
+    kept = owned(cut)
+    assert kept.schema == cut.schema
+    assert kept.equals(cut)
