@@ -195,19 +195,19 @@ class PeerOutlierModel(Detector):
         self.global_scale_ = global_scales(
             in_group.select(pl.col(n) - pl.col(n).median().over("peer_group") for n in names), names
         )
+        share_floors = {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"}
+
+        def stats_of(rows: pl.DataFrame) -> pl.DataFrame:
+            return peer_statistics(
+                rows, names, self.global_scale_, self.scale_floor_relative,
+                self.scale_floor_global, self.max_peer_values, share_floors,
+            )
+
         per_level = []
         for i, level in enumerate(levels):
             sub = frame.filter(pl.col(f"peer_{i}").is_not_null()).with_columns(
                 (pl.lit(level + "|") + pl.col(f"peer_{i}")).alias("peer_group")
             )
-            share_floors = {sp.name: self.share_scale_floor for sp in specs if sp.fmt == "share"}
-
-            def stats_of(rows: pl.DataFrame) -> pl.DataFrame:
-                return peer_statistics(
-                    rows, names, self.global_scale_, self.scale_floor_relative,
-                    self.scale_floor_global, self.max_peer_values, share_floors,
-                )
-
             st = stats_of(sub)
             if self.reweight_z is not None:
                 st = stats_of(mark_gross_outliers(
