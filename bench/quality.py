@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/quality.py             # 5k and 20k persons x seeds 1,2,3 + a shifted city of each size
     .venv/bin/python bench/quality.py --quick     # 5k seed 1 + the shifted city at 5k
     .venv/bin/python bench/quality.py --small     # every 5k city: seeds 1,2,3 + the shifted one
+    .venv/bin/python bench/quality.py --heldout   # seeds 11-14 (5k and 20k, both variants): never tuned on
 
 Each synthetic city (``fundwatch.synth``; cached under ``bench/results/cities/q*``) is scanned by
 calling the pipeline steps directly: ``load_step -> validate_step -> every rule (run_detector,
@@ -76,6 +77,9 @@ FIXED_BUDGET = 100
 FULL = [(5_000, s, "default") for s in (1, 2, 3)] + [(5_000, 4, "shifted")] + [(20_000, s, "default") for s in (1, 2, 3)] + [(20_000, 4, "shifted")]
 QUICK = [(5_000, 1, "default"), (5_000, 4, "shifted")]
 SMALL = [(5_000, s, "default") for s in (1, 2, 3)] + [(5_000, 4, "shifted")]
+#: cities no setting was ever tuned on (seeds 11-14): how the detectors do on a city they have
+#: not seen, as the cities of the users' will be
+HELDOUT = [(5_000, 11, "shifted"), (5_000, 12, "default"), (5_000, 13, "shifted"), (20_000, 14, "shifted")]
 
 
 # ----------------------------------------------------------------------------- scan
@@ -408,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="two 5k cities only (default + shifted)")
     ap.add_argument("--small", action="store_true", help="every 5k city (seeds 1-3 + shifted)")
+    ap.add_argument("--heldout", action="store_true", help="the held-out cities (seeds 11-14), never tuned on")
     a = ap.parse_args(argv)
-    plan = QUICK if a.quick else SMALL if a.small else FULL
+    plan = QUICK if a.quick else SMALL if a.small else HELDOUT if a.heldout else FULL
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     results = [bench_city(*c) for c in plan]
     metrics, ratios = summary_rows(results)
@@ -427,7 +432,8 @@ def main(argv: list[str] | None = None) -> int:
         table(target_rows(results), digits=3),
     ])
     print(text)
-    path = write_json(RESULTS / ("quality-quick.json" if a.quick else "quality-small.json" if a.small else "quality.json"),
+    kind = "-quick" if a.quick else "-small" if a.small else "-heldout" if a.heldout else ""
+    path = write_json(RESULTS / f"quality{kind}.json",
                       {"started": started, "machine": machine_info(), "argv": ["bench/quality.py", *(argv or sys.argv[1:])],
                        "cities": results, "metrics": metrics, "ratios": ratios, "per_type": per_type, "table": text})
     print(f"\nwrote {path}")
