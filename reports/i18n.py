@@ -73,7 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
     "chart_by_county": {"zh": "按县(区)", "en": "By county"},
     "chart_by_township": {"zh": "按乡镇(街道)", "en": "By township"},
     "chart_score": {"zh": "评分(期望问题金额,元)分布", "en": "Score distribution (expected money in doubt, CNY)"},
-    "chart_month": {"zh": "按月份(记录所属月份,模型估算的超额按期间均摊)", "en": "Month by month (each record's month; a model's estimated excess spread over its period)"},
+    "chart_month": {"zh": "按月份(记录所属月份,模型估算的超额按期间均摊;跨月线索在各相关月份各计一次)", "en": "Month by month (each record's month; a model's estimated excess spread over its period; a lead with money in several months counts in each)"},
     "chart_count": {"zh": "线索数", "en": "Leads"},
     "chart_money": {"zh": "金额(元)", "en": "Amount (CNY)"},
     "other": {"zh": "其他", "en": "Other"},

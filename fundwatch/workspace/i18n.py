@@ -134,6 +134,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "recurring_n": ("持续", "Recurring"),
     "resolved_n": ("消失", "Resolved"),
     "by_month": ("按月份", "By month"),
+    "by_month_note": ("每笔记录计入其所属月份,模型估算的超额按期间均摊;金额跨月的线索在每个相关月份各计一次,各月线索数之和可能大于线索总数。",
+                      "Each record's money falls in its own month and a model's estimated excess is spread over its period; "
+                      "a lead with money in several months counts in each, so the monthly lead counts can add up to more than the leads."),
     "by_type": ("按领域", "By domain"),
     "by_rule": ("按问题类型", "By problem type"),
     "by_place": ("按地区", "By place"),

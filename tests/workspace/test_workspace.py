@@ -147,6 +147,8 @@ def test_trends_per_run_and_data_quality(sq_app, sq_store):
     assert [int(x) for x in re.findall(r'class="num">(\d+)</td>', row)[:4]] == [6, 1, 5, 0]  # leads, new, recurring, resolved
     assert "98.00%" in html and "100.00%" in html  # rows accepted / read per dataset and run
     assert "500.00" in html and "300.00" in html  # confirmed and recovered money
+    # a lead with money in several months counts in each month: the chart says so
+    assert "各月线索数之和可能大于线索总数" in html
 
 
 def test_export_is_formula_safe_and_reimport_records_the_importing_user(sq_app, sq_store, tmp_path):
