@@ -80,6 +80,8 @@ SMALL = [(5_000, s, "default") for s in (1, 2, 3)] + [(5_000, 4, "shifted")]
 #: cities no setting was ever tuned on (seeds 11-14): how the detectors do on a city they have
 #: not seen, as the cities of the users' will be
 HELDOUT = [(5_000, 11, "shifted"), (5_000, 12, "default"), (5_000, 13, "shifted"), (20_000, 14, "shifted")]
+#: command-line flag -> cities (without a flag: FULL, written to quality.json; else quality-<flag>.json)
+PLANS = {"quick": QUICK, "small": SMALL, "heldout": HELDOUT}
 
 
 # ----------------------------------------------------------------------------- scan
@@ -414,7 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="every 5k city (seeds 1-3 + shifted)")
     ap.add_argument("--heldout", action="store_true", help="the held-out cities (seeds 11-14), never tuned on")
     a = ap.parse_args(argv)
-    plan = QUICK if a.quick else SMALL if a.small else HELDOUT if a.heldout else FULL
+    chosen = next((flag for flag in PLANS if getattr(a, flag)), None)
+    plan = PLANS[chosen] if chosen else FULL
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     results = [bench_city(*c) for c in plan]
     metrics, ratios = summary_rows(results)
@@ -432,8 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         table(target_rows(results), digits=3),
     ])
     print(text)
-    kind = "-quick" if a.quick else "-small" if a.small else "-heldout" if a.heldout else ""
-    path = write_json(RESULTS / f"quality{kind}.json",
+    path = write_json(RESULTS / (f"quality-{chosen}.json" if chosen else "quality.json"),
                       {"started": started, "machine": machine_info(), "argv": ["bench/quality.py", *(argv or sys.argv[1:])],
                        "cities": results, "metrics": metrics, "ratios": ratios, "per_type": per_type, "table": text})
     print(f"\nwrote {path}")
